@@ -1,0 +1,42 @@
+// Address syntax checks. Pure: they read text, never the host's interfaces.
+
+export function isIpv4(s: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(s);
+  return !!m && m.slice(1).every((p) => Number(p) <= 255 && String(Number(p)) === p);
+}
+
+export function isIpv6(s: string): boolean {
+  if (!/^[0-9A-Fa-f:.]+$/.test(s) || !s.includes(':')) return false;
+  const parts = s.split('::');
+  if (parts.length > 2) return false;
+  const groups = parts.flatMap((p) => (p ? p.split(':') : []));
+  const tail = groups[groups.length - 1] ?? '';
+  const v4 = tail.includes('.') ? (isIpv4(tail) ? 2 : -99) : 0;
+  const hex = groups.slice(0, v4 ? -1 : undefined);
+  if (v4 < 0 || !hex.every((g) => /^[0-9A-Fa-f]{1,4}$/.test(g))) return false;
+  const count = hex.length + v4;
+  return parts.length === 2 ? count < 8 : count === 8;
+}
+
+export function isDnsName(s: string): boolean {
+  return s.length <= 253 && /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(s);
+}
+
+/** cluster.xml addresses: IPv4, IPv6 in brackets, or a DNS name. */
+export function isAddress(s: string): boolean {
+  if (s.startsWith('[') && s.endsWith(']')) return isIpv6(s.slice(1, -1));
+  return isIpv4(s) || (!/^[\d.]+$/.test(s) && isDnsName(s));
+}
+
+export function ipv4ToInt(s: string): number {
+  return s.split('.').reduce((acc, p) => ((acc << 8) | Number(p)) >>> 0, 0);
+}
+
+/** A dotted netmask (255.255.255.0) or a prefix length ("24") → prefix length, or null. */
+export function netmaskPrefix(mask: string): number | null {
+  if (/^\d{1,2}$/.test(mask)) return Number(mask) <= 32 ? Number(mask) : null;
+  if (!isIpv4(mask)) return null;
+  const n = ipv4ToInt(mask);
+  const prefix = 32 - Math.log2((~n >>> 0) + 1);
+  return Number.isInteger(prefix) ? prefix : null;
+}

@@ -1,0 +1,66 @@
+// <failover>: the rule set a module runs. Built-in checker rules (interface_failure, ip_failure,
+// module_failure, splitbrain_failure), rules generated from checker actions (t_, p_, c_ + ident),
+// then the user's rules. `extends="no"` drops built-in and generated checker rules; the mirror's
+// own replication rules (notuptodate_server, degraded_server) live in the core and always apply.
+
+import type { Checker } from '../shared/config.js';
+import type { FailoverRule, RuleAction } from '../shared/rules.js';
+import { Attrs, oneOf, time } from './attrs.js';
+import type { ProblemList } from './problems.js';
+import type { XmlElement } from './xml.js';
+import { parseRules } from './rules-parse.js';
+
+const PREFIX: Partial<Record<Checker['type'], string>> = { tcp: 't_', ping: 'p_', custom: 'c_' };
+const FIXED: Partial<Record<Checker['type'], { name: string; action: RuleAction; id?: string }>> = {
+  intf: { name: 'interface_failure', action: 'wait' },
+  ip: { name: 'ip_failure', action: 'stopstart' },
+  module: { name: 'module_failure', action: 'wait' },
+  splitbrain: { name: 'splitbrain_failure', action: 'wait', id: 'uptodate' },
+};
+
+export function checkerRules(checkers: readonly Checker[]): FailoverRule[] {
+  const rules: FailoverRule[] = [];
+  for (const [type, fixed] of Object.entries(FIXED) as [Checker['type'], NonNullable<(typeof FIXED)[Checker['type']]>][]) {
+    if (!checkers.some((c) => c.type === type)) continue;
+    rules.push({
+      name: fixed.name, origin: 'builtin', then: { kind: 'action', action: fixed.action },
+      when: { kind: 'eq', left: { kind: 'resource', scope: 'local', cls: type, id: fixed.id ?? '?' }, right: { kind: 'value', value: 'down' } },
+    });
+  }
+  for (const c of checkers) {
+    const prefix = PREFIX[c.type];
+    if (!prefix || c.action === 'noaction') continue;
+    rules.push({
+      name: `${prefix}${c.ident}`, origin: 'generated', then: { kind: 'action', action: c.action },
+      when: { kind: 'eq', left: { kind: 'resource', scope: 'local', cls: c.type, id: c.ident }, right: { kind: 'value', value: 'down' } },
+    });
+  }
+  return rules;
+}
+
+export function readFailover(el: XmlElement | undefined, checkers: readonly Checker[], problems: ProblemList) {
+  const base = checkerRules(checkers);
+  if (!el) return { extends: true, periodMs: 5000, handleTimeMs: 15_000, rules: base };
+  const a = new Attrs(el, { extends: oneOf('yes', 'no'), period: time('ms'), handle_time: time('ms') }, problems);
+  const period = a.num('period', 5000);
+  const handle = a.num('handle_time', 15_000);
+  if (period === 0) problems.error(a.pos('period'), 'period="0" would evaluate the rules continuously', 'use the default 5000ms or another positive value');
+  else if (handle % period !== 0) problems.error(a.pos('handle_time'), `handle_time ${handle} ms is not a multiple of period ${period} ms`, `use for example handle_time="${period * 3}ms"`);
+  const user: FailoverRule[] = [];
+  for (const block of el.cdata) {
+    if (/^\s*--\s*Lua Rules/i.test(block.text)) {
+      problems.warning(block.pos, 'Lua rule blocks are not supported by tandem yet; this block is ignored', 'rewrite the rules in the legacy "label: if (…) then action;" form');
+      continue;
+    }
+    const { rules, errors } = parseRules(block.text, block.pos);
+    for (const e of errors) problems.error(e.pos, `failover rule: ${e.message}`);
+    user.push(...rules);
+  }
+  if (el.text) problems.error(el.pos, 'failover rules must be inside <![CDATA[ … ]]>', 'wrap the rules in a CDATA section');
+  const extendsDefaults = a.str('extends', 'yes') === 'yes';
+  if (!extendsDefaults) problems.warning(a.pos('extends'), 'extends="no" drops the built-in checker rules', 'keep extends="yes" unless you rewrite every rule you need');
+  for (const r of user) {
+    if (base.some((b) => b.name === r.name) && extendsDefaults) problems.error(el.pos, `user rule ${r.name} has the name of a built-in or generated rule`, 'rename the rule');
+  }
+  return { extends: extendsDefaults, periodMs: period, handleTimeMs: handle, rules: extendsDefaults ? [...base, ...user] : user };
+}
