@@ -23,7 +23,10 @@ export default tseslint.config(
     // shared: the bottom layer imports nothing of ours.
     files: ['src/shared/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../*', '!../shared/*'], message: 'src/shared imports nothing else of tandem.' }] }],
+      'no-restricted-imports': ['error', { patterns: [
+        { regex: '^\\.\\./', message: 'src/shared imports nothing else of tandem.' },
+        { regex: '^[^.]', message: 'src/shared imports no packages.' },
+      ] }],
     },
   },
   {
@@ -32,10 +35,13 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: nodeIoPaths,
-        patterns: [{
-          group: ['../../*', '!../../shared/*', '../config/*', '../store/*', '../cli/*', '../module/*', '../daemon/*', '../api/*', '../net/*', '../protocol/*', '../replication/*', '../checkers/*', '../vip/*', '../scripts/*'],
-          message: 'src/core imports only src/shared (DESIGN §3).',
-        }],
+        patterns: [
+          {
+            regex: '^(\\.\\./)+(config|store|cli|module|daemon|api|net|protocol|replication|checkers|vip|scripts|web|test|bench)(/|$)',
+            message: 'src/core imports only src/shared (DESIGN §3).',
+          },
+          { regex: '^[^.]', message: 'src/core imports no packages: only src/shared and itself (DESIGN §3).' },
+        ],
       }],
       'no-restricted-globals': ['error',
         { name: 'setTimeout', message: 'Time is an input of the core: use the `now` carried by events.' },

@@ -1,0 +1,110 @@
+// Operator and automatic commands on a mirror module (SAFEKIT-BEHAVIOUR §8.3). A command with an
+// identity (`-i`, used by checkers, errd and rules) counts toward maxloop; one without is
+// administrative and resets the counter. Commands that arrive while scripts run are queued (the
+// last one wins) and run when the scripts finish; forcestop never waits.
+
+import { countRecovery, EMPTY_LOOP } from '../rules/maxloop.js';
+import { transitionScripts } from '../scripts.js';
+import type { Step } from './builder.js';
+import { finalStop, leave, restart } from './transitions.js';
+import type { MirrorCommand } from './types.js';
+
+export function startModule(b: Step): void {
+  b.set({ deciding: false, heldBy: null, dataRole: 'none' });
+  b.state('WAIT', 'Transient');
+  b.scripts(transitionScripts('STOP', 'WAIT', 'start'), { kind: 'started' }, 'start');
+}
+
+function result(b: Step, ok: boolean, message: string): void {
+  b.push({ type: 'commandResult', ok, message });
+}
+
+/** Automatic recoveries count toward maxloop; the one beyond the limit stops the module instead. */
+export function countLoop(b: Step): boolean {
+  const { loop, exceeded } = countRecovery(b.s.loop, b.now, b.s.settings.maxloop, b.s.settings.loopIntervalMs);
+  b.set({ loop });
+  if (loop.since !== null) b.resource('heart.stopstartloop', String(loop.since), 'heart', true);
+  if (!exceeded) return true;
+  b.log('C', 'Action stop called by maxloop');
+  leave(b, 'stop', 'stop');
+  return false;
+}
+
+export function runCommand(b: Step, command: MirrorCommand, by: string, identity?: string): void {
+  const s = b.s;
+  if (s.pending !== null && command.kind !== 'forcestop') {
+    b.set({ queued: { command, by, identity } });
+    result(b, true, `${command.kind} queued: scripts are running; it runs when they finish`);
+    return;
+  }
+  const caller = identity ?? by;
+  const label = command.kind === 'setting' ? `${command.setting} ${command.on ? 'on' : 'off'}` : command.kind;
+  b.log('U', `Action ${label} called by ${caller}`);
+  if (identity === undefined && command.kind !== 'setting') b.set({ loop: EMPTY_LOOP });
+  const running = s.state === 'ALONE' || s.state === 'PRIM' || s.state === 'SECOND';
+  const peer = s.peer?.message ?? null;
+  switch (command.kind) {
+    case 'start':
+      if (s.state !== 'STOP') return result(b, false, `already started (state ${s.state})`);
+      startModule(b);
+      return result(b, true, 'starting');
+    case 'stop':
+    case 'shutdown':
+      if (s.state === 'STOP') return result(b, true, 'already stopped');
+      leave(b, 'stop', 'stop');
+      return result(b, true, 'stopping');
+    case 'forcestop':
+      if (s.state === 'STOP') return result(b, true, 'already stopped');
+      if (s.dataRole === 'primary') b.push({ type: 'removeVip' });
+      b.push({ type: 'setReplication', role: 'none' });
+      b.set({ pending: null, queued: null, dataRole: 'none', resyncing: null, intent: null, handoff: false, swapRequest: false });
+      finalStop(b, false, 'stop');
+      return result(b, true, 'force-stopping');
+    case 'restart':
+      if (!running || s.qualifier !== 'Ready') return result(b, false, `restart needs ALONE, PRIM or SECOND (Ready); the module is ${s.state} (${s.qualifier})`);
+      if (identity !== undefined && !countLoop(b)) return result(b, false, 'stopped by maxloop');
+      restart(b);
+      return result(b, true, 'restarting');
+    case 'stopstart':
+      if (s.state === 'STOP') return result(b, false, 'the module is stopped; use start');
+      if (identity !== undefined && !countLoop(b)) return result(b, false, 'stopped by maxloop');
+      leave(b, 'stopstart', 'stopstart');
+      return result(b, true, 'stopping, then starting');
+    case 'prim':
+    case 'primforce': {
+      if (peer !== null && peer.dataRole === 'primary') return result(b, false, `prim refused: ${peer.from} is already primary (${peer.state}); run second here instead`);
+      if (running) return result(b, false, `prim needs a stopped or waiting module; it is ${s.state}`);
+      if (s.data.reintegrating && command.kind === 'prim') {
+        b.log('C', 'Data may be inconsistent for replicated directories (stopped during reintegration)', 'nfsadmin');
+        b.log('E', 'If you are sure that this server has valid data, run safekit primforce to force start as primary');
+        b.log('E', 'Requested prim start aborted');
+        if (s.state === 'WAIT' && s.deciding) finalStop(b, false, 'stop');
+        return result(b, false, 'prim refused: this node stopped during a resynchronisation; use primforce if its data is valid');
+      }
+      const fullsync = command.kind === 'primforce' || ('fullsync' in command && command.fullsync);
+      b.persist({ fullsyncPeer: fullsync || b.s.data.fullsyncPeer, reintegrating: false });
+      b.set({ intent: 'prim', heldBy: null });
+      if (s.state === 'STOP') startModule(b);
+      return result(b, true, 'starting as primary');
+    }
+    case 'second': {
+      if (peer === null || peer.dataRole !== 'primary') return result(b, false, 'second refused: the peer is not primary; start it first or run prim there');
+      if (running) return result(b, false, `second needs a stopped or waiting module; it is ${s.state}`);
+      b.set({ intent: command.fullsync ? 'secondfull' : 'second', heldBy: null });
+      if (s.state === 'STOP') startModule(b);
+      return result(b, true, 'starting as secondary');
+    }
+    case 'swap': {
+      const pair = peer !== null && ((s.state === 'PRIM' && peer.state === 'SECOND') || (s.state === 'SECOND' && peer.state === 'PRIM'));
+      if (!pair || s.qualifier !== 'Ready' || peer?.qualifier !== 'Ready') return result(b, false, 'swap needs PRIM (Ready) and SECOND (Ready)');
+      b.set({ swapRequest: true });
+      return result(b, true, 'swapping');
+    }
+    case 'setting': {
+      b.persist({ settings: { ...b.s.data.settings, [command.setting]: command.on } });
+      b.resource(`usersetting.${command.setting}`, command.on ? 'on' : 'off', caller, true);
+      if (command.setting === 'checker') b.updateCheckers();
+      return result(b, true, `${command.setting} ${command.on ? 'on' : 'off'}`);
+    }
+  }
+}

@@ -1,0 +1,86 @@
+// Who may be primary (DESIGN §5, SAFEKIT-BEHAVIOUR §2.3, §2.5). Pure functions of this node's
+// persisted data and the peer's last heartbeat; both nodes compute the same answer from the same
+// facts, so they never both choose primary while they can hear each other.
+
+import { compareGenerations, type GenerationRelation } from '../../shared/generation.js';
+import type { PersistedData, ResyncMode } from '../actions.js';
+import type { MirrorHeartbeat, MirrorSettings } from './types.js';
+
+export type StartDecision =
+  | { readonly kind: 'alone' }
+  | { readonly kind: 'second'; readonly mode: ResyncMode }
+  | { readonly kind: 'wait'; readonly reason: 'notuptodate' | 'divergent' | 'inconsistent' | 'peer-busy' }
+  /** Not enough information yet: keep waiting for the peer's heartbeat. */
+  | { readonly kind: 'pending' };
+
+/** The relation of my data to the peer's; a mirror without replication has no data to compare. */
+export function relationToPeer(settings: MirrorSettings, mine: PersistedData, theirs: PersistedData): GenerationRelation {
+  return settings.replicated ? compareGenerations(mine.generation, theirs.generation) : 'equal';
+}
+
+/** How a secondary resynchronises from a primary, given how their data relate. */
+export function resyncMode(relation: GenerationRelation, fullRequested: boolean): ResyncMode {
+  if (relation === 'divergent' || relation === 'ahead') return 'divergent'; // keep our changes aside
+  if (relation === 'unrelated' || fullRequested) return 'full';
+  return 'zones';
+}
+
+/**
+ * The start-up decision of a node in WAIT. `peer` is null while no heartbeat reaches us;
+ * `peerWaitOver` says we have waited a full heartbeat timeout without hearing it.
+ */
+export function decideStart(settings: MirrorSettings, mine: PersistedData, peer: MirrorHeartbeat | null, peerWaitOver: boolean): StartDecision {
+  const trusted = !settings.replicated || mine.generation.current !== null;
+  if (peer === null) {
+    if (!peerWaitOver) return { kind: 'pending' };
+    if (mine.reintegrating) return { kind: 'wait', reason: 'inconsistent' };
+    return trusted && (mine.uptodate || !settings.replicated) ? { kind: 'alone' } : { kind: 'wait', reason: 'notuptodate' };
+  }
+  const relation = relationToPeer(settings, mine, peer.data);
+  if (peer.dataRole === 'primary') {
+    if (peer.handoff) return { kind: 'pending' };
+    return { kind: 'second', mode: resyncMode(relation, peer.data.fullsyncPeer || mine.reintegrating) };
+  }
+  if (peer.dataRole === 'secondary') return { kind: 'wait', reason: 'peer-busy' }; // a transient view: wait for it to settle
+  if (mine.reintegrating) return { kind: 'wait', reason: 'inconsistent' };
+  if (!trusted) return { kind: 'wait', reason: 'notuptodate' };
+  switch (relation) {
+    case 'behind': return { kind: 'wait', reason: 'notuptodate' };
+    case 'divergent': return { kind: 'wait', reason: 'divergent' };
+    case 'unrelated': return { kind: 'wait', reason: peer.data.generation.current === null ? 'notuptodate' : 'divergent' };
+    case 'ahead': return { kind: 'alone' };
+    case 'equal':
+      // Same data. If the peer is also deciding, exactly one of us goes first; the other then
+      // sees an ALONE peer and becomes SECOND. A stopped or held peer cannot lead.
+      if (!peer.deciding || peer.data.reintegrating) return { kind: 'alone' };
+      return preferredPrimary(settings, mine, peer) === settings.node ? { kind: 'alone' } : { kind: 'pending' };
+  }
+}
+
+/** Tie-break between two nodes with equal data: defaultprim node, then the last primary, then name. */
+export function preferredPrimary(settings: MirrorSettings, mine: PersistedData, peer: MirrorHeartbeat): string {
+  const me = settings.node;
+  const other = peer.from;
+  if (settings.defaultprim === me || settings.defaultprim === other) return settings.defaultprim;
+  const iWasPrimary = mine.lastRole === 'primary';
+  const peerWasPrimary = peer.data.lastRole === 'primary';
+  if (iWasPrimary !== peerWasPrimary) return iWasPrimary ? me : other;
+  return me < other ? me : other;
+}
+
+/**
+ * Split-brain recovery: both nodes ran ALONE. The one that was PRIM before the isolation stays
+ * (SafeKit's rule); if that does not decide, the one ahead in data, then defaultprim, then name.
+ */
+export function splitBrainSurvivor(settings: MirrorSettings, mine: { aloneFrom: MirrorHeartbeat['aloneFrom']; data: PersistedData }, peer: MirrorHeartbeat): string {
+  const me = settings.node;
+  const other = peer.from;
+  const iWasPrim = mine.aloneFrom === 'PRIM';
+  const peerWasPrim = peer.aloneFrom === 'PRIM';
+  if (iWasPrim !== peerWasPrim) return iWasPrim ? me : other;
+  const relation = relationToPeer(settings, mine.data, peer.data);
+  if (relation === 'ahead') return me;
+  if (relation === 'behind') return other;
+  if (settings.defaultprim === me || settings.defaultprim === other) return settings.defaultprim;
+  return me < other ? me : other;
+}

@@ -1,0 +1,311 @@
+// The mirror module's state machine: step(state, event) → { state, actions }.
+// States, qualifiers and log lines follow SAFEKIT-BEHAVIOUR §2 and §10.2; who may be primary
+// follows DESIGN §5 (decide.ts); transitions and their safety order live in transitions.ts.
+
+import { formatState } from '../../shared/states.js';
+import { UNTRUSTED_GENERATION } from '../../shared/generation.js';
+import type { Action, PersistedData } from '../actions.js';
+import { INITIAL_RULES_STATE } from '../rules/engine.js';
+import { EMPTY_LOOP } from '../rules/maxloop.js';
+import { Step } from './builder.js';
+import type { MirrorEvent, MirrorHeartbeat, MirrorNode, MirrorSettings } from './types.js';
+import { decideStart, resyncMode, relationToPeer, splitBrainSurvivor } from './decide.js';
+import { afterLeft, aloneToPrim, demoteAloneToSecond, enterAlone, enterSecond, finalStop, finishResync, swapDemote, swapPromote } from './transitions.js';
+import { runCommand, startModule } from './commands.js';
+import { applyRules } from './rules.js';
+
+export interface StepResult {
+  readonly state: MirrorNode;
+  readonly actions: readonly Action[];
+}
+
+export const FRESH_DATA: PersistedData = {
+  generation: UNTRUSTED_GENERATION, uptodate: false, lastRole: 'none', reintegrating: false, genSeq: 0,
+  fullsyncPeer: false, settings: { failover: true, errd: true, checker: true },
+};
+
+/** A module runtime starting: STOP (NotReady), with what the store kept. */
+export function initialMirror(settings: MirrorSettings, data: PersistedData, incarnation: number): MirrorNode {
+  const heartbeats: MirrorNode['heartbeats'] = Object.fromEntries(settings.heartbeats.map((h) => [h.ident, { up: false, lastAt: null }]));
+  const resources: Record<string, string> = {
+    'state.local': 'STOP NotReady', 'state.remote': 'UNKNOWN Unknown',
+    'usersetting.failover': data.settings.failover ? 'on' : 'off',
+    'usersetting.errd': data.settings.errd ? 'on' : 'off',
+    'usersetting.checker': data.settings.checker ? 'on' : 'off',
+    'rfs.uptodate': data.uptodate ? 'up' : 'down',
+    'rfs.degraded': 'down',
+  };
+  for (const h of settings.heartbeats) resources[`heartbeat.${h.ident}`] = 'down';
+  for (const c of settings.checkerResources) resources[c.resource] = 'init';
+  return {
+    settings, incarnation, state: 'STOP', qualifier: 'NotReady', dataRole: 'none', data, pending: null, batch: 0,
+    deciding: false, decidingSince: 0, heldBy: null, resyncing: null, aloneFrom: null, swapRequest: false, handoff: false,
+    peer: null, heartbeats, resources, clusterPeerVisible: false, rules: INITIAL_RULES_STATE, loop: EMPTY_LOOP, seq: 0,
+    lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, queued: null, intent: null,
+  };
+}
+
+export function stepMirror(state: MirrorNode, event: MirrorEvent): StepResult {
+  const b = new Step(state, event.now);
+  switch (event.type) {
+    case 'tick': onTick(b); break;
+    case 'heartbeat': onHeartbeat(b, event.ident, event.message); break;
+    case 'command': runCommand(b, event.command, event.by, event.identity); break;
+    case 'scriptsDone': onScriptsDone(b, event.batch, event.ok); break;
+    case 'resyncDone':
+      if (b.s.resyncing !== null && b.s.state === 'SECOND') finishResync(b, b.s.peer?.message ?? null, event.ok);
+      break;
+    case 'replicationFailed': onReplicationFailed(b); break;
+    case 'resource': onResource(b, event.name, event.value, event.by); break;
+    case 'cluster': b.set({ clusterPeerVisible: event.peerVisible }); break;
+  }
+  reconcile(b);
+  return { state: b.s, actions: b.actions };
+}
+
+function maxTimeout(s: MirrorNode): number {
+  return Math.max(...s.settings.heartbeats.map((h) => h.timeoutMs));
+}
+
+function onTick(b: Step): void {
+  const now = b.now;
+  let anyUpBefore = false;
+  let anyUpAfter = false;
+  const heartbeats = { ...b.s.heartbeats };
+  for (const h of b.s.settings.heartbeats) {
+    const hb = heartbeats[h.ident];
+    anyUpBefore ||= hb.up;
+    if (hb.up && hb.lastAt !== null && now - hb.lastAt > h.timeoutMs) {
+      heartbeats[h.ident] = { ...hb, up: false };
+      b.set({ heartbeats });
+      b.resource(`heartbeat.${h.ident}`, 'down', 'heart');
+    }
+    anyUpAfter ||= heartbeats[h.ident].up;
+  }
+  if (anyUpBefore && !anyUpAfter) b.set({ peer: null });
+  const pulse = Math.min(...b.s.settings.heartbeats.map((h) => h.pulseMs));
+  if (b.s.lastPulseAt === null || now - b.s.lastPulseAt >= pulse) sendHeartbeat(b);
+  applyRules(b, false);
+}
+
+function sendHeartbeat(b: Step): void {
+  const s = b.s;
+  const message: MirrorHeartbeat = {
+    from: s.settings.node, incarnation: s.incarnation, seq: s.seq + 1, state: s.state, qualifier: s.qualifier,
+    dataRole: s.dataRole, deciding: s.deciding && s.pending === null, data: s.data, aloneFrom: s.aloneFrom,
+    swapRequest: s.swapRequest, handoff: s.handoff, resources: s.resources,
+  };
+  b.set({ seq: s.seq + 1, lastPulseAt: b.now });
+  b.push({ type: 'sendHeartbeat', idents: s.settings.heartbeats.map((h) => h.ident), message });
+}
+
+function onHeartbeat(b: Step, ident: string, m: MirrorHeartbeat): void {
+  const s = b.s;
+  const hb = s.heartbeats[ident];
+  if (!hb || m.from !== s.settings.peer) return; // not ours: a misconfigured or foreign sender
+  const last = s.peer?.message;
+  // Duplicates and reordered packets are dropped; a restarted peer (new incarnation) is accepted.
+  if (last && (m.incarnation < last.incarnation || (m.incarnation === last.incarnation && m.seq <= last.seq))) {
+    if (!hb.up || (hb.lastAt !== null && b.now - hb.lastAt > 0)) b.set({ heartbeats: { ...s.heartbeats, [ident]: { up: true, lastAt: b.now } } });
+    return;
+  }
+  b.set({ heartbeats: { ...b.s.heartbeats, [ident]: { up: true, lastAt: b.now } }, peer: { message: m, at: b.now } });
+  if (!hb.up) b.resource(`heartbeat.${ident}`, 'up', 'heart');
+}
+
+function logRemote(b: Step): void {
+  const m = b.s.peer?.message;
+  const text = m ? formatState(m.state, m.qualifier) : 'UNKNOWN Unknown';
+  if (text === b.s.remoteLogged) return;
+  b.set({ remoteLogged: text });
+  b.log('E', `Remote state ${text}`);
+  b.resource('state.remote', text, 'heart', true);
+}
+
+function onScriptsDone(b: Step, batch: number, ok: boolean): void {
+  const pending = b.s.pending;
+  if (!pending || pending.batch !== batch) return; // a batch abandoned by forcestop
+  b.set({ pending: null });
+  if (!ok) b.log('E', 'A module script failed; see its userlog', 'userplug');
+  const then = pending.then;
+  switch (then.kind) {
+    case 'started':
+      b.set({ deciding: true, decidingSince: b.now });
+      b.updateCheckers();
+      break;
+    case 'entered':
+      if (then.state === 'PRIM' && b.s.state !== 'PRIM') b.set({ state: 'PRIM' });
+      b.state(then.state, 'Ready');
+      if (then.state === 'PRIM' && b.s.handoff === false) b.log('E', 'Uptodate replicated file system', 'nfsadmin');
+      break;
+    case 'restarted':
+      b.state(b.s.state, 'Ready');
+      break;
+    case 'left':
+      if (then.then === 'second') break;
+      afterLeft(b, then.then, pending.cause);
+      break;
+    case 'stopped': {
+      b.set({ intent: null });
+      b.state('STOP', 'NotReady');
+      b.push({ type: 'checkers', active: [] });
+      if (then.restartAfter) {
+        b.log('U', 'Action start called automatically');
+        startModule(b);
+      }
+      break;
+    }
+    case 'demoted':
+      if (then.resync === null) {
+        // swap: we are SECOND already in data terms; wait in SECOND (Ready) for the peer to take over
+        b.set({ handoff: true });
+        b.state('SECOND', 'Ready');
+      } else enterSecond(b, then.resync);
+      break;
+  }
+  const queued = b.s.queued;
+  if (queued && b.s.pending === null) {
+    b.set({ queued: null });
+    runCommand(b, queued.command, queued.by, queued.identity);
+  }
+}
+
+function onReplicationFailed(b: Step): void {
+  if (b.s.dataRole !== 'primary') return;
+  b.resource('rfs.degraded', 'up', 'nfsadmin');
+  if (b.s.state === 'PRIM' && b.s.pending === null) enterAlone(b, 'PRIM');
+}
+
+function onResource(b: Step, name: string, value: string, by: string): void {
+  b.resource(name, value, by);
+  if (name === 'rfs.uptodate' && value === 'up' && !b.s.data.uptodate) b.persist({ uptodate: true });
+}
+
+/** After every event: follow the peer (failover, join, split-brain recovery, swap) and decide. */
+function reconcile(b: Step): void {
+  logRemote(b);
+  const s = b.s;
+  if (s.pending !== null) return;
+  const peer = s.peer?.message ?? null;
+  const peerGone = peer === null || (peer.dataRole === 'none' && !peer.deciding && peer.state !== 'PRIM' && peer.state !== 'ALONE');
+  const peerCleanStop = peer !== null && peerGone;
+  switch (s.state) {
+    case 'SECOND':
+      if (s.handoff) {
+        if (peer === null) { b.set({ handoff: false }); break; }
+        if (peer.dataRole === 'primary' && !peer.handoff && peer.state === 'PRIM') b.set({ handoff: false });
+        break;
+      }
+      if (peer !== null && peer.handoff && peer.dataRole === 'secondary' && s.qualifier === 'Ready') { swapPromote(b); break; }
+      if (peer !== null && peer.dataRole === 'primary') {
+        if (s.settings.defaultprim === s.settings.node && !s.swapRequest && s.qualifier === 'Ready' && peer.state === 'PRIM' && peer.qualifier === 'Ready') {
+          b.log('E', 'Transition SWAP from defaultprim');
+          b.set({ swapRequest: true });
+        }
+        break;
+      }
+      if (peerGone || peer.dataRole === 'none') secondLostPrimary(b, peerCleanStop);
+      break;
+    case 'PRIM':
+      if (peer === null || peer.dataRole !== 'secondary') {
+        if (peer !== null && peer.dataRole === 'primary') { splitBrain(b, peer); break; }
+        enterAlone(b, 'PRIM');
+      } else if ((s.swapRequest || peer.swapRequest) && s.qualifier === 'Ready' && peer.qualifier === 'Ready') swapDemote(b);
+      else if (peer.qualifier === 'Ready' && peer.state === 'SECOND' && (s.data.uptodate || s.data.fullsyncPeer)) {
+        b.persist({ uptodate: false, fullsyncPeer: false }); // the secondary can now take over: we may no longer start alone
+      }
+      break;
+    case 'ALONE':
+      if (peer === null) { if (s.splitLogged) b.set({ splitLogged: false }); break; }
+      if (peer.dataRole === 'primary') splitBrain(b, peer);
+      else if (peer.dataRole === 'secondary' && peer.state === 'SECOND' && !peer.handoff) aloneToPrim(b);
+      break;
+    case 'WAIT':
+      if (s.deciding) decide(b);
+      break;
+    default:
+      break;
+  }
+}
+
+function secondLostPrimary(b: Step, cleanStop: boolean): void {
+  const s = b.s;
+  if (s.qualifier !== 'Ready' || s.resyncing !== null) {
+    b.log('C', 'Data may be inconsistent for replicated directories (stopped during reintegration)', 'nfsadmin');
+    b.push({ type: 'setReplication', role: 'none' });
+    b.set({ resyncing: null, dataRole: 'none', deciding: true, decidingSince: b.now, heldBy: 'rfs_notuptodate_server' });
+    b.state('WAIT', 'NotReady');
+    return;
+  }
+  if (!s.data.settings.failover) {
+    b.log('E', 'Failover-off configured');
+    b.log('U', 'Action stopstart called by failover-off');
+    b.log('E', 'Transition STOPSTART from failover-off');
+    b.set({ heldBy: 'failover-off' });
+    b.scripts(
+      [{ script: 'stop_sec', args: ['SECOND', 'WAIT', 'stopwait'] }, { script: 'stop_second', args: ['SECOND', 'WAIT', 'stopwait'] }, { script: 'stop_both', args: ['SECOND', 'WAIT', 'stopwait'] }, { script: 'transition', args: ['SECOND', 'WAIT', 'stopwait'] }],
+      { kind: 'left', then: 'wait' }, 'stopwait');
+    b.state('SECOND', 'Transient');
+    return;
+  }
+  b.log('U', `Action alone called by heart: ${cleanStop ? 'remote stop' : 'no heartbeat'}`);
+  enterAlone(b, 'SECOND');
+}
+
+function splitBrain(b: Step, peer: MirrorHeartbeat): void {
+  const s = b.s;
+  const survivor = splitBrainSurvivor(s.settings, { aloneFrom: s.aloneFrom, data: s.data }, peer);
+  if (survivor === s.settings.node) {
+    if (!s.splitLogged) { b.log('E', 'Split brain recovery: staying alone'); b.set({ splitLogged: true }); }
+    return;
+  }
+  b.log('E', 'Split brain recovery: exiting alone');
+  b.log('C', `Data written on ${s.settings.node} while it ran alone is saved aside before resynchronisation`, 'reintegre');
+  demoteAloneToSecond(b, 'divergent');
+}
+
+function decide(b: Step): void {
+  const s = b.s;
+  if (s.heldBy !== null && s.heldBy !== 'rfs_notuptodate_server' && s.heldBy !== 'failover-off' && s.heldBy !== 'peer') return; // held by a wait rule
+  const peer = s.peer?.message ?? null;
+  if (s.heldBy === 'failover-off' && (peer === null || peer.dataRole !== 'primary') && !(peer?.deciding)) return;
+  if (s.intent === 'prim') {
+    if (peer !== null && peer.dataRole === 'primary') { b.set({ intent: null }); b.log('E', 'Requested prim start aborted'); finalStop(b, false, 'stop'); return; }
+    b.set({ intent: null });
+    enterAlone(b, 'WAIT');
+    return;
+  }
+  if (s.intent === 'second' || s.intent === 'secondfull') {
+    if (peer === null || peer.dataRole !== 'primary') return; // wait for the primary
+    const full = s.intent === 'secondfull';
+    b.set({ intent: null });
+    enterSecond(b, full ? 'full' : resyncMode(relationToPeer(s.settings, s.data, peer.data), peer.data.fullsyncPeer || s.data.reintegrating));
+    return;
+  }
+  const d = decideStart(s.settings, s.data, peer, b.now - s.decidingSince >= maxTimeout(s));
+  switch (d.kind) {
+    case 'alone': enterAlone(b, 'WAIT'); break;
+    case 'second': enterSecond(b, d.mode); break;
+    case 'pending': if (s.qualifier !== 'Transient' && s.heldBy === null) b.state('WAIT', 'Transient'); break;
+    case 'wait': holdForData(b, d.reason); break;
+  }
+}
+
+function holdForData(b: Step, reason: 'notuptodate' | 'divergent' | 'inconsistent' | 'peer-busy'): void {
+  const held = reason === 'peer-busy' ? 'peer' : 'rfs_notuptodate_server';
+  if (b.s.heldBy === held && b.s.qualifier === 'NotReady') return;
+  b.set({ heldBy: held });
+  b.resource('rfs.uptodate', 'down', 'nfsadmin', true);
+  if (reason === 'notuptodate') {
+    b.log('E', 'Data may not be uptodate for replicated directories (wait for the start of the remote server)', 'nfsadmin');
+    b.log('C', 'Action wait from failover rule rfs_notuptodate_server');
+    b.log('E', 'If you are sure that this server has valid data, run safekit prim to force start as primary');
+  } else if (reason === 'inconsistent') {
+    b.log('C', 'Data may be inconsistent for replicated directories (stopped during reintegration)', 'nfsadmin');
+    b.log('E', 'If you are sure that this server has valid data, run safekit primforce to force start as primary');
+  } else if (reason === 'divergent') {
+    b.log('C', 'Both nodes hold data written alone (divergent copies): no automatic start as primary', 'nfsadmin');
+    b.log('E', 'Run safekit prim on the node whose data must be kept, then safekit second on the other');
+  }
+  b.state('WAIT', 'NotReady');
+}

@@ -1,0 +1,135 @@
+// The mirror's transitions, each with its scripts (SAFEKIT-BEHAVIOUR §6.3) and its safety order:
+// a new data generation is persisted before the VIP is added or a write is accepted alone, and the
+// VIP is removed before the stop scripts of a demotion run (actions.ts).
+
+import { advanceGeneration } from '../../shared/generation.js';
+import type { ResyncMode } from '../actions.js';
+import { finalStopScripts, restartScripts, transitionScripts, type ScriptCause } from '../scripts.js';
+import type { Step } from './builder.js';
+import type { MirrorHeartbeat } from './types.js';
+
+/** A fresh, unique generation id: node, incarnation of its store, sequence. */
+function mintGeneration(b: Step): void {
+  const seq = b.s.data.genSeq + 1;
+  const id = `${b.s.settings.node}:${b.s.incarnation}:${seq}`;
+  b.persist({ generation: advanceGeneration(b.s.data.generation, id), genSeq: seq });
+}
+
+/** Become the only writer: from WAIT (start), SECOND (failover) or PRIM (secondary lost). */
+export function enterAlone(b: Step, from: 'WAIT' | 'SECOND' | 'PRIM'): void {
+  if (b.s.settings.replicated) mintGeneration(b);
+  b.persist({ uptodate: true, lastRole: 'primary', reintegrating: false });
+  b.set({ deciding: false, heldBy: null, dataRole: 'primary', resyncing: null, aloneFrom: from === 'WAIT' ? 'other' : from, swapRequest: false, handoff: false, splitLogged: false });
+  b.resource('rfs.uptodate', 'up', 'nfsadmin', true);
+  b.state('ALONE', 'Transient');
+  if (from !== 'PRIM') b.push({ type: 'addVip' });
+  b.push({ type: 'setReplication', role: 'primary' });
+  b.scripts(transitionScripts(from, 'ALONE', 'start'), { kind: 'entered', state: 'ALONE' }, 'start');
+}
+
+/** The secondary has joined: ALONE → PRIM. Replication to the peer is already flowing. */
+export function aloneToPrim(b: Step): void {
+  b.state('PRIM', 'Transient');
+  b.set({ aloneFrom: null });
+  b.scripts(transitionScripts('ALONE', 'PRIM', 'start'), { kind: 'entered', state: 'PRIM' }, 'start');
+}
+
+/** WAIT → SECOND: resynchronise first; the start scripts run once the copy is complete. */
+export function enterSecond(b: Step, mode: ResyncMode): void {
+  b.persist({ uptodate: false, lastRole: 'secondary', reintegrating: true });
+  b.set({ deciding: false, heldBy: null, dataRole: 'secondary', resyncing: mode, aloneFrom: null });
+  b.resource('rfs.uptodate', 'down', 'nfsadmin', true);
+  b.state('SECOND', 'Transient');
+  b.push({ type: 'setReplication', role: 'secondary' });
+  b.push({ type: 'startResync', mode });
+  if (mode !== 'zones') b.log('E', `Updating directory tree (${mode === 'full' ? 'full synchronization' : 'divergent data saved first'})`, 'reintegre');
+}
+
+/** Resynchronisation finished: adopt the primary's generation; then the start scripts. */
+export function finishResync(b: Step, primary: MirrorHeartbeat | null, ok: boolean): void {
+  if (!ok || primary === null || primary.dataRole !== 'primary') {
+    b.resource('rfs.reintegre_failed', 'up', 'reintegre');
+    b.push({ type: 'setReplication', role: 'none' });
+    b.set({ resyncing: null, dataRole: 'none', deciding: true, decidingSince: b.now });
+    b.state('WAIT', 'NotReady');
+    return;
+  }
+  b.persist({ generation: primary.data.generation, reintegrating: false });
+  b.resource('rfs.reintegre_failed', 'down', 'reintegre', true);
+  b.log('E', 'Reintegration ended (synchronize)', 'reintegre');
+  b.resource('rfs.uptodate', 'up', 'nfsadmin', true);
+  b.set({ resyncing: null });
+  if (b.s.pending === null && b.s.qualifier === 'Transient') {
+    b.scripts(transitionScripts('WAIT', 'SECOND', 'start'), { kind: 'entered', state: 'SECOND' }, 'start');
+  }
+}
+
+/** ALONE → SECOND (split-brain victim): stop the application, remove the VIP, resynchronise. */
+export function demoteAloneToSecond(b: Step, mode: ResyncMode): void {
+  b.push({ type: 'removeVip' });
+  b.push({ type: 'setReplication', role: 'none' });
+  b.set({ dataRole: 'none' });
+  b.state('ALONE', 'Transient');
+  b.scripts(transitionScripts('ALONE', 'SECOND', 'start'), { kind: 'demoted', resync: mode }, 'start');
+}
+
+/** PRIM → SECOND (swap): stop the application, remove the VIP, hand the primary role over. */
+export function swapDemote(b: Step): void {
+  b.log('E', 'Begin of Swap');
+  b.push({ type: 'removeVip' });
+  b.push({ type: 'setReplication', role: 'secondary' });
+  b.persist({ lastRole: 'secondary', uptodate: false });
+  b.set({ dataRole: 'secondary', swapRequest: false });
+  b.state('PRIM', 'Transient');
+  b.scripts(transitionScripts('PRIM', 'SECOND', 'start'), { kind: 'demoted', resync: null }, 'start');
+}
+
+/** SECOND → PRIM (swap): the peer has stopped the application and handed over. */
+export function swapPromote(b: Step): void {
+  b.persist({ lastRole: 'primary', uptodate: false });
+  b.set({ dataRole: 'primary', swapRequest: false, aloneFrom: null });
+  b.state('SECOND', 'Transient');
+  b.push({ type: 'addVip' });
+  b.push({ type: 'setReplication', role: 'primary' });
+  b.scripts(transitionScripts('SECOND', 'PRIM', 'start'), { kind: 'entered', state: 'PRIM' }, 'start');
+}
+
+/** Leave a running state for WAIT, then stop, hold (wait rule) or start again. */
+export function leave(b: Step, then: 'stop' | 'wait' | 'stopstart', cause: ScriptCause): void {
+  const from = b.s.state;
+  if (from === 'WAIT' || from === 'STOP') {
+    if (then === 'wait') { hold(b); return; }
+    finalStop(b, then === 'stopstart', cause);
+    return;
+  }
+  if (b.s.dataRole === 'primary') b.push({ type: 'removeVip' });
+  b.state(from, 'Transient');
+  b.scripts(transitionScripts(from, 'WAIT', cause), { kind: 'left', then }, cause);
+}
+
+/** Scripts of the running role have stopped: now in WAIT. */
+export function afterLeft(b: Step, then: 'stop' | 'wait' | 'stopstart' | 'second', cause: ScriptCause): void {
+  b.push({ type: 'setReplication', role: 'none' });
+  if (b.s.resyncing) b.set({ resyncing: null }); // data stays marked reintegrating (persisted)
+  b.set({ dataRole: 'none', aloneFrom: null, swapRequest: false, handoff: false });
+  if (then === 'wait') { hold(b); return; }
+  b.state('WAIT', 'Transient');
+  finalStop(b, then === 'stopstart', cause);
+}
+
+function hold(b: Step): void {
+  b.set({ deciding: true, decidingSince: b.now, dataRole: 'none' });
+  b.state('WAIT', 'NotReady');
+}
+
+export function finalStop(b: Step, restartAfter: boolean, cause: ScriptCause): void {
+  b.set({ deciding: false });
+  b.state('WAIT', 'Transient');
+  b.scripts(finalStopScripts('mirror', cause), { kind: 'stopped', restartAfter }, cause);
+}
+
+export function restart(b: Step): void {
+  const state = b.s.state;
+  b.state(state, 'Transient');
+  b.scripts(restartScripts(state), { kind: 'restarted' }, 'start');
+}

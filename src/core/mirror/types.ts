@@ -1,0 +1,116 @@
+// The mirror module's state, events and heartbeat message.
+
+import type { MirrorState, Qualifier } from '../../shared/states.js';
+import type { FailoverRule } from '../../shared/rules.js';
+import type { WhenClass } from '../../shared/config.js';
+import type { PersistedData, ResyncMode } from '../actions.js';
+import type { RulesState } from '../rules/engine.js';
+import type { LoopCounter } from '../rules/maxloop.js';
+import type { ScriptCause } from '../scripts.js';
+
+/** What the machine needs from the configuration; built by the runtime from ModuleConfig. */
+export interface MirrorSettings {
+  readonly node: string;
+  readonly peer: string;
+  readonly heartbeats: readonly { readonly ident: string; readonly pulseMs: number; readonly timeoutMs: number }[];
+  /** false for a mirror without <rfs>: no data generations to respect. */
+  readonly replicated: boolean;
+  readonly defaultprim: string; // 'alone' | 'lastprim' | node name
+  readonly maxloop: number;
+  readonly loopIntervalMs: number;
+  readonly rules: readonly FailoverRule[];
+  readonly periodMs: number;
+  readonly handleTimeMs: number;
+  /** Checker resources per `when` class, reset to `init` when their class stops. */
+  readonly checkerResources: readonly { readonly resource: string; readonly when: WhenClass }[];
+}
+
+export type MirrorCommand =
+  | { readonly kind: 'start' | 'stop' | 'forcestop' | 'restart' | 'stopstart' | 'primforce' | 'shutdown' }
+  | { readonly kind: 'prim' | 'second'; readonly fullsync: boolean }
+  | { readonly kind: 'swap'; readonly nosync: boolean }
+  | { readonly kind: 'setting'; readonly setting: 'failover' | 'errd' | 'checker'; readonly on: boolean };
+
+/** Sent every pulse on every heartbeat; carries what the peer needs to decide. */
+export interface MirrorHeartbeat {
+  readonly from: string;
+  readonly incarnation: number;
+  readonly seq: number;
+  readonly state: MirrorState;
+  readonly qualifier: Qualifier;
+  /** Whether this node currently runs the application as primary, follows as secondary, or neither. */
+  readonly dataRole: 'primary' | 'secondary' | 'none';
+  /** In WAIT and deciding which role to take (start-up). */
+  readonly deciding: boolean;
+  readonly data: PersistedData;
+  /** The role this node held just before it went ALONE (split-brain arbitration). */
+  readonly aloneFrom: 'PRIM' | 'SECOND' | 'other' | null;
+  readonly swapRequest: boolean;
+  /** A demoting primary has stopped the application and hands the primary role over. */
+  readonly handoff: boolean;
+  readonly resources: Readonly<Record<string, string>>;
+}
+
+export type MirrorEvent =
+  | { readonly type: 'tick'; readonly now: number }
+  | { readonly type: 'heartbeat'; readonly now: number; readonly ident: string; readonly message: MirrorHeartbeat }
+  | { readonly type: 'command'; readonly now: number; readonly command: MirrorCommand; readonly by: string; readonly identity?: string }
+  | { readonly type: 'scriptsDone'; readonly now: number; readonly batch: number; readonly ok: boolean }
+  | { readonly type: 'resyncDone'; readonly now: number; readonly ok: boolean }
+  | { readonly type: 'replicationFailed'; readonly now: number }
+  | { readonly type: 'resource'; readonly now: number; readonly name: string; readonly value: string; readonly by: string; readonly identity?: string }
+  | { readonly type: 'cluster'; readonly now: number; readonly peerVisible: boolean };
+
+/** What runs when the current script batch completes. */
+export type Continuation =
+  | { readonly kind: 'started' }
+  | { readonly kind: 'entered'; readonly state: 'ALONE' | 'PRIM' | 'SECOND' }
+  | { readonly kind: 'left'; readonly then: 'stop' | 'wait' | 'stopstart' | 'second' }
+  | { readonly kind: 'stopped'; readonly restartAfter: boolean }
+  | { readonly kind: 'restarted' }
+  | { readonly kind: 'demoted'; readonly resync: ResyncMode | null };
+
+export interface PeerView {
+  readonly message: MirrorHeartbeat;
+  readonly at: number;
+}
+
+export interface MirrorNode {
+  readonly settings: MirrorSettings;
+  readonly incarnation: number;
+  readonly state: MirrorState;
+  readonly qualifier: Qualifier;
+  readonly dataRole: 'primary' | 'secondary' | 'none';
+  readonly data: PersistedData;
+  /** Scripts in flight and what follows them. */
+  readonly pending: { readonly batch: number; readonly then: Continuation; readonly cause: ScriptCause } | null;
+  readonly batch: number;
+  /** WAIT and choosing a role (start-up, or held by a wait rule / missing data). */
+  readonly deciding: boolean;
+  readonly decidingSince: number;
+  /** Why the start is held, for the log and `state` (rule name), or null. */
+  readonly heldBy: string | null;
+  readonly resyncing: ResyncMode | null;
+  readonly aloneFrom: MirrorHeartbeat['aloneFrom'];
+  readonly swapRequest: boolean;
+  readonly handoff: boolean;
+  readonly peer: PeerView | null;
+  readonly heartbeats: Readonly<Record<string, { readonly up: boolean; readonly lastAt: number | null }>>;
+  readonly resources: Readonly<Record<string, string>>;
+  readonly clusterPeerVisible: boolean;
+  readonly rules: RulesState;
+  readonly loop: LoopCounter;
+  readonly seq: number;
+  readonly lastPulseAt: number | null;
+  /** Last `Remote state` line logged, to log changes only. */
+  readonly remoteLogged: string;
+  /** The checker classes last announced (comma-joined), to announce changes only. */
+  readonly activeCheckers: string;
+  /** A command that arrived while scripts ran; executed when they finish. */
+  readonly queued: { readonly command: MirrorCommand; readonly by: string; readonly identity?: string } | null;
+  /** An operator's forced role for this start (prim / second / second fullsync). */
+  readonly intent: 'prim' | 'second' | 'secondfull' | null;
+  /** Split-brain arbitration already logged for the current episode. */
+  readonly splitLogged: boolean;
+}
+
