@@ -28,6 +28,8 @@ export interface PersistedData {
   readonly uptodate: boolean;
   /** The last data role this node held, for tie-breaks and `defaultprim="lastprim"`. */
   readonly lastRole: 'primary' | 'secondary' | 'none';
+  /** The role this node held when it last started writing alone (split-brain arbitration). */
+  readonly aloneFrom: 'PRIM' | 'SECOND' | 'other' | null;
   /** Stopped or crashed in the middle of a resynchronisation: the copy may be half-written. */
   readonly reintegrating: boolean;
   /** Sequence for minting generation ids on this node. */

@@ -1,70 +1,24 @@
-// A step under construction: the next state and the actions, in order. Each step starts from the
-// state it was given and never mutates it.
+// The mirror's step builder: the shared Step plus persistence of the data generation.
 
-import { formatState, type MirrorState, type Qualifier } from '../../shared/states.js';
 import type { WhenClass } from '../../shared/config.js';
-import { log, type Action, type LogLevel, type PersistedData, type ScriptCall } from '../actions.js';
-import type { ScriptCause } from '../scripts.js';
+import type { MirrorState } from '../../shared/states.js';
+import type { PersistedData } from '../actions.js';
+import { Step as BaseStep } from '../step.js';
 import type { Continuation, MirrorNode } from './types.js';
 
-export class Step {
-  readonly actions: Action[] = [];
-  constructor(public s: MirrorNode, readonly now: number) {}
-
-  set(patch: Partial<MirrorNode>): void {
-    this.s = { ...this.s, ...patch };
-  }
-
-  log(level: LogLevel, text: string, component = 'heart'): void {
-    this.actions.push(log(level, component, text));
-  }
-
-  resource(name: string, value: string, by: string, quiet = false): void {
-    if (this.s.resources[name] === value) return;
-    this.set({ resources: { ...this.s.resources, [name]: value } });
-    this.actions.push({ type: 'setResource', name, value, by });
-    if (!quiet) this.log('E', `Resource ${name} set to ${value} by ${by}`, by);
+export class Step extends BaseStep<MirrorState, Continuation, MirrorNode> {
+  constructor(s: MirrorNode, now: number) {
+    super(s, now, { active: activeClasses, resources: (x) => x.settings.checkerResources }, 'heart');
   }
 
   /** Durable before anything after it (see actions.ts). */
   persist(patch: Partial<PersistedData>): void {
     this.set({ data: { ...this.s.data, ...patch } });
-    this.actions.push({ type: 'persist', data: this.s.data });
-  }
-
-  state(state: MirrorState, qualifier: Qualifier): void {
-    if (this.s.state === state && this.s.qualifier === qualifier) return;
-    this.set({ state, qualifier });
-    this.log('E', `Local state ${formatState(state, qualifier)}`);
-    this.resource('state.local', `${state} ${qualifier}`, 'heart', true);
-    this.updateCheckers();
-  }
-
-  scripts(scripts: readonly ScriptCall[], then: Continuation, cause: ScriptCause): void {
-    const batch = this.s.batch + 1;
-    this.set({ batch, pending: { batch, then, cause } });
-    this.actions.push({ type: 'runScripts', batch, scripts });
-  }
-
-  push(action: Action): void {
-    this.actions.push(action);
-  }
-
-  /** Checker classes follow the state (SAFEKIT-BEHAVIOUR §5.11, §6.3); stopped ones read `init` again. */
-  updateCheckers(): void {
-    const active = activeClasses(this.s);
-    const key = active.join(',');
-    if (key === this.s.activeCheckers) return;
-    for (const c of this.s.settings.checkerResources) {
-      const value = this.s.resources[c.resource];
-      if (!active.includes(c.when) && value !== undefined && value !== 'init') this.resource(c.resource, 'init', 'heart', true);
-    }
-    this.set({ activeCheckers: key });
-    this.actions.push({ type: 'checkers', active });
+    this.push({ type: 'persist', data: this.s.data });
   }
 }
 
-export function activeClasses(s: Pick<MirrorNode, 'state' | 'qualifier' | 'data' | 'deciding'>): WhenClass[] {
+export function activeClasses(s: Pick<MirrorNode, 'state' | 'qualifier' | 'data'>): WhenClass[] {
   if (!s.data.settings.checker || s.state === 'STOP') return [];
   const out: WhenClass[] = ['pre'];
   const ready = s.qualifier === 'Ready';

@@ -6,10 +6,18 @@ import { compareGenerations, type GenerationRelation } from '../../shared/genera
 import type { PersistedData, ResyncMode } from '../actions.js';
 import type { MirrorHeartbeat, MirrorSettings } from './types.js';
 
+/**
+ * notuptodate: the peer may hold newer data; untrusted: this copy was never synchronised since
+ * configuration and a primary runs (the operator confirms with `second`, as in SafeKit);
+ * divergent: both copies were written alone; inconsistent: stopped during a resync;
+ * peer-busy: the peer is between states.
+ */
+export type WaitReason = 'notuptodate' | 'untrusted' | 'divergent' | 'inconsistent' | 'peer-busy';
+
 export type StartDecision =
   | { readonly kind: 'alone' }
   | { readonly kind: 'second'; readonly mode: ResyncMode }
-  | { readonly kind: 'wait'; readonly reason: 'notuptodate' | 'divergent' | 'inconsistent' | 'peer-busy' }
+  | { readonly kind: 'wait'; readonly reason: WaitReason }
   /** Not enough information yet: keep waiting for the peer's heartbeat. */
   | { readonly kind: 'pending' };
 
@@ -39,6 +47,7 @@ export function decideStart(settings: MirrorSettings, mine: PersistedData, peer:
   const relation = relationToPeer(settings, mine, peer.data);
   if (peer.dataRole === 'primary') {
     if (peer.handoff) return { kind: 'pending' };
+    if (!trusted) return { kind: 'wait', reason: 'untrusted' };
     return { kind: 'second', mode: resyncMode(relation, peer.data.fullsyncPeer || mine.reintegrating) };
   }
   if (peer.dataRole === 'secondary') return { kind: 'wait', reason: 'peer-busy' }; // a transient view: wait for it to settle
@@ -46,8 +55,15 @@ export function decideStart(settings: MirrorSettings, mine: PersistedData, peer:
   if (!trusted) return { kind: 'wait', reason: 'notuptodate' };
   switch (relation) {
     case 'behind': return { kind: 'wait', reason: 'notuptodate' };
-    case 'divergent': return { kind: 'wait', reason: 'divergent' };
-    case 'unrelated': return { kind: 'wait', reason: peer.data.generation.current === null ? 'notuptodate' : 'divergent' };
+    case 'divergent':
+    case 'unrelated': {
+      if (peer.data.generation.current === null) return { kind: 'alone' }; // the peer was never synchronised
+      // Both copies were written alone. The same arbitration as a split-brain recovery picks the
+      // copy to keep; the other node then resynchronises from it with its changes saved aside.
+      if (peer.data.reintegrating) return { kind: 'alone' };
+      const survivor = splitBrainSurvivor(settings, { state: 'WAIT', aloneFrom: mine.aloneFrom, data: mine }, { ...peer, state: 'WAIT', aloneFrom: peer.data.aloneFrom });
+      return survivor === settings.node ? { kind: 'alone' } : { kind: 'wait', reason: 'divergent' };
+    }
     case 'ahead': return { kind: 'alone' };
     case 'equal':
       // Same data. If the peer is also deciding, exactly one of us goes first; the other then
@@ -72,11 +88,12 @@ export function preferredPrimary(settings: MirrorSettings, mine: PersistedData, 
  * Split-brain recovery: both nodes ran ALONE. The one that was PRIM before the isolation stays
  * (SafeKit's rule); if that does not decide, the one ahead in data, then defaultprim, then name.
  */
-export function splitBrainSurvivor(settings: MirrorSettings, mine: { aloneFrom: MirrorHeartbeat['aloneFrom']; data: PersistedData }, peer: MirrorHeartbeat): string {
+export function splitBrainSurvivor(settings: MirrorSettings, mine: { state: MirrorHeartbeat['state']; aloneFrom: MirrorHeartbeat['aloneFrom']; data: PersistedData }, peer: MirrorHeartbeat): string {
   const me = settings.node;
   const other = peer.from;
-  const iWasPrim = mine.aloneFrom === 'PRIM';
-  const peerWasPrim = peer.aloneFrom === 'PRIM';
+  // A node still PRIM (it never noticed the loss) counts as the former primary.
+  const iWasPrim = mine.state === 'PRIM' || mine.aloneFrom === 'PRIM';
+  const peerWasPrim = peer.state === 'PRIM' || peer.aloneFrom === 'PRIM';
   if (iWasPrim !== peerWasPrim) return iWasPrim ? me : other;
   const relation = relationToPeer(settings, mine.data, peer.data);
   if (relation === 'ahead') return me;

@@ -9,10 +9,10 @@ import { INITIAL_RULES_STATE } from '../rules/engine.js';
 import { EMPTY_LOOP } from '../rules/maxloop.js';
 import { Step } from './builder.js';
 import type { MirrorEvent, MirrorHeartbeat, MirrorNode, MirrorSettings } from './types.js';
-import { decideStart, resyncMode, relationToPeer, splitBrainSurvivor } from './decide.js';
+import { decideStart, resyncMode, relationToPeer, splitBrainSurvivor, type WaitReason } from './decide.js';
 import { afterLeft, aloneToPrim, demoteAloneToSecond, enterAlone, enterSecond, finalStop, finishResync, swapDemote, swapPromote } from './transitions.js';
 import { runCommand, startModule } from './commands.js';
-import { applyRules } from './rules.js';
+import { applyRules, DATA_HOLDS } from './rules.js';
 
 export interface StepResult {
   readonly state: MirrorNode;
@@ -20,7 +20,7 @@ export interface StepResult {
 }
 
 export const FRESH_DATA: PersistedData = {
-  generation: UNTRUSTED_GENERATION, uptodate: false, lastRole: 'none', reintegrating: false, genSeq: 0,
+  generation: UNTRUSTED_GENERATION, uptodate: false, lastRole: 'none', aloneFrom: null, reintegrating: false, genSeq: 0,
   fullsyncPeer: false, settings: { failover: true, errd: true, checker: true },
 };
 
@@ -136,7 +136,6 @@ function onScriptsDone(b: Step, batch: number, ok: boolean): void {
     case 'entered':
       if (then.state === 'PRIM' && b.s.state !== 'PRIM') b.set({ state: 'PRIM' });
       b.state(then.state, 'Ready');
-      if (then.state === 'PRIM' && b.s.handoff === false) b.log('E', 'Uptodate replicated file system', 'nfsadmin');
       break;
     case 'restarted':
       b.state(b.s.state, 'Ready');
@@ -160,7 +159,7 @@ function onScriptsDone(b: Step, batch: number, ok: boolean): void {
         // swap: we are SECOND already in data terms; wait in SECOND (Ready) for the peer to take over
         b.set({ handoff: true });
         b.state('SECOND', 'Ready');
-      } else enterSecond(b, then.resync);
+      } else enterSecond(b, then.resync, false);
       break;
   }
   const queued = b.s.queued;
@@ -197,6 +196,14 @@ function reconcile(b: Step): void {
         break;
       }
       if (peer !== null && peer.handoff && peer.dataRole === 'secondary' && s.qualifier === 'Ready') { swapPromote(b); break; }
+      if (peer !== null && peer.dataRole === 'primary' && s.settings.replicated && s.resyncing === null
+        && peer.data.generation.current !== s.data.generation.current) {
+        // The primary wrote alone since we last synchronised (it lost us for a while): our copy is
+        // behind. Resynchronise now; until then we cannot take over.
+        b.log('E', `Primary ${peer.from} wrote alone since the last synchronization: resynchronizing`, 'reintegre');
+        enterSecond(b, resyncMode(relationToPeer(s.settings, s.data, peer.data), peer.data.fullsyncPeer), s.qualifier !== 'Ready');
+        break;
+      }
       if (peer !== null && peer.dataRole === 'primary') {
         if (s.settings.defaultprim === s.settings.node && !s.swapRequest && s.qualifier === 'Ready' && peer.state === 'PRIM' && peer.qualifier === 'Ready') {
           b.log('E', 'Transition SWAP from defaultprim');
@@ -254,7 +261,7 @@ function secondLostPrimary(b: Step, cleanStop: boolean): void {
 
 function splitBrain(b: Step, peer: MirrorHeartbeat): void {
   const s = b.s;
-  const survivor = splitBrainSurvivor(s.settings, { aloneFrom: s.aloneFrom, data: s.data }, peer);
+  const survivor = splitBrainSurvivor(s.settings, { state: s.state, aloneFrom: s.aloneFrom, data: s.data }, peer);
   if (survivor === s.settings.node) {
     if (!s.splitLogged) { b.log('E', 'Split brain recovery: staying alone'); b.set({ splitLogged: true }); }
     return;
@@ -266,7 +273,7 @@ function splitBrain(b: Step, peer: MirrorHeartbeat): void {
 
 function decide(b: Step): void {
   const s = b.s;
-  if (s.heldBy !== null && s.heldBy !== 'rfs_notuptodate_server' && s.heldBy !== 'failover-off' && s.heldBy !== 'peer') return; // held by a wait rule
+  if (s.heldBy !== null && !DATA_HOLDS.has(s.heldBy)) return; // held by a wait rule
   const peer = s.peer?.message ?? null;
   if (s.heldBy === 'failover-off' && (peer === null || peer.dataRole !== 'primary') && !(peer?.deciding)) return;
   if (s.intent === 'prim') {
@@ -291,12 +298,16 @@ function decide(b: Step): void {
   }
 }
 
-function holdForData(b: Step, reason: 'notuptodate' | 'divergent' | 'inconsistent' | 'peer-busy'): void {
-  const held = reason === 'peer-busy' ? 'peer' : 'rfs_notuptodate_server';
+function holdForData(b: Step, reason: WaitReason): void {
+  const held = reason === 'peer-busy' ? 'peer' : reason === 'untrusted' ? 'untrusted' : 'rfs_notuptodate_server';
   if (b.s.heldBy === held && b.s.qualifier === 'NotReady') return;
+  const wasHeld = b.s.heldBy === 'rfs_notuptodate_server';
   b.set({ heldBy: held });
   b.resource('rfs.uptodate', 'down', 'nfsadmin', true);
-  if (reason === 'notuptodate') {
+  if (reason === 'untrusted') {
+    if (!wasHeld) b.log('E', 'Data may not be uptodate for replicated directories (wait for the start of the remote server)', 'nfsadmin');
+    b.log('E', 'The remote server is primary: run safekit second on this server to synchronize it from the primary');
+  } else if (reason === 'notuptodate') {
     b.log('E', 'Data may not be uptodate for replicated directories (wait for the start of the remote server)', 'nfsadmin');
     b.log('C', 'Action wait from failover rule rfs_notuptodate_server');
     b.log('E', 'If you are sure that this server has valid data, run safekit prim to force start as primary');
@@ -304,8 +315,7 @@ function holdForData(b: Step, reason: 'notuptodate' | 'divergent' | 'inconsisten
     b.log('C', 'Data may be inconsistent for replicated directories (stopped during reintegration)', 'nfsadmin');
     b.log('E', 'If you are sure that this server has valid data, run safekit primforce to force start as primary');
   } else if (reason === 'divergent') {
-    b.log('C', 'Both nodes hold data written alone (divergent copies): no automatic start as primary', 'nfsadmin');
-    b.log('E', 'Run safekit prim on the node whose data must be kept, then safekit second on the other');
+    b.log('C', 'Both nodes hold data written alone (divergent copies): the remote copy is kept, this node will resynchronise from it with its own changes saved aside', 'nfsadmin');
   }
   b.state('WAIT', 'NotReady');
 }

@@ -14,7 +14,7 @@ const DEGRADED_SERVER: FailoverRule = {
 };
 
 /** Holds that come from data or peers rather than from a rule: decide() handles them. */
-const DATA_HOLDS = new Set(['rfs_notuptodate_server', 'failover-off', 'peer']);
+export const DATA_HOLDS: ReadonlySet<string> = new Set(['rfs_notuptodate_server', 'untrusted', 'failover-off', 'peer']);
 
 export function applyRules(b: Step, force: boolean): void {
   const s = b.s;

@@ -18,8 +18,9 @@ function mintGeneration(b: Step): void {
 /** Become the only writer: from WAIT (start), SECOND (failover) or PRIM (secondary lost). */
 export function enterAlone(b: Step, from: 'WAIT' | 'SECOND' | 'PRIM'): void {
   if (b.s.settings.replicated) mintGeneration(b);
-  b.persist({ uptodate: true, lastRole: 'primary', reintegrating: false });
-  b.set({ deciding: false, heldBy: null, dataRole: 'primary', resyncing: null, aloneFrom: from === 'WAIT' ? 'other' : from, swapRequest: false, handoff: false, splitLogged: false });
+  const aloneFrom = from === 'WAIT' ? 'other' : from;
+  b.persist({ uptodate: true, lastRole: 'primary', reintegrating: false, aloneFrom });
+  b.set({ deciding: false, heldBy: null, dataRole: 'primary', resyncing: null, aloneFrom, swapRequest: false, handoff: false, splitLogged: false });
   b.resource('rfs.uptodate', 'up', 'nfsadmin', true);
   b.state('ALONE', 'Transient');
   if (from !== 'PRIM') b.push({ type: 'addVip' });
@@ -35,9 +36,9 @@ export function aloneToPrim(b: Step): void {
 }
 
 /** WAIT → SECOND: resynchronise first; the start scripts run once the copy is complete. */
-export function enterSecond(b: Step, mode: ResyncMode): void {
+export function enterSecond(b: Step, mode: ResyncMode, thenScripts = true): void {
   b.persist({ uptodate: false, lastRole: 'secondary', reintegrating: true });
-  b.set({ deciding: false, heldBy: null, dataRole: 'secondary', resyncing: mode, aloneFrom: null });
+  b.set({ deciding: false, heldBy: null, dataRole: 'secondary', resyncing: { mode, thenScripts }, aloneFrom: null });
   b.resource('rfs.uptodate', 'down', 'nfsadmin', true);
   b.state('SECOND', 'Transient');
   b.push({ type: 'setReplication', role: 'secondary' });
@@ -57,11 +58,12 @@ export function finishResync(b: Step, primary: MirrorHeartbeat | null, ok: boole
   b.persist({ generation: primary.data.generation, reintegrating: false });
   b.resource('rfs.reintegre_failed', 'down', 'reintegre', true);
   b.log('E', 'Reintegration ended (synchronize)', 'reintegre');
+  b.log('E', 'Uptodate replicated file system', 'nfsadmin');
   b.resource('rfs.uptodate', 'up', 'nfsadmin', true);
+  const thenScripts = b.s.resyncing?.thenScripts ?? true;
   b.set({ resyncing: null });
-  if (b.s.pending === null && b.s.qualifier === 'Transient') {
-    b.scripts(transitionScripts('WAIT', 'SECOND', 'start'), { kind: 'entered', state: 'SECOND' }, 'start');
-  }
+  if (thenScripts) b.scripts(transitionScripts('WAIT', 'SECOND', 'start'), { kind: 'entered', state: 'SECOND' }, 'start');
+  else b.state('SECOND', 'Ready');
 }
 
 /** ALONE → SECOND (split-brain victim): stop the application, remove the VIP, resynchronise. */

@@ -7,6 +7,7 @@ import type { PersistedData, ResyncMode } from '../actions.js';
 import type { RulesState } from '../rules/engine.js';
 import type { LoopCounter } from '../rules/maxloop.js';
 import type { ScriptCause } from '../scripts.js';
+import type { ModuleStateBase } from '../step.js';
 
 /** What the machine needs from the configuration; built by the runtime from ModuleConfig. */
 export interface MirrorSettings {
@@ -75,7 +76,7 @@ export interface PeerView {
   readonly at: number;
 }
 
-export interface MirrorNode {
+export interface MirrorNode extends ModuleStateBase<MirrorState, Continuation> {
   readonly settings: MirrorSettings;
   readonly incarnation: number;
   readonly state: MirrorState;
@@ -90,7 +91,8 @@ export interface MirrorNode {
   readonly decidingSince: number;
   /** Why the start is held, for the log and `state` (rule name), or null. */
   readonly heldBy: string | null;
-  readonly resyncing: ResyncMode | null;
+  /** A resynchronisation in progress; `thenScripts`: run the WAIT → SECOND scripts when it ends. */
+  readonly resyncing: { readonly mode: ResyncMode; readonly thenScripts: boolean } | null;
   readonly aloneFrom: MirrorHeartbeat['aloneFrom'];
   readonly swapRequest: boolean;
   readonly handoff: boolean;
@@ -104,8 +106,6 @@ export interface MirrorNode {
   readonly lastPulseAt: number | null;
   /** Last `Remote state` line logged, to log changes only. */
   readonly remoteLogged: string;
-  /** The checker classes last announced (comma-joined), to announce changes only. */
-  readonly activeCheckers: string;
   /** A command that arrived while scripts ran; executed when they finish. */
   readonly queued: { readonly command: MirrorCommand; readonly by: string; readonly identity?: string } | null;
   /** An operator's forced role for this start (prim / second / second fullsync). */

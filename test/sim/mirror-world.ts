@@ -1,0 +1,287 @@
+// A simulated two-node mirror: the real core (stepMirror) on each node, a simulated network and
+// clock, crashes and restarts, scripts and resynchronisations that take time, and a client whose
+// acknowledged writes are recorded so that data loss can be proved, not guessed.
+
+import { EventQueue } from './queue.js';
+import { Network } from './network.js';
+import { seededRng, type Rng } from '../../src/shared/ports.js';
+import type { Action, PersistedData } from '../../src/core/actions.js';
+import { FRESH_DATA, initialMirror, stepMirror } from '../../src/core/mirror/machine.js';
+import type { MirrorCommand, MirrorEvent, MirrorHeartbeat, MirrorNode, MirrorSettings } from '../../src/core/mirror/types.js';
+import type { FailoverRule } from '../../src/shared/rules.js';
+import type { WhenClass } from '../../src/shared/config.js';
+
+/** The fast timing profile used by scenarios and the simulator (DESIGN §9). */
+export const FAST = { pulseMs: 100, timeoutMs: 600, periodMs: 200, handleTimeMs: 600, tickMs: 100, scriptMs: 20, resyncMs: 300 };
+
+export interface MirrorWorldOptions {
+  readonly nodes?: readonly [string, string];
+  readonly seed?: number;
+  readonly heartbeats?: readonly string[];
+  readonly failover?: boolean;
+  readonly defaultprim?: string;
+  readonly rules?: readonly FailoverRule[];
+  readonly checkerResources?: readonly { resource: string; when: WhenClass }[];
+  readonly maxloop?: number;
+  readonly loopIntervalMs?: number;
+  readonly replicated?: boolean;
+}
+
+type Item =
+  | { kind: 'event'; node: string; incarnation: number; event: MirrorEvent }
+  | { kind: 'tick'; node: string; incarnation: number }
+  | { kind: 'resync'; node: string; incarnation: number; mode: string };
+
+export interface SimNode {
+  readonly name: string;
+  alive: boolean;
+  incarnation: number;
+  machine: MirrorNode;
+  /** What the store holds: the last persisted data (durable at once in the simulation). */
+  store: PersistedData;
+  vip: boolean;
+  replication: 'primary' | 'secondary' | 'none';
+  /** Write ids this node's copy holds. */
+  data: Set<number>;
+  /** The copy is being rewritten by a resync (or was, when the node crashed): not usable. */
+  rewriting: boolean;
+  /** Writes saved aside by a divergent resync (never silently discarded). */
+  savedAside: Set<number>;
+  scriptOk: (script: string) => boolean;
+  lastResult: { ok: boolean; message: string } | null;
+}
+
+export interface Ack {
+  readonly id: number;
+  readonly node: string;
+  readonly at: number;
+  /** The acknowledging node's data generation at the time. */
+  readonly gen: string | null;
+  /**
+   * Acknowledged by a node running alone in a lineage that later overlapped with the other node
+   * also running alone (a split-brain episode): it may be missing from the other side until the
+   * episode heals, when it is kept or saved aside.
+   */
+  duringSplitBrain: boolean;
+}
+
+export class MirrorWorld {
+  now = 0;
+  readonly rng: Rng;
+  readonly net: Network;
+  readonly nodes = new Map<string, SimNode>();
+  readonly queue = new EventQueue<Item>();
+  /** Output lines: `node | component | level | text`, and anything the harness adds. */
+  readonly trace: string[] = [];
+  readonly acks: Ack[] = [];
+  splitBrainEpisodes = 0;
+  /** Lineages written alone during a split-brain episode: their writes may sit on one side only. */
+  readonly splitGenerations = new Set<string>();
+  private inSplitBrain = false;
+  private nextWrite = 1;
+  readonly settings: Map<string, MirrorSettings> = new Map();
+  /** Observer called after every processed item (the simulator checks invariants there). */
+  onStep: ((world: MirrorWorld) => void) | null = null;
+
+  constructor(readonly options: MirrorWorldOptions = {}) {
+    this.rng = seededRng(options.seed ?? 1);
+    this.net = new Network(this.rng);
+    const [a, b] = options.nodes ?? ['n1', 'n2'];
+    for (const [me, peer] of [[a, b], [b, a]] as const) {
+      const settings: MirrorSettings = {
+        node: me, peer,
+        heartbeats: (options.heartbeats ?? ['default']).map((ident) => ({ ident, pulseMs: FAST.pulseMs, timeoutMs: FAST.timeoutMs })),
+        replicated: options.replicated ?? true,
+        defaultprim: options.defaultprim ?? 'alone',
+        maxloop: options.maxloop ?? 3,
+        loopIntervalMs: options.loopIntervalMs ?? 86_400_000,
+        rules: options.rules ?? [],
+        periodMs: FAST.periodMs,
+        handleTimeMs: FAST.handleTimeMs,
+        checkerResources: options.checkerResources ?? [],
+      };
+      this.settings.set(me, settings);
+      const store: PersistedData = { ...FRESH_DATA, settings: { ...FRESH_DATA.settings, failover: options.failover ?? true } };
+      const node: SimNode = {
+        name: me, alive: true, incarnation: 1, machine: initialMirror(settings, store, 1), store,
+        vip: false, replication: 'none', data: new Set(), rewriting: false, savedAside: new Set(), scriptOk: () => true, lastResult: null,
+      };
+      this.nodes.set(me, node);
+      this.queue.push(this.rng.int(FAST.tickMs), { kind: 'tick', node: me, incarnation: 1 });
+    }
+  }
+
+  node(name: string): SimNode {
+    const n = this.nodes.get(name);
+    if (!n) throw new Error(`no node ${name}`);
+    return n;
+  }
+
+  peerOf(name: string): SimNode {
+    return this.node(this.settings.get(name)!.peer);
+  }
+
+  command(name: string, command: MirrorCommand, by = 'root', identity?: string): void {
+    this.deliver(name, { type: 'command', now: this.now, command, by, identity });
+  }
+
+  resource(name: string, resource: string, value: string, by: string): void {
+    this.deliver(name, { type: 'resource', now: this.now, name: resource, value, by });
+  }
+
+  crash(name: string): void {
+    const n = this.node(name);
+    if (!n.alive) return;
+    n.alive = false;
+    n.vip = false;
+    n.replication = 'none';
+    this.trace.push(`${name} | sim | - | crashed`);
+  }
+
+  /** A restarted runtime: new incarnation, state from the store, STOP. */
+  boot(name: string): void {
+    const n = this.node(name);
+    if (n.alive) return;
+    n.alive = true;
+    n.incarnation += 1;
+    n.machine = initialMirror(this.settings.get(name)!, n.store, n.incarnation);
+    this.queue.push(this.now + 1, { kind: 'tick', node: name, incarnation: n.incarnation });
+    this.trace.push(`${name} | sim | - | booted`);
+  }
+
+  /** Runs the world until `until` (absolute ms). */
+  runUntil(until: number): void {
+    for (;;) {
+      const at = this.queue.peekTime();
+      if (at === undefined || at > until) break;
+      const { item } = this.queue.pop()!;
+      this.now = Math.max(this.now, at);
+      const n = this.node(item.node);
+      if (!n.alive || n.incarnation !== item.incarnation) continue;
+      if (item.kind === 'resync') this.completeResync(n, item.mode);
+      else if (item.kind === 'tick') {
+        this.deliver(item.node, { type: 'tick', now: this.now });
+        this.queue.push(this.now + FAST.tickMs, { kind: 'tick', node: item.node, incarnation: n.incarnation });
+      } else this.deliver(item.node, { ...item.event, now: this.now } as MirrorEvent);
+      this.onStep?.(this);
+    }
+    this.now = Math.max(this.now, until);
+  }
+
+  run(ms: number): void {
+    this.runUntil(this.now + ms);
+  }
+
+  /** The client writes once to whichever node serves as primary; the write is acknowledged per the replication mode. */
+  write(): Ack | null {
+    const primaries = [...this.nodes.values()].filter((n) => n.alive && n.machine.dataRole === 'primary' && n.machine.qualifier === 'Ready' && n.replication === 'primary');
+    if (primaries.length === 0) return null;
+    const p = primaries[this.rng.int(primaries.length)];
+    const id = this.nextWrite++;
+    const peer = this.peerOf(p.name);
+    const replicating = peer.alive && peer.replication === 'secondary' && this.net.connected(p.name, peer.name);
+    if (p.machine.state === 'PRIM' && !replicating) return null; // synchronous: blocks, never acknowledged
+    p.data.add(id);
+    if (replicating) peer.data.add(id);
+    const gen = p.machine.data.generation.current;
+    const ack: Ack = { id, node: p.name, at: this.now, gen, duringSplitBrain: this.inSplitBrain || (gen !== null && this.splitGenerations.has(gen)) };
+    this.acks.push(ack);
+    return ack;
+  }
+
+  private deliver(name: string, event: MirrorEvent): void {
+    const n = this.node(name);
+    if (!n.alive) return;
+    const wasPrimary = n.machine.dataRole === 'primary';
+    const genBefore = n.machine.data.generation.current;
+    const { state, actions } = stepMirror(n.machine, event);
+    n.machine = state;
+    for (const a of actions) this.execute(n, a);
+    if (n.machine.dataRole === 'primary' && (!wasPrimary || n.machine.data.generation.current !== genBefore)) this.becamePrimary(n);
+    const both = [...this.nodes.values()].every((x) => x.alive && x.machine.dataRole === 'primary');
+    if (both && !this.inSplitBrain) {
+      this.splitBrainEpisodes++;
+      for (const x of this.nodes.values()) if (x.machine.state === 'ALONE' && x.machine.data.generation.current) this.splitGenerations.add(x.machine.data.generation.current);
+      for (const a of this.acks) if (a.gen && this.splitGenerations.has(a.gen)) a.duringSplitBrain = true;
+    }
+    this.inSplitBrain = both;
+  }
+
+  /**
+   * Both sides running alone is SafeKit's split brain. Besides both being primary at once, it
+   * happens without overlap: a node goes alone believing its peer dead while the peer runs on
+   * (a false detection), and later the peer, never having heard, takes over too. Such lineages
+   * are recorded so the checks can tell them from a stale takeover the core could have avoided.
+   */
+  private becamePrimary(n: SimNode): void {
+    const peer = this.peerOf(n.name);
+    const gen = n.machine.data.generation.current;
+    const peerRunning = peer.alive && peer.machine.state !== 'STOP' && peer.machine.state !== 'WAIT';
+    if (gen && n.machine.state === 'ALONE' && peerRunning && peer.machine.dataRole !== 'none') this.splitGenerations.add(gen);
+    const peerGen = peer.machine.data.generation.current;
+    if (peerGen && this.splitGenerations.has(peerGen) && peerGen !== gen) {
+      this.splitBrainEpisodes++;
+      if (gen) this.splitGenerations.add(gen);
+    }
+    for (const a of this.acks) if (a.gen && this.splitGenerations.has(a.gen)) a.duringSplitBrain = true;
+  }
+
+  private execute(n: SimNode, a: Action): void {
+    switch (a.type) {
+      case 'log':
+        if (a.level !== 'D' && a.level !== 'I') this.trace.push(`${n.name} | ${a.component} | ${a.level} | ${a.text}`);
+        break;
+      case 'persist':
+        n.store = a.data;
+        break;
+      case 'sendHeartbeat': {
+        const peer = this.peerOf(n.name);
+        for (const ident of a.idents) {
+          for (const delay of this.net.deliveries(n.name, peer.name)) {
+            this.queue.push(this.now + delay, { kind: 'event', node: peer.name, incarnation: peer.incarnation, event: { type: 'heartbeat', now: 0, ident, message: a.message as MirrorHeartbeat } });
+          }
+        }
+        break;
+      }
+      case 'runScripts': {
+        for (const s of a.scripts) this.trace.push(`${n.name} | userplug | S | Script ${s.script} ${s.args.join(' ')}`);
+        const ok = a.scripts.every((s) => n.scriptOk(s.script));
+        this.queue.push(this.now + FAST.scriptMs * Math.max(1, a.scripts.length), { kind: 'event', node: n.name, incarnation: n.incarnation, event: { type: 'scriptsDone', now: 0, batch: a.batch, ok } });
+        break;
+      }
+      case 'addVip':
+        n.vip = true;
+        this.trace.push(`${n.name} | vipplug | E | Virtual IP 10.0.0.100 set`);
+        break;
+      case 'removeVip':
+        n.vip = false;
+        break;
+      case 'setReplication':
+        n.replication = a.role;
+        break;
+      case 'startResync':
+        n.rewriting = true;
+        this.queue.push(this.now + FAST.resyncMs, { kind: 'resync', node: n.name, incarnation: n.incarnation, mode: a.mode });
+        break;
+      case 'commandResult':
+        n.lastResult = { ok: a.ok, message: a.message };
+        if (!a.ok) this.trace.push(`${n.name} | cli | - | refused: ${a.message}`);
+        break;
+      case 'setResource':
+      case 'checkers':
+      case 'setBuckets':
+        break;
+    }
+  }
+
+  private completeResync(n: SimNode, mode: string): void {
+    const source = this.peerOf(n.name);
+    const ok = source.alive && !source.rewriting && this.net.connected(n.name, source.name) && source.machine.dataRole === 'primary';
+    if (ok) {
+      if (mode === 'divergent') for (const id of n.data) if (!source.data.has(id)) n.savedAside.add(id);
+      n.data = new Set(source.data);
+      n.rewriting = false;
+    }
+    this.deliver(n.name, { type: 'resyncDone', now: this.now, ok });
+  }
+}
