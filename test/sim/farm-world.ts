@@ -20,6 +20,8 @@ export interface FarmSimNode {
   machine: FarmNode;
   vip: boolean;
   buckets: Map<string, readonly number[]>;
+  /** The same buckets as a bit set, for fast overlap checks. */
+  bits: Map<string, bigint>;
 }
 
 export class FarmWorld {
@@ -43,7 +45,7 @@ export class FarmWorld {
         rules: [], periodMs: FAST.periodMs, handleTimeMs: FAST.handleTimeMs, maxloop: 3, loopIntervalMs: 86_400_000, checkerResources: [],
       };
       this.settings.set(name, settings);
-      this.nodes.set(name, { name, alive: true, incarnation: 1, machine: initialFarm(settings, 1), vip: false, buckets: new Map() });
+      this.nodes.set(name, { name, alive: true, incarnation: 1, machine: initialFarm(settings, 1), vip: false, buckets: new Map(), bits: new Map() });
       this.queue.push(this.rng.int(FAST.tickMs), { node: name, incarnation: 1, event: null });
     }
   }
@@ -60,7 +62,7 @@ export class FarmWorld {
 
   crash(name: string): void {
     const n = this.node(name);
-    n.alive = false; n.vip = false; n.buckets = new Map();
+    n.alive = false; n.vip = false; n.buckets = new Map(); n.bits = new Map();
     this.trace.push(`${name} | sim | - | crashed`);
   }
 
@@ -148,7 +150,10 @@ export class FarmWorld {
         break;
       case 'addVip': n.vip = true; break;
       case 'removeVip': n.vip = false; break;
-      case 'setBuckets': n.buckets.set(a.group, a.owned); break;
+      case 'setBuckets':
+        n.buckets.set(a.group, a.owned);
+        n.bits.set(a.group, a.owned.reduce((acc, b) => acc | (1n << BigInt(b)), 0n));
+        break;
       default: break;
     }
   }

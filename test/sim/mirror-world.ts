@@ -259,10 +259,14 @@ export class MirrorWorld {
       case 'setReplication':
         n.replication = a.role;
         break;
-      case 'startResync':
+      case 'startResync': {
+        // A divergent resync saves this copy's own changes aside first, before anything is overwritten.
+        const source = this.peerOf(n.name);
+        if (a.mode === 'divergent' && !n.rewriting) for (const id of n.data) if (!source.data.has(id)) n.savedAside.add(id);
         n.rewriting = true;
         this.queue.push(this.now + FAST.resyncMs, { kind: 'resync', node: n.name, incarnation: n.incarnation, mode: a.mode });
         break;
+      }
       case 'commandResult':
         n.lastResult = { ok: a.ok, message: a.message };
         if (!a.ok) this.trace.push(`${n.name} | cli | - | refused: ${a.message}`);
@@ -274,11 +278,10 @@ export class MirrorWorld {
     }
   }
 
-  private completeResync(n: SimNode, mode: string): void {
+  private completeResync(n: SimNode, _mode: string): void {
     const source = this.peerOf(n.name);
     const ok = source.alive && !source.rewriting && this.net.connected(n.name, source.name) && source.machine.dataRole === 'primary';
     if (ok) {
-      if (mode === 'divergent') for (const id of n.data) if (!source.data.has(id)) n.savedAside.add(id);
       n.data = new Set(source.data);
       n.rewriting = false;
     }

@@ -18,7 +18,7 @@ export class Network {
   constructor(private readonly rng: Rng) {}
 
   partition(a: string, b: string): void {
-    this.cuts.add([a, b].sort().join('|'));
+    this.cuts.add(pair(a, b));
   }
 
   heal(): void {
@@ -26,7 +26,7 @@ export class Network {
   }
 
   connected(a: string, b: string): boolean {
-    return !this.cuts.has([a, b].sort().join('|'));
+    return this.cuts.size === 0 || !this.cuts.has(pair(a, b));
   }
 
   /** Delivery delays for one packet: [] when lost, two entries when duplicated. */
@@ -39,4 +39,8 @@ export class Network {
     if (f.duplication > 0 && this.rng.next() < f.duplication) out.push(delay());
     return out;
   }
+}
+
+function pair(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
 }

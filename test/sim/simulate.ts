@@ -163,9 +163,10 @@ function checkFarm(w: FarmWorld): void {
   for (const a of serving) for (const b of serving) {
     if (a.name >= b.name || !w.net.connected(a.name, b.name)) continue;
     if (!a.machine.view.includes(b.name) || !b.machine.view.includes(a.name)) continue;
-    const mine = new Set(a.buckets.get('FarmProto') ?? []);
-    const both = (b.buckets.get('FarmProto') ?? []).find((x) => mine.has(x));
-    if (both !== undefined) throw new Violation(`bucket ${both} is served by both ${a.name} and ${b.name}, which see each other`);
+    const overlap = (a.bits.get('FarmProto') ?? 0n) & (b.bits.get('FarmProto') ?? 0n);
+    if (overlap === 0n) continue;
+    const both = overlap.toString(2).length - 1;
+    throw new Violation(`bucket ${both} is served by both ${a.name} and ${b.name}, which see each other`);
   }
 }
 

@@ -83,3 +83,38 @@ export function bitmapWords(owned: readonly number[]): string {
   for (const b of owned) words[b >> 5] |= 1 << (31 - (b & 31));
   return words.map((w) => (w >>> 0).toString(16).padStart(8, '0')).join(':');
 }
+
+/**
+ * A set of buckets as 64 hex digits (bit b = bucket b): compact on the wire and cheap to combine.
+ */
+export type BucketSet = string;
+
+export const NO_BUCKETS: BucketSet = '0'.repeat(BUCKETS / 4);
+
+export function toBits(set: BucketSet): bigint {
+  return BigInt(`0x${set}`);
+}
+
+export function fromBits(bits: bigint): BucketSet {
+  return bits.toString(16).padStart(BUCKETS / 4, '0');
+}
+
+export function bucketSetOf(buckets: Iterable<number>): BucketSet {
+  let bits = 0n;
+  for (const b of buckets) bits |= 1n << BigInt(b);
+  return fromBits(bits);
+}
+
+export function bucketList(set: BucketSet): number[] {
+  const bits = toBits(set);
+  const out: number[] = [];
+  for (let b = 0; b < BUCKETS; b++) if ((bits >> BigInt(b)) & 1n) out.push(b);
+  return out;
+}
+
+/** The bucket set of every owner in a map. */
+export function ownerSets(map: BucketMap): Record<string, BucketSet> {
+  const lists = new Map<string, number[]>();
+  map.forEach((o, b) => { if (o) { const l = lists.get(o) ?? []; l.push(b); lists.set(o, l); } });
+  return Object.fromEntries([...lists].map(([o, l]) => [o, bucketSetOf(l)]));
+}

@@ -10,7 +10,7 @@ import { evaluateRules, INITIAL_RULES_STATE } from '../rules/engine.js';
 import { countRecovery, EMPTY_LOOP } from '../rules/maxloop.js';
 import { finalStopScripts, restartScripts, transitionScripts, type ScriptCause } from '../scripts.js';
 import { Step as BaseStep } from '../step.js';
-import { BUCKETS, ownedBy, rebalance, type Member } from './buckets.js';
+import { BUCKETS, NO_BUCKETS, bucketList, fromBits, ownerSets, rebalance, toBits, type BucketSet, type Member } from './buckets.js';
 import type { VersionedMap } from './types.js';
 import type { FarmCommand, FarmContinuation, FarmEvent, FarmNode, FarmPulse, FarmSettings } from './types.js';
 
@@ -106,13 +106,15 @@ function updateMembership(b: Step): void {
   for (const g of s.settings.groups) {
     const current = s.maps[g.name];
     if (leader === me || leader === undefined) {
-      const owners = rebalance(current?.owners ?? null, membersOf(s, g, view));
       // Re-issue under a fresh version when the map changes, or when a peer in view holds a newer
       // version (from a time it led its own partition): followers only adopt newer versions.
+      // With an unchanged view the current map is already balanced for it: nothing to compute.
       const peerNewer = view.some((p) => p !== me && s.peers[p] && s.peers[p].message.maps[g.name] && newer(s.peers[p].message.maps[g.name], current));
+      if (!viewChanged && current && !peerNewer) continue;
+      const owners = rebalance(current?.owners ?? null, membersOf(s, g, view));
       if (peerNewer || owners.join(',') !== (current?.owners ?? []).join(',')) {
         const seen = Math.max(current?.version ?? 0, ...Object.values(s.peers).map((p) => p.message.maps[g.name]?.version ?? 0));
-        maps[g.name] = { version: seen + 1, by: me, owners };
+        maps[g.name] = { version: seen + 1, by: me, owners, sets: ownerSets(owners) };
       }
     } else {
       const lp = s.peers[leader]?.message;
@@ -124,16 +126,16 @@ function updateMembership(b: Step): void {
   s.settings.groups.forEach((g, i) => {
     if (viewChanged && view.length > 0) b.log('E', `farm membership: ${view.join(' ')} (group ${g.name}_${i})`);
     const map = b.s.maps[g.name];
-    const mine = b.s.serving && map ? servedBuckets(s, g.name, map, view) : [];
-    if ((b.s.owned[g.name] ?? -1) !== mine.length) {
-      b.log('E', `farm load: ${mine.length}/${BUCKETS} (group ${g.name}_${i})`);
-      b.resource(`${g.name}_${i}`, `${Math.round((mine.length * 100) / BUCKETS)}%`, 'vipd', true);
-      b.set({ owned: { ...b.s.owned, [g.name]: mine.length } });
+    const mine = b.s.serving && map ? servedBuckets(s, g.name, map, view) : NO_BUCKETS;
+    if (mine === (s.claims[g.name] ?? NO_BUCKETS)) return;
+    const owned = bucketList(mine);
+    if ((b.s.owned[g.name] ?? -1) !== owned.length) {
+      b.log('E', `farm load: ${owned.length}/${BUCKETS} (group ${g.name}_${i})`);
+      b.resource(`${g.name}_${i}`, `${Math.round((owned.length * 100) / BUCKETS)}%`, 'vipd', true);
+      b.set({ owned: { ...b.s.owned, [g.name]: owned.length } });
     }
-    if (mine.join(',') !== (s.claims[g.name] ?? []).join(',')) {
-      b.set({ claims: { ...b.s.claims, [g.name]: mine } });
-      b.push({ type: 'setBuckets', group: g.name, owned: mine });
-    }
+    b.set({ claims: { ...b.s.claims, [g.name]: mine } });
+    b.push({ type: 'setBuckets', group: g.name, owned });
   });
 }
 
@@ -141,13 +143,20 @@ function newer(a: VersionedMap, b: VersionedMap | undefined): boolean {
   return !b || a.version > b.version || (a.version === b.version && a.by < b.by);
 }
 
-function servedBuckets(s: FarmNode, group: string, map: VersionedMap, view: readonly string[]): number[] {
+function servedBuckets(s: FarmNode, group: string, map: VersionedMap, view: readonly string[]): BucketSet {
   const me = s.settings.node;
-  const already = new Set(s.claims[group] ?? []);
-  const peers = view.filter((p) => p !== me).map((p) => s.peers[p]?.message).filter((m): m is FarmPulse => !!m);
-  const agreed = peers.every((m) => m.maps[group]?.version === map.version && m.maps[group]?.by === map.by);
-  const servedElsewhere = new Set(peers.flatMap((m) => [...(m.claims[group] ?? [])]));
-  return ownedBy(map.owners, me).filter((x) => !servedElsewhere.has(x) && (already.has(x) || agreed));
+  let elsewhere = 0n;
+  let agreed = true;
+  for (const p of view) {
+    const m = p === me ? undefined : s.peers[p]?.message;
+    if (!m) continue;
+    elsewhere |= toBits(m.claims[group] ?? NO_BUCKETS);
+    const theirs = m.maps[group];
+    agreed &&= theirs?.version === map.version && theirs?.by === map.by;
+  }
+  const assigned = toBits(map.sets[me] ?? NO_BUCKETS);
+  const kept = agreed ? assigned : assigned & toBits(s.claims[group] ?? NO_BUCKETS);
+  return fromBits(kept & ~elsewhere);
 }
 
 function enterUp(b: Step): void {

@@ -6,7 +6,7 @@ import type { WhenClass } from '../../shared/config.js';
 import type { RulesState } from '../rules/engine.js';
 import type { LoopCounter } from '../rules/maxloop.js';
 import type { ModuleStateBase } from '../step.js';
-import type { BucketMap, Member } from './buckets.js';
+import type { BucketMap, BucketSet, Member } from './buckets.js';
 
 /**
  * A bucket map with the version its leader gave it. Versions only grow, cluster-wide; two leaders
@@ -16,6 +16,8 @@ export interface VersionedMap {
   readonly version: number;
   readonly by: string;
   readonly owners: BucketMap;
+  /** The bucket set of each owner, computed once by the leader. */
+  readonly sets: Readonly<Record<string, BucketSet>>;
 }
 
 export interface FarmSettings {
@@ -50,7 +52,7 @@ export interface FarmPulse {
   /** The sender's adopted bucket map per group. */
   readonly maps: Readonly<Record<string, VersionedMap>>;
   /** The buckets the sender serves now, per group. */
-  readonly claims: Readonly<Record<string, readonly number[]>>;
+  readonly claims: Readonly<Record<string, BucketSet>>;
 }
 
 export type FarmEvent =
@@ -78,7 +80,7 @@ export interface FarmNode extends ModuleStateBase<FarmState, FarmContinuation> {
   readonly maps: Readonly<Record<string, VersionedMap>>;
   readonly owned: Readonly<Record<string, number>>;
   /** The buckets this node serves, per group. */
-  readonly claims: Readonly<Record<string, readonly number[]>>;
+  readonly claims: Readonly<Record<string, BucketSet>>;
   readonly settingsOn: { readonly errd: boolean; readonly checker: boolean };
   readonly rules: RulesState;
   readonly loop: LoopCounter;

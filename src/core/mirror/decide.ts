@@ -27,8 +27,10 @@ export function relationToPeer(settings: MirrorSettings, mine: PersistedData, th
 }
 
 /** How a secondary resynchronises from a primary, given how their data relate. */
-export function resyncMode(relation: GenerationRelation, fullRequested: boolean): ResyncMode {
-  if (relation === 'divergent' || relation === 'ahead') return 'divergent'; // keep our changes aside
+export function resyncMode(relation: GenerationRelation, fullRequested: boolean, mineTrusted = true): ResyncMode {
+  // Whenever our copy holds writes the primary may not have, they are saved aside first: nothing
+  // acknowledged is silently discarded (DESIGN §5). Only an untrusted copy is simply overwritten.
+  if (mineTrusted && (relation === 'divergent' || relation === 'ahead' || relation === 'unrelated')) return 'divergent';
   if (relation === 'unrelated' || fullRequested) return 'full';
   return 'zones';
 }
@@ -48,7 +50,7 @@ export function decideStart(settings: MirrorSettings, mine: PersistedData, peer:
   if (peer.dataRole === 'primary') {
     if (peer.handoff) return { kind: 'pending' };
     if (!trusted) return { kind: 'wait', reason: 'untrusted' };
-    return { kind: 'second', mode: resyncMode(relation, peer.data.fullsyncPeer || mine.reintegrating) };
+    return { kind: 'second', mode: resyncMode(relation, peer.data.fullsyncPeer || mine.reintegrating, trusted && !mine.reintegrating) };
   }
   if (peer.dataRole === 'secondary') return { kind: 'wait', reason: 'peer-busy' }; // a transient view: wait for it to settle
   if (mine.reintegrating) return { kind: 'wait', reason: 'inconsistent' };

@@ -191,9 +191,11 @@ function reconcile(b: Step): void {
   switch (s.state) {
     case 'SECOND':
       if (s.handoff) {
-        if (peer === null) { b.set({ handoff: false }); break; }
-        if (peer.dataRole === 'primary' && !peer.handoff && peer.state === 'PRIM') b.set({ handoff: false });
-        break;
+        // We handed the primary role over (swap) and wait for the peer to take it.
+        if (peer !== null && peer.state === 'SECOND' && peer.dataRole === 'secondary') break;
+        b.set({ handoff: false });
+        if (peer !== null && peer.dataRole === 'primary') break; // taken over: an ordinary secondary now
+        // The peer left before taking over: the swap is abandoned and our copy is the current one.
       }
       if (peer !== null && peer.handoff && peer.dataRole === 'secondary' && s.qualifier === 'Ready') { swapPromote(b); break; }
       if (peer !== null && peer.dataRole === 'primary' && s.settings.replicated && s.resyncing === null
@@ -286,7 +288,9 @@ function decide(b: Step): void {
     if (peer === null || peer.dataRole !== 'primary') return; // wait for the primary
     const full = s.intent === 'secondfull';
     b.set({ intent: null });
-    enterSecond(b, full ? 'full' : resyncMode(relationToPeer(s.settings, s.data, peer.data), peer.data.fullsyncPeer || s.data.reintegrating));
+    const trusted = s.data.generation.current !== null && !s.data.reintegrating;
+    const mode = resyncMode(relationToPeer(s.settings, s.data, peer.data), full || peer.data.fullsyncPeer || s.data.reintegrating, trusted);
+    enterSecond(b, full && mode !== 'divergent' ? 'full' : mode);
     return;
   }
   const d = decideStart(s.settings, s.data, peer, b.now - s.decidingSince >= maxTimeout(s));
