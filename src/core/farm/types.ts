@@ -1,6 +1,6 @@
 // The farm (and light) module's state, events and membership pulse.
 
-import type { FarmState, Qualifier } from '../../shared/states.js';
+import type { FarmState } from '../../shared/states.js';
 import type { FailoverRule } from '../../shared/rules.js';
 import type { WhenClass } from '../../shared/config.js';
 import type { RulesState } from '../rules/engine.js';
