@@ -1,0 +1,194 @@
+// The per-node store. Every write is one transaction; the database runs in WAL mode with
+// synchronous=FULL, so a committed transaction survives a crash of the process or the machine,
+// and a transaction cut by SIGKILL leaves nothing behind.
+
+import Database from 'better-sqlite3';
+import type { Clock } from '../shared/ports.js';
+import { MIGRATIONS } from './schema.js';
+
+export type LogLevel = 'U' | 'E' | 'C' | 'S' | 'I' | 'D';
+
+export interface LogEntry {
+  readonly id: number;
+  readonly module: string;
+  /** Microseconds since the epoch. */
+  readonly atUs: number;
+  readonly component: string;
+  readonly level: LogLevel;
+  readonly text: string;
+}
+
+export interface CommandEntry {
+  readonly id: number;
+  readonly atUs: number;
+  readonly type: string;
+  readonly module: string;
+  readonly pid: number;
+  readonly phase: 'START' | 'END' | 'I';
+  readonly text: string;
+}
+
+export interface ResourceRow {
+  readonly name: string;
+  readonly value: string;
+  readonly updatedAt: number;
+  readonly by: string;
+}
+
+export interface Retention {
+  /** History rows kept per module and resource. */
+  readonly resourceHistory: number;
+  /** Module log rows kept per module. */
+  readonly moduleLog: number;
+  /** Command log rows kept. */
+  readonly commandLog: number;
+}
+
+export const DEFAULT_RETENTION: Retention = { resourceHistory: 1000, moduleLog: 100_000, commandLog: 20_000 };
+
+/** Levels shown by `log`/`logview` without -A (SAFEKIT-BEHAVIOUR §10.1). */
+export const NORMAL_LEVELS: readonly LogLevel[] = ['U', 'E', 'C', 'S'];
+
+export class Store {
+  private readonly db: Database.Database;
+  private writesSincePrune = 0;
+
+  constructor(path: string, private readonly clock: Clock, private readonly retention: Retention = DEFAULT_RETENTION, options: { readonly readonly?: boolean } = {}) {
+    this.db = new Database(path, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    if (!options.readonly) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.migrate();
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  private migrate(): void {
+    const current = this.schemaVersion;
+    if (current > MIGRATIONS.length) {
+      throw new Error(`the store was written by a newer tandem (schema ${current}, this one knows ${MIGRATIONS.length}); upgrade tandem before using it`);
+    }
+    for (let v = current; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  private nowMs(): number {
+    return Math.floor(this.clock.now());
+  }
+
+  /** Runs `fn` in one transaction: all of its writes commit together or not at all. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  // --- module states -------------------------------------------------------------------------
+
+  setModuleState(module: string, state: string, qualifier: string): void {
+    this.db.prepare('INSERT INTO module_state (module, state, qualifier, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (module) DO UPDATE SET state = excluded.state, qualifier = excluded.qualifier, updated_at = excluded.updated_at')
+      .run(module, state, qualifier, this.nowMs());
+  }
+
+  moduleStates(): { module: string; state: string; qualifier: string; updatedAt: number }[] {
+    return this.db.prepare('SELECT module, state, qualifier, updated_at AS updatedAt FROM module_state ORDER BY module').all() as never;
+  }
+
+  // --- mirror data generation ----------------------------------------------------------------
+
+  /** Durable when it returns (synchronous=FULL): the core's `persist` action contract. */
+  saveMirrorData(module: string, data: unknown): void {
+    this.db.prepare('INSERT INTO mirror_data (module, data, updated_at) VALUES (?, ?, ?) ON CONFLICT (module) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at')
+      .run(module, JSON.stringify(data), this.nowMs());
+  }
+
+  loadMirrorData<T>(module: string): T | null {
+    const row = this.db.prepare('SELECT data FROM mirror_data WHERE module = ?').get(module) as { data: string } | undefined;
+    return row ? (JSON.parse(row.data) as T) : null;
+  }
+
+  // --- resources -----------------------------------------------------------------------------
+
+  /** Sets a resource; records history unless `history` is false (`set -n`). */
+  setResource(module: string, name: string, value: string, by: string, history = true): void {
+    const at = this.nowMs();
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO resource (module, name, value, updated_at, by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (module, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, by = excluded.by')
+        .run(module, name, value, at, by);
+      if (history) this.db.prepare('INSERT INTO resource_history (module, name, value, at, by) VALUES (?, ?, ?, ?, ?)').run(module, name, value, at, by);
+    })();
+    if (history) this.maybePrune();
+  }
+
+  resources(module: string): ResourceRow[] {
+    return this.db.prepare('SELECT name, value, updated_at AS updatedAt, by FROM resource WHERE module = ? ORDER BY name').all(module) as ResourceRow[];
+  }
+
+  resource(module: string, name: string): ResourceRow | null {
+    return (this.db.prepare('SELECT name, value, updated_at AS updatedAt, by FROM resource WHERE module = ? AND name = ?').get(module, name) as ResourceRow | undefined) ?? null;
+  }
+
+  resourceHistory(module: string, name: string): { value: string; at: number; by: string }[] {
+    return this.db.prepare('SELECT value, at, by FROM resource_history WHERE module = ? AND name = ? ORDER BY id').all(module, name) as never;
+  }
+
+  // --- logs ----------------------------------------------------------------------------------
+
+  appendLog(module: string, component: string, level: LogLevel, text: string): number {
+    const id = this.db.prepare('INSERT INTO module_log (module, at_us, component, level, text) VALUES (?, ?, ?, ?, ?)')
+      .run(module, Math.floor(this.clock.now() * 1000), component, level, text).lastInsertRowid;
+    this.maybePrune();
+    return Number(id);
+  }
+
+  /** The last `limit` entries at the given levels, oldest first; `afterId` for following. */
+  readLog(module: string, levels: readonly LogLevel[], limit = 300, afterId = 0): LogEntry[] {
+    const marks = levels.map(() => '?').join(',');
+    const rows = this.db.prepare(`SELECT id, module, at_us AS atUs, component, level, text FROM module_log WHERE module = ? AND id > ? AND level IN (${marks}) ORDER BY id DESC LIMIT ?`)
+      .all(module, afterId, ...levels, limit) as LogEntry[];
+    return rows.reverse();
+  }
+
+  appendCommand(type: string, module: string, pid: number, phase: 'START' | 'END' | 'I', text: string): void {
+    this.db.prepare('INSERT INTO command_log (at_us, type, module, pid, phase, text) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(Math.floor(this.clock.now() * 1000), type, module, pid, phase, text);
+    this.maybePrune();
+  }
+
+  readCommands(limit = 300): CommandEntry[] {
+    return (this.db.prepare('SELECT id, at_us AS atUs, type, module, pid, phase, text FROM command_log ORDER BY id DESC LIMIT ?').all(limit) as CommandEntry[]).reverse();
+  }
+
+  // --- retention -----------------------------------------------------------------------------
+
+  private maybePrune(): void {
+    if (++this.writesSincePrune < 500) return;
+    this.writesSincePrune = 0;
+    this.prune();
+  }
+
+  /** Applies the retention limits now (also run every 500 writes). */
+  prune(): void {
+    const r = this.retention;
+    this.db.transaction(() => {
+      this.db.prepare(`DELETE FROM resource_history WHERE id IN (
+        SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY module, name ORDER BY id DESC) AS n FROM resource_history) WHERE n > ?)`).run(r.resourceHistory);
+      this.db.prepare(`DELETE FROM module_log WHERE id IN (
+        SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY module ORDER BY id DESC) AS n FROM module_log) WHERE n > ?)`).run(r.moduleLog);
+      this.db.prepare('DELETE FROM command_log WHERE id <= (SELECT MAX(id) FROM command_log) - ?').run(r.commandLog);
+    })();
+  }
+
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string;
+  }
+}
