@@ -54,6 +54,7 @@ class Reader {
       } else {
         const at = this.pos();
         this.problems.error(at, `unexpected text ${JSON.stringify(this.s.slice(this.i, this.i + 12))} outside the root element`, 'remove it, or put it inside an element');
+        this.advance(1); // always make progress, even on a "<" that starts nothing
         this.skipTo('<');
       }
     }
