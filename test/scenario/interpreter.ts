@@ -24,7 +24,7 @@ export class Interpreter {
   }
 
   private exec(line: string): string[] {
-    const words = line.match(/"[^"]*"|\S+/g)?.map((w) => w.replace(/^"|"$/g, '')) ?? [];
+    const words = line.match(/[^\s"]*"[^"]*"\S*|\S+/g)?.map((w) => w.replace(/"/g, '')) ?? [];
     const [verb, ...args] = words;
     const kv = Object.fromEntries(args.filter((a) => a.includes('=')).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
     const plain = args.filter((a) => !a.includes('='));
@@ -49,6 +49,8 @@ export class Interpreter {
       case 'boot': plain.forEach((n) => w.boot(n)); return [];
       case 'partition': w.net.partition(plain[0], plain[1]); return [`partition ${plain[0]} ${plain[1]}`];
       case 'heal': w.net.heal(); return ['healed'];
+      case 'replfail': w.replicationFailed(plain[0]); return [];
+      case 'loss': w.net.faults = { loss: Number(plain[0]), duplication: 0, minDelayMs: 1, maxDelayMs: 30 }; return [`packet loss ${plain[0]}`];
       case 'scriptfail': w.node(plain[0]).scriptOk = (s) => s !== plain[1]; return [];
       case 'write': {
         let acked = 0;

@@ -129,6 +129,11 @@ export class MirrorWorld {
     this.deliver(name, { type: 'resource', now: this.now, name: resource, value, by });
   }
 
+  /** The replication server on this node failed (degraded mode). */
+  replicationFailed(name: string): void {
+    this.deliver(name, { type: 'replicationFailed', now: this.now });
+  }
+
   crash(name: string): void {
     const n = this.node(name);
     if (!n.alive) return;
@@ -232,6 +237,8 @@ export class MirrorWorld {
         if (a.level !== 'D' && a.level !== 'I') this.trace.push(`${n.name} | ${a.component} | ${a.level} | ${a.text}`);
         break;
       case 'persist':
+        // primforce: the operator declares a copy that stopped mid-resync valid (DESIGN §5)
+        if (n.store.reintegrating && !a.data.reintegrating) n.rewriting = false;
         n.store = a.data;
         break;
       case 'sendHeartbeat': {

@@ -26,7 +26,7 @@ export const FRESH_DATA: PersistedData = {
 
 /** A module runtime starting: STOP (NotReady), with what the store kept. */
 export function initialMirror(settings: MirrorSettings, data: PersistedData, incarnation: number): MirrorNode {
-  const heartbeats: MirrorNode['heartbeats'] = Object.fromEntries(settings.heartbeats.map((h) => [h.ident, { up: false, lastAt: null }]));
+  const heartbeats: MirrorNode['heartbeats'] = Object.fromEntries(settings.heartbeats.map((h) => [h.ident, { up: false, lastAt: null, seen: null }]));
   const resources: Record<string, string> = {
     'state.local': 'STOP NotReady', 'state.remote': 'UNKNOWN Unknown',
     'usersetting.failover': data.settings.failover ? 'on' : 'off',
@@ -41,7 +41,7 @@ export function initialMirror(settings: MirrorSettings, data: PersistedData, inc
     settings, incarnation, state: 'STOP', qualifier: 'NotReady', dataRole: 'none', data, pending: null, batch: 0,
     deciding: false, decidingSince: 0, heldBy: null, resyncing: null, aloneFrom: null, swapRequest: false, handoff: false,
     peer: null, heartbeats, resources, clusterPeerVisible: false, rules: INITIAL_RULES_STATE, loop: EMPTY_LOOP, seq: 0,
-    lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, queued: null, intent: null,
+    lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, queued: null, intent: null, resyncRetryAt: 0,
   };
 }
 
@@ -103,14 +103,14 @@ function onHeartbeat(b: Step, ident: string, m: MirrorHeartbeat): void {
   const s = b.s;
   const hb = s.heartbeats[ident];
   if (!hb || m.from !== s.settings.peer) return; // not ours: a misconfigured or foreign sender
-  const last = s.peer?.message;
-  // Duplicates and reordered packets are dropped; a restarted peer (new incarnation) is accepted.
-  if (last && (m.incarnation < last.incarnation || (m.incarnation === last.incarnation && m.seq <= last.seq))) {
-    if (!hb.up || (hb.lastAt !== null && b.now - hb.lastAt > 0)) b.set({ heartbeats: { ...s.heartbeats, [ident]: { up: true, lastAt: b.now } } });
-    return;
-  }
-  b.set({ heartbeats: { ...b.s.heartbeats, [ident]: { up: true, lastAt: b.now } }, peer: { message: m, at: b.now } });
+  // Each heartbeat drops its own duplicates and reordered packets; a restarted peer comes back
+  // with a higher incarnation and is accepted at once.
+  if (hb.seen && (m.incarnation < hb.seen.incarnation || (m.incarnation === hb.seen.incarnation && m.seq <= hb.seen.seq))) return;
+  b.set({ heartbeats: { ...s.heartbeats, [ident]: { up: true, lastAt: b.now, seen: { incarnation: m.incarnation, seq: m.seq } } } });
   if (!hb.up) b.resource(`heartbeat.${ident}`, 'up', 'heart');
+  // The peer's view follows the newest message over all heartbeats.
+  const last = s.peer?.message;
+  if (!last || m.incarnation > last.incarnation || (m.incarnation === last.incarnation && m.seq > last.seq)) b.set({ peer: { message: m, at: b.now } });
 }
 
 function logRemote(b: Step): void {
@@ -288,11 +288,12 @@ function decide(b: Step): void {
     if (peer === null || peer.dataRole !== 'primary') return; // wait for the primary
     const full = s.intent === 'secondfull';
     b.set({ intent: null });
-    const trusted = s.data.generation.current !== null && !s.data.reintegrating;
+    const trusted = s.data.generation.current !== null;
     const mode = resyncMode(relationToPeer(s.settings, s.data, peer.data), full || peer.data.fullsyncPeer || s.data.reintegrating, trusted);
     enterSecond(b, full && mode !== 'divergent' ? 'full' : mode);
     return;
   }
+  if (b.now < s.resyncRetryAt && peer?.dataRole === 'primary') return; // back off after a failed resync
   const d = decideStart(s.settings, s.data, peer, b.now - s.decidingSince >= maxTimeout(s));
   switch (d.kind) {
     case 'alone': enterAlone(b, 'WAIT'); break;

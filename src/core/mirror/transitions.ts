@@ -49,9 +49,11 @@ export function enterSecond(b: Step, mode: ResyncMode, thenScripts = true): void
 /** Resynchronisation finished: adopt the primary's generation; then the start scripts. */
 export function finishResync(b: Step, primary: MirrorHeartbeat | null, ok: boolean): void {
   if (!ok || primary === null || primary.dataRole !== 'primary') {
+    const backoff = Math.max(...b.s.settings.heartbeats.map((h) => h.timeoutMs));
     b.resource('rfs.reintegre_failed', 'up', 'reintegre');
+    b.log('E', `Reintegration failed; next attempt in ${backoff / 1000}s`, 'reintegre');
     b.push({ type: 'setReplication', role: 'none' });
-    b.set({ resyncing: null, dataRole: 'none', deciding: true, decidingSince: b.now });
+    b.set({ resyncing: null, dataRole: 'none', deciding: true, decidingSince: b.now, resyncRetryAt: b.now + backoff });
     b.state('WAIT', 'NotReady');
     return;
   }

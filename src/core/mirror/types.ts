@@ -35,6 +35,7 @@ export type MirrorCommand =
 /** Sent every pulse on every heartbeat; carries what the peer needs to decide. */
 export interface MirrorHeartbeat {
   readonly from: string;
+  /** Grows at every start of the peer's runtime (persisted by the runtime). */
   readonly incarnation: number;
   readonly seq: number;
   readonly state: MirrorState;
@@ -97,7 +98,12 @@ export interface MirrorNode extends ModuleStateBase<MirrorState, Continuation> {
   readonly swapRequest: boolean;
   readonly handoff: boolean;
   readonly peer: PeerView | null;
-  readonly heartbeats: Readonly<Record<string, { readonly up: boolean; readonly lastAt: number | null }>>;
+  readonly heartbeats: Readonly<Record<string, {
+    readonly up: boolean;
+    readonly lastAt: number | null;
+    /** The newest packet seen on this heartbeat, to drop duplicates and replays. */
+    readonly seen: { readonly incarnation: number; readonly seq: number } | null;
+  }>>;
   readonly resources: Readonly<Record<string, string>>;
   readonly clusterPeerVisible: boolean;
   readonly rules: RulesState;
@@ -110,6 +116,8 @@ export interface MirrorNode extends ModuleStateBase<MirrorState, Continuation> {
   readonly queued: { readonly command: MirrorCommand; readonly by: string; readonly identity?: string } | null;
   /** An operator's forced role for this start (prim / second / second fullsync). */
   readonly intent: 'prim' | 'second' | 'secondfull' | null;
+  /** After a failed resynchronisation, the next attempt waits until then. */
+  readonly resyncRetryAt: number;
   /** Split-brain arbitration already logged for the current episode. */
   readonly splitLogged: boolean;
 }
