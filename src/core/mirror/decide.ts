@@ -70,7 +70,8 @@ export function decideStart(settings: MirrorSettings, mine: PersistedData, peer:
     case 'equal':
       // Same data. If the peer is also deciding, exactly one of us goes first; the other then
       // sees an ALONE peer and becomes SECOND. A stopped or held peer cannot lead.
-      if (!peer.deciding || peer.data.reintegrating) return { kind: 'alone' };
+      // The claim handshake (machine.ts) settles a race with a peer that starts at the same time.
+      if (!peer.deciding || peer.data.reintegrating) return peer.claim && preferredPrimary(settings, mine, peer) !== settings.node ? { kind: 'pending' } : { kind: 'alone' };
       return preferredPrimary(settings, mine, peer) === settings.node ? { kind: 'alone' } : { kind: 'pending' };
   }
 }

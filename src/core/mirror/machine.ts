@@ -9,7 +9,7 @@ import { INITIAL_RULES_STATE } from '../rules/engine.js';
 import { EMPTY_LOOP } from '../rules/maxloop.js';
 import { Step } from './builder.js';
 import type { MirrorEvent, MirrorHeartbeat, MirrorNode, MirrorSettings } from './types.js';
-import { decideStart, resyncMode, relationToPeer, splitBrainSurvivor, type WaitReason } from './decide.js';
+import { decideStart, preferredPrimary, resyncMode, relationToPeer, splitBrainSurvivor, type WaitReason } from './decide.js';
 import { afterLeft, aloneToPrim, demoteAloneToSecond, enterAlone, enterSecond, finalStop, finishResync, swapDemote, swapPromote } from './transitions.js';
 import { runCommand, startModule } from './commands.js';
 import { applyRules, DATA_HOLDS } from './rules.js';
@@ -41,7 +41,7 @@ export function initialMirror(settings: MirrorSettings, data: PersistedData, inc
     settings, incarnation, state: 'STOP', qualifier: 'NotReady', dataRole: 'none', data, pending: null, batch: 0,
     deciding: false, decidingSince: 0, heldBy: null, resyncing: null, aloneFrom: null, swapRequest: false, handoff: false,
     peer: null, heartbeats, resources, clusterPeerVisible: false, rules: INITIAL_RULES_STATE, loop: EMPTY_LOOP, seq: 0,
-    lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, queued: null, intent: null, resyncRetryAt: 0,
+    lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, queued: null, intent: null, resyncRetryAt: 0, claimSeq: null,
   };
 }
 
@@ -88,12 +88,18 @@ function onTick(b: Step): void {
   applyRules(b, false);
 }
 
+/** In WAIT on the way up: running the start scripts, or deciding which role to take. */
+function isStarting(s: MirrorNode): boolean {
+  return s.state === 'WAIT' && (s.deciding || s.pending?.then.kind === 'started');
+}
+
 function sendHeartbeat(b: Step): void {
   const s = b.s;
   const message: MirrorHeartbeat = {
     from: s.settings.node, incarnation: s.incarnation, seq: s.seq + 1, state: s.state, qualifier: s.qualifier,
-    dataRole: s.dataRole, deciding: s.deciding && s.pending === null, data: s.data, aloneFrom: s.aloneFrom,
+    dataRole: s.dataRole, deciding: isStarting(s), data: s.data, aloneFrom: s.aloneFrom,
     swapRequest: s.swapRequest, handoff: s.handoff, resources: s.resources,
+    ack: s.peer ? { incarnation: s.peer.message.incarnation, seq: s.peer.message.seq } : null, claim: s.claimSeq !== null,
   };
   b.set({ seq: s.seq + 1, lastPulseAt: b.now });
   b.push({ type: 'sendHeartbeat', idents: s.settings.heartbeats.map((h) => h.ident), message });
@@ -186,8 +192,6 @@ function reconcile(b: Step): void {
   const s = b.s;
   if (s.pending !== null) return;
   const peer = s.peer?.message ?? null;
-  const peerGone = peer === null || (peer.dataRole === 'none' && !peer.deciding && peer.state !== 'PRIM' && peer.state !== 'ALONE');
-  const peerCleanStop = peer !== null && peerGone;
   switch (s.state) {
     case 'SECOND':
       if (s.handoff) {
@@ -213,7 +217,8 @@ function reconcile(b: Step): void {
         }
         break;
       }
-      if (peerGone || peer.dataRole === 'none') secondLostPrimary(b, peerCleanStop);
+      // The primary stopped (we still hear it: "remote stop") or vanished ("no heartbeat").
+      if (peer === null || peer.dataRole === 'none') secondLostPrimary(b, peer !== null);
       break;
     case 'PRIM':
       if (peer === null || peer.dataRole !== 'secondary') {
@@ -295,12 +300,36 @@ function decide(b: Step): void {
   }
   if (b.now < s.resyncRetryAt && peer?.dataRole === 'primary') return; // back off after a failed resync
   const d = decideStart(s.settings, s.data, peer, b.now - s.decidingSince >= maxTimeout(s));
+  if (d.kind !== 'alone' && s.claimSeq !== null) b.set({ claimSeq: null });
   switch (d.kind) {
-    case 'alone': enterAlone(b, 'WAIT'); break;
+    case 'alone': if (claimed(b, peer)) enterAlone(b, 'WAIT'); break;
     case 'second': enterSecond(b, d.mode); break;
     case 'pending': if (s.qualifier !== 'Transient' && s.heldBy === null) b.state('WAIT', 'Transient'); break;
     case 'wait': holdForData(b, d.reason); break;
   }
+}
+
+/**
+ * Going primary while the peer is heard takes a handshake, so that two nodes starting together
+ * never both go ALONE: we announce a claim, and act only on a peer heartbeat sent after the peer
+ * saw it (its ack covers our claim) that shows no competing claim, or a competing one we win by
+ * the tie-break both sides compute. A peer we cannot hear is handled by the heartbeat timeout.
+ */
+function claimed(b: Step, peer: MirrorHeartbeat | null): boolean {
+  const s = b.s;
+  if (peer === null) return true;
+  if (s.claimSeq === null) {
+    b.set({ claimSeq: s.seq + 1 });
+    sendHeartbeat(b);
+    return false;
+  }
+  if (peer.ack === null || peer.ack.incarnation !== s.incarnation || peer.ack.seq < s.claimSeq) return false;
+  if (peer.claim && preferredPrimary(s.settings, s.data, peer) !== s.settings.node) {
+    b.set({ claimSeq: null }); // the peer wins the tie-break: it goes first, we follow it
+    return false;
+  }
+  b.set({ claimSeq: null });
+  return true;
 }
 
 function holdForData(b: Step, reason: WaitReason): void {

@@ -51,6 +51,10 @@ export interface MirrorHeartbeat {
   /** A demoting primary has stopped the application and hands the primary role over. */
   readonly handoff: boolean;
   readonly resources: Readonly<Record<string, string>>;
+  /** The newest heartbeat received from the peer (the claim handshake reads it). */
+  readonly ack: { readonly incarnation: number; readonly seq: number } | null;
+  /** This node wants to go primary and waits for the peer to acknowledge (machine.ts claimed()). */
+  readonly claim: boolean;
 }
 
 export type MirrorEvent =
@@ -116,6 +120,8 @@ export interface MirrorNode extends ModuleStateBase<MirrorState, Continuation> {
   readonly queued: { readonly command: MirrorCommand; readonly by: string; readonly identity?: string } | null;
   /** An operator's forced role for this start (prim / second / second fullsync). */
   readonly intent: 'prim' | 'second' | 'secondfull' | null;
+  /** The heartbeat sequence that first carried our claim to go primary, or null. */
+  readonly claimSeq: number | null;
   /** After a failed resynchronisation, the next attempt waits until then. */
   readonly resyncRetryAt: number;
   /** Split-brain arbitration already logged for the current episode. */
