@@ -10,7 +10,7 @@ import { EMPTY_LOOP } from '../rules/maxloop.js';
 import { Step } from './builder.js';
 import type { MirrorEvent, MirrorHeartbeat, MirrorNode, MirrorSettings } from './types.js';
 import { decideStart, preferredPrimary, resyncMode, relationToPeer, splitBrainSurvivor, type WaitReason } from './decide.js';
-import { afterLeft, aloneToPrim, demoteAloneToSecond, enterAlone, enterSecond, finalStop, finishResync, swapDemote, swapPromote } from './transitions.js';
+import { afterLeft, aloneToPrim, demoteAloneToSecond, enterAlone, enterSecond, finalStop, finishResync, leave, swapDemote, swapPromote } from './transitions.js';
 import { runCommand, startModule } from './commands.js';
 import { applyRules, DATA_HOLDS } from './rules.js';
 
@@ -202,6 +202,14 @@ function reconcile(b: Step): void {
         // The peer left before taking over: the swap is abandoned and our copy is the current one.
       }
       if (peer !== null && peer.handoff && peer.dataRole === 'secondary' && s.qualifier === 'Ready') { swapPromote(b); break; }
+      if (peer !== null && peer.dataRole === 'primary' && degraded(peer)) {
+        // The primary replicates no more (degraded mode): our copy falls behind; we cannot take over.
+        b.log('C', 'Action wait from failover rule degraded_server');
+        b.log('E', 'Transition WAIT_TR from failover rule degraded_server');
+        b.set({ heldBy: 'degraded_server' });
+        leave(b, 'wait', 'stopwait');
+        break;
+      }
       if (peer !== null && peer.dataRole === 'primary' && s.settings.replicated && s.resyncing === null
         && peer.data.generation.current !== s.data.generation.current) {
         // The primary wrote alone since we last synchronised (it lost us for a while): our copy is
@@ -232,7 +240,7 @@ function reconcile(b: Step): void {
     case 'ALONE':
       if (peer === null) { if (s.splitLogged) b.set({ splitLogged: false }); break; }
       if (peer.dataRole === 'primary') splitBrain(b, peer);
-      else if (peer.dataRole === 'secondary' && peer.state === 'SECOND' && !peer.handoff) aloneToPrim(b);
+      else if (peer.dataRole === 'secondary' && peer.state === 'SECOND' && !peer.handoff && s.resources['rfs.degraded'] !== 'up') aloneToPrim(b);
       break;
     case 'WAIT':
       if (s.deciding) decide(b);
@@ -240,6 +248,11 @@ function reconcile(b: Step): void {
     default:
       break;
   }
+}
+
+/** The peer runs as primary in degraded mode: it does not replicate (SAFEKIT-BEHAVIOUR §2.6.1). */
+function degraded(peer: MirrorHeartbeat): boolean {
+  return peer.resources['rfs.degraded'] === 'up';
 }
 
 function secondLostPrimary(b: Step, cleanStop: boolean): void {
@@ -299,6 +312,14 @@ function decide(b: Step): void {
     return;
   }
   if (b.now < s.resyncRetryAt && peer?.dataRole === 'primary') return; // back off after a failed resync
+  if (peer !== null && peer.dataRole === 'primary' && degraded(peer)) {
+    if (s.heldBy !== 'degraded_server') {
+      b.log('C', 'Action wait from failover rule degraded_server');
+      b.set({ heldBy: 'degraded_server' });
+    }
+    b.state('WAIT', 'NotReady');
+    return;
+  }
   const d = decideStart(s.settings, s.data, peer, b.now - s.decidingSince >= maxTimeout(s));
   if (d.kind !== 'alone' && s.claimSeq !== null) b.set({ claimSeq: null });
   switch (d.kind) {

@@ -1,26 +1,18 @@
 // Running the failover rules on a mirror node: hold the start while a wait rule holds, wake up
 // when none does (Implicit_wakeup), and execute the stable winner on a running node.
 
-import type { FailoverRule } from '../../shared/rules.js';
 import { evaluateRules } from '../rules/engine.js';
 import type { Step } from './builder.js';
 import { countLoop } from './commands.js';
 import { leave, restart } from './transitions.js';
 
-/** The replication layer's own rule: the peer runs as a degraded primary ⇒ do not become secondary. */
-const DEGRADED_SERVER: FailoverRule = {
-  name: 'degraded_server', origin: 'builtin', then: { kind: 'action', action: 'wait' },
-  when: { kind: 'eq', left: { kind: 'resource', scope: 'remote', cls: 'rfs', id: 'degraded' }, right: { kind: 'value', value: 'up' } },
-};
-
 /** Holds that come from data or peers rather than from a rule: decide() handles them. */
-export const DATA_HOLDS: ReadonlySet<string> = new Set(['rfs_notuptodate_server', 'untrusted', 'failover-off', 'peer']);
+export const DATA_HOLDS: ReadonlySet<string> = new Set(['rfs_notuptodate_server', 'untrusted', 'failover-off', 'peer', 'degraded_server']);
 
 export function applyRules(b: Step, force: boolean): void {
   const s = b.s;
   if (s.pending !== null || s.state === 'STOP') return;
-  const rules = s.settings.replicated ? [...s.settings.rules, DEGRADED_SERVER] : s.settings.rules;
-  const ev = evaluateRules(rules, { local: s.resources, remote: s.peer?.message.resources ?? null, clusterPeerVisible: s.clusterPeerVisible }, b.now, s.rules, s.settings.periodMs, s.settings.handleTimeMs, force);
+  const ev = evaluateRules(s.settings.rules, { local: s.resources, remote: s.peer?.message.resources ?? null, clusterPeerVisible: s.clusterPeerVisible }, b.now, s.rules, s.settings.periodMs, s.settings.handleTimeMs, force);
   if (!ev.evaluated) return;
   b.set({ rules: ev.state });
   for (const a of ev.assignments) {
