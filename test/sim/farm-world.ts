@@ -93,6 +93,11 @@ export class FarmWorld {
     this.now = until;
   }
 
+  partitioned(): boolean {
+    const live = [...this.nodes.values()].filter((n) => n.alive);
+    return live.some((a) => live.some((b) => !this.net.connected(a.name, b.name)));
+  }
+
   /** Serving nodes agree on the view: then every bucket must be owned exactly once. */
   bucketProblem(): string | null {
     const serving = [...this.nodes.values()].filter((n) => n.alive && n.machine.serving);
@@ -122,7 +127,7 @@ export class FarmWorld {
       case 'buckets': return [...this.nodes.values()].map((n) => {
         const owned = n.buckets.get('FarmProto') ?? [];
         return `${n.name} ${owned.length}/256 ${bitmapWords(owned)}`;
-      }).concat([this.bucketProblem() ?? 'every bucket owned exactly once']);
+      }).concat([this.partitioned() ? 'partitioned: each side serves the buckets of its own view' : this.bucketProblem() ?? 'every bucket owned exactly once']);
       default: throw new Error(`unknown farm scenario command "${verb}"`);
     }
   }

@@ -37,6 +37,15 @@ export function aloneToPrim(b: Step): void {
 
 /** WAIT → SECOND: resynchronise first; the start scripts run once the copy is complete. */
 export function enterSecond(b: Step, mode: ResyncMode, thenScripts = true): void {
+  if (!b.s.settings.replicated) {
+    // a mirror without <rfs>: nothing to copy, the secondary is ready once its scripts ran
+    b.persist({ uptodate: false, lastRole: 'secondary' });
+    b.set({ deciding: false, heldBy: null, dataRole: 'secondary', aloneFrom: null });
+    b.state('SECOND', 'Transient');
+    if (thenScripts) b.scripts(transitionScripts('WAIT', 'SECOND', 'start'), { kind: 'entered', state: 'SECOND' }, 'start');
+    else b.state('SECOND', 'Ready');
+    return;
+  }
   b.persist({ uptodate: false, lastRole: 'secondary', reintegrating: true });
   b.set({ deciding: false, heldBy: null, dataRole: 'secondary', resyncing: { mode, thenScripts }, aloneFrom: null });
   b.resource('rfs.uptodate', 'down', 'nfsadmin', true);
