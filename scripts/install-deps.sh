@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: a compiler toolchain for better-sqlite3's native build, and the system tools
 # the tests call. Installed only when missing and only when we are root (CI is root).
-declare -A pkg_for_cmd=([g++]=g++ [make]=make [python3]=python3 [ip]=iproute2 [nft]=nftables [unzip]=unzip)
+declare -A pkg_for_cmd=([g++]=g++ [make]=make [python3]=python3)
 missing=()
 for cmd in "${!pkg_for_cmd[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_for_cmd[$cmd]}")
