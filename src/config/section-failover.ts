@@ -38,7 +38,7 @@ export function checkerRules(checkers: readonly Checker[]): FailoverRule[] {
   return rules;
 }
 
-export function readFailover(el: XmlElement | undefined, checkers: readonly Checker[], problems: ProblemList) {
+export function readFailover(el: XmlElement | undefined, checkers: readonly Checker[], problems: ProblemList): { extends: boolean; periodMs: number; handleTimeMs: number; rules: FailoverRule[] } {
   const base = checkerRules(checkers);
   if (!el) return { extends: true, periodMs: 5000, handleTimeMs: 15_000, rules: base };
   const a = new Attrs(el, { extends: oneOf('yes', 'no'), period: time('ms'), handle_time: time('ms') }, problems);

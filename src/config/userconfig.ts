@@ -15,6 +15,16 @@ import { readUser, readVhost, readErrd } from './section-user.js';
 import { readCheckers } from './section-check.js';
 import { readFailover } from './section-failover.js';
 import { validateModule } from './validate.js';
+import { parseRules } from './rules-parse.js';
+
+/**
+ * With syncdelta > 1 minute a copy synchronised recently enough may lead when the peer is gone
+ * (SAFEKIT-BEHAVIOUR §2.6.3); the `rfs.synced` resource says whether the last sync is that recent.
+ */
+const SYNCDELTA_RULE = (() => {
+  const r = parseRules('rfs_forceuptodate: if (heartbeat.* == down && cluster() == down && rfs.synced == up && rfs.uptodate == down) then rfs.uptodate=up;', { line: 1, col: 1 });
+  return { ...r.rules[0], origin: 'builtin' as const };
+})();
 
 const SERVICE: Schema = {
   mode: required(oneOf('mirror', 'farm', 'light')),
@@ -104,6 +114,7 @@ function readService(el: XmlElement, problems: ProblemList, options: ModuleCheck
   const checkers = readCheckers(checkEl, vip, mode, problems);
   const failoverEl = single(el, 'failover', problems);
   const failoverRules = readFailover(failoverEl, checkers, problems);
+  if (rfs && rfs.syncdeltaMin > 1) failoverRules.rules.unshift(SYNCDELTA_RULE);
   return {
     name: options.name ?? 'AM',
     id,

@@ -42,17 +42,38 @@ export interface PersistedData {
 export type ResyncMode = 'zones' | 'full' | 'divergent';
 
 export type Action =
+  /** A module-log line. Ordering: none beyond readability; never delays the step. */
   | { readonly type: 'log'; readonly level: LogLevel; readonly component: string; readonly text: string }
+  /** Record a resource value (and its history). Ordering: before any later action reads the store. */
   | { readonly type: 'setResource'; readonly name: string; readonly value: string; readonly by: string }
+  /**
+   * Make this node's data state durable (fsync). Ordering: completes before the next action starts;
+   * a new generation is on disk before the VIP is added or a write is accepted alone.
+   */
   | { readonly type: 'persist'; readonly data: PersistedData }
+  /** Send the message on the named heartbeats. Ordering: after every earlier action of the step, so
+   * a heartbeat never announces a state whose persist or VIP removal is still pending. */
   | { readonly type: 'sendHeartbeat'; readonly idents: readonly string[]; readonly message: unknown }
+  /** Run user scripts one after the other; one `scriptsDone` event reports the batch. Ordering: a
+   * demotion's `removeVip` precedes its stop scripts; the next batch waits for `scriptsDone`. */
   | { readonly type: 'runScripts'; readonly batch: number; readonly scripts: readonly ScriptCall[] }
+  /** Add the virtual IP and announce it (gratuitous ARP). Ordering: after the generation is persisted. */
   | { readonly type: 'addVip' }
+  /** Remove the virtual IP (resetting TCP connections from it). Ordering: completes before the stop
+   * scripts that follow and before the heartbeat that announces the demotion. */
   | { readonly type: 'removeVip' }
+  /** Switch the replication role; returns at once. Ordering: 'primary' (alone) only after `persist`. */
   | { readonly type: 'setReplication'; readonly role: 'primary' | 'secondary' | 'none' }
+  /** Start a resynchronisation from the primary; `resyncDone` reports the end. Ordering: after
+   * `setReplication('secondary')`, so live writes are received while the copy is rebuilt; a
+   * 'divergent' resync saves this copy's own changes aside before overwriting anything. */
   | { readonly type: 'startResync'; readonly mode: ResyncMode }
+  /** The checker classes that run from now on (others stop). Ordering: after the state change it follows. */
   | { readonly type: 'checkers'; readonly active: readonly WhenClass[] }
+  /** Farm: the buckets this node serves in a group. Ordering: releases are applied before the
+   * pulse that announces them (the pulse is the last action of the step). */
   | { readonly type: 'setBuckets'; readonly group: string; readonly owned: readonly number[] }
+  /** The answer to the command of this step. Ordering: after the actions the command started. */
   | { readonly type: 'commandResult'; readonly ok: boolean; readonly message: string };
 
 export function log(level: LogLevel, component: string, text: string): Action {

@@ -114,3 +114,12 @@ test('cluster.xml: every node on one lan, unique addresses, command lan complete
   assert.match(msgs, /no lan lists every node/);
   assert.match(msgs, /command="on" but does not list every node/);
 });
+
+test('syncdelta above one minute adds the rfs_forceuptodate rule; at most one minute it is ignored', () => {
+  const make = (v: string) => parseUserConfig(`<safe><service mode="mirror"><heart><heartbeat name="default"/></heart>
+    <rfs syncdelta="${v}"><replicated dir="/data"/></rfs></service></safe>`, 'u.xml').config!;
+  assert.equal(make('10').rfs!.syncdeltaMin, 10);
+  assert.equal(make('10').failoverRules.rules[0].name, 'rfs_forceuptodate');
+  assert.equal(make('1').failoverRules.rules.length, 0);
+  assert.equal(make('2h').rfs!.syncdeltaMin, 120);
+});
