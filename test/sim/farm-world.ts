@@ -2,9 +2,7 @@
 // the mirror world, and the checks a farm must pass: every bucket owned exactly once by the
 // serving nodes once their views agree.
 
-import { EventQueue } from './queue.js';
-import { Network } from './network.js';
-import { seededRng, type Rng } from '../../src/shared/ports.js';
+import { SimWorld, type SimNodeBase } from './world.js';
 import type { Action } from '../../src/core/actions.js';
 import { initialFarm, stepFarm } from '../../src/core/farm/machine.js';
 import { BUCKETS, bitmapWords } from '../../src/core/farm/buckets.js';
@@ -13,10 +11,7 @@ import { FAST } from './mirror-world.js';
 
 type Item = { node: string; incarnation: number; event: FarmEvent | null };
 
-export interface FarmSimNode {
-  readonly name: string;
-  alive: boolean;
-  incarnation: number;
+export interface FarmSimNode extends SimNodeBase {
   machine: FarmNode;
   vip: boolean;
   buckets: Map<string, readonly number[]>;
@@ -24,19 +19,11 @@ export interface FarmSimNode {
   bits: Map<string, bigint>;
 }
 
-export class FarmWorld {
-  now = 0;
-  readonly rng: Rng;
-  readonly net: Network;
-  readonly nodes = new Map<string, FarmSimNode>();
-  readonly queue = new EventQueue<Item>();
-  readonly trace: string[] = [];
+export class FarmWorld extends SimWorld<FarmSimNode, Item> {
   readonly settings = new Map<string, FarmSettings>();
-  onStep: ((w: FarmWorld) => void) | null = null;
 
   constructor(names: readonly string[], kv: Record<string, string> = {}, seed = 1) {
-    this.rng = seededRng(seed);
-    this.net = new Network(this.rng);
+    super(seed);
     const powers = Object.fromEntries((kv.power ?? '').split(',').filter(Boolean).map((p) => p.split(':')).map(([n, w]) => [n, Number(w)]));
     const hosts = Object.keys(powers).length ? names.map((name) => ({ name, power: powers[name] ?? 1 })) : [];
     for (const name of names) {
@@ -48,12 +35,6 @@ export class FarmWorld {
       this.nodes.set(name, { name, alive: true, incarnation: 1, machine: initialFarm(settings, 1), vip: false, buckets: new Map(), bits: new Map() });
       this.queue.push(this.rng.int(FAST.tickMs), { node: name, incarnation: 1, event: null });
     }
-  }
-
-  node(name: string): FarmSimNode {
-    const n = this.nodes.get(name);
-    if (!n) throw new Error(`no node ${name}`);
-    return n;
   }
 
   command(name: string, command: FarmCommand, identity?: string): void {
@@ -75,22 +56,11 @@ export class FarmWorld {
     this.trace.push(`${name} | sim | - | booted`);
   }
 
-  run(ms: number): void {
-    const until = this.now + ms;
-    for (;;) {
-      const at = this.queue.peekTime();
-      if (at === undefined || at > until) break;
-      const { item } = this.queue.pop()!;
-      this.now = Math.max(this.now, at);
-      const n = this.node(item.node);
-      if (!n.alive || n.incarnation !== item.incarnation) continue;
-      if (item.event === null) {
-        this.deliver(item.node, { type: 'tick', now: this.now });
-        this.queue.push(this.now + FAST.tickMs, { node: item.node, incarnation: n.incarnation, event: null });
-      } else this.deliver(item.node, { ...item.event, now: this.now } as FarmEvent);
-      this.onStep?.(this);
-    }
-    this.now = until;
+  protected handle(n: FarmSimNode, item: Item): void {
+    if (item.event === null) {
+      this.deliver(n.name, { type: 'tick', now: this.now });
+      this.queue.push(this.now + FAST.tickMs, { node: n.name, incarnation: n.incarnation, event: null });
+    } else this.deliver(n.name, { ...item.event, now: this.now } as FarmEvent);
   }
 
   partitioned(): boolean {

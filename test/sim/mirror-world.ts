@@ -2,9 +2,7 @@
 // clock, crashes and restarts, scripts and resynchronisations that take time, and a client whose
 // acknowledged writes are recorded so that data loss can be proved, not guessed.
 
-import { EventQueue } from './queue.js';
-import { Network } from './network.js';
-import { seededRng, type Rng } from '../../src/shared/ports.js';
+import { SimWorld, type SimNodeBase } from './world.js';
 import type { Action, PersistedData } from '../../src/core/actions.js';
 import { FRESH_DATA, initialMirror, stepMirror } from '../../src/core/mirror/machine.js';
 import type { MirrorCommand, MirrorEvent, MirrorHeartbeat, MirrorNode, MirrorSettings } from '../../src/core/mirror/types.js';
@@ -32,10 +30,7 @@ type Item =
   | { kind: 'tick'; node: string; incarnation: number }
   | { kind: 'resync'; node: string; incarnation: number; mode: string };
 
-export interface SimNode {
-  readonly name: string;
-  alive: boolean;
-  incarnation: number;
+export interface SimNode extends SimNodeBase {
   machine: MirrorNode;
   /** What the store holds: the last persisted data (durable at once in the simulation). */
   store: PersistedData;
@@ -65,14 +60,7 @@ export interface Ack {
   duringSplitBrain: boolean;
 }
 
-export class MirrorWorld {
-  now = 0;
-  readonly rng: Rng;
-  readonly net: Network;
-  readonly nodes = new Map<string, SimNode>();
-  readonly queue = new EventQueue<Item>();
-  /** Output lines: `node | component | level | text`, and anything the harness adds. */
-  readonly trace: string[] = [];
+export class MirrorWorld extends SimWorld<SimNode, Item> {
   readonly acks: Ack[] = [];
   splitBrainEpisodes = 0;
   /** Lineages written alone during a split-brain episode: their writes may sit on one side only. */
@@ -80,12 +68,8 @@ export class MirrorWorld {
   private inSplitBrain = false;
   private nextWrite = 1;
   readonly settings: Map<string, MirrorSettings> = new Map();
-  /** Observer called after every processed item (the simulator checks invariants there). */
-  onStep: ((world: MirrorWorld) => void) | null = null;
-
   constructor(readonly options: MirrorWorldOptions = {}) {
-    this.rng = seededRng(options.seed ?? 1);
-    this.net = new Network(this.rng);
+    super(options.seed ?? 1);
     const [a, b] = options.nodes ?? ['n1', 'n2'];
     for (const [me, peer] of [[a, b], [b, a]] as const) {
       const settings: MirrorSettings = {
@@ -109,12 +93,6 @@ export class MirrorWorld {
       this.nodes.set(me, node);
       this.queue.push(this.rng.int(FAST.tickMs), { kind: 'tick', node: me, incarnation: 1 });
     }
-  }
-
-  node(name: string): SimNode {
-    const n = this.nodes.get(name);
-    if (!n) throw new Error(`no node ${name}`);
-    return n;
   }
 
   peerOf(name: string): SimNode {
@@ -154,27 +132,12 @@ export class MirrorWorld {
     this.trace.push(`${name} | sim | - | booted`);
   }
 
-  /** Runs the world until `until` (absolute ms). */
-  runUntil(until: number): void {
-    for (;;) {
-      const at = this.queue.peekTime();
-      if (at === undefined || at > until) break;
-      const { item } = this.queue.pop()!;
-      this.now = Math.max(this.now, at);
-      const n = this.node(item.node);
-      if (!n.alive || n.incarnation !== item.incarnation) continue;
-      if (item.kind === 'resync') this.completeResync(n, item.mode);
-      else if (item.kind === 'tick') {
-        this.deliver(item.node, { type: 'tick', now: this.now });
-        this.queue.push(this.now + FAST.tickMs, { kind: 'tick', node: item.node, incarnation: n.incarnation });
-      } else this.deliver(item.node, { ...item.event, now: this.now } as MirrorEvent);
-      this.onStep?.(this);
-    }
-    this.now = Math.max(this.now, until);
-  }
-
-  run(ms: number): void {
-    this.runUntil(this.now + ms);
+  protected handle(n: SimNode, item: Item): void {
+    if (item.kind === 'resync') this.completeResync(n, item.mode);
+    else if (item.kind === 'tick') {
+      this.deliver(n.name, { type: 'tick', now: this.now });
+      this.queue.push(this.now + FAST.tickMs, { kind: 'tick', node: n.name, incarnation: n.incarnation });
+    } else this.deliver(n.name, { ...item.event, now: this.now } as MirrorEvent);
   }
 
   /** The client writes once to whichever node serves as primary; the write is acknowledged per the replication mode. */
