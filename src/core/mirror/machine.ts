@@ -140,7 +140,6 @@ function onScriptsDone(b: Step, batch: number, ok: boolean): void {
       b.updateCheckers();
       break;
     case 'entered':
-      if (then.state === 'PRIM' && b.s.state !== 'PRIM') b.set({ state: 'PRIM' });
       b.state(then.state, 'Ready');
       break;
     case 'restarted':

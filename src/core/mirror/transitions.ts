@@ -101,7 +101,7 @@ export function swapDemote(b: Step): void {
 export function swapPromote(b: Step): void {
   b.persist({ lastRole: 'primary', uptodate: false });
   b.set({ dataRole: 'primary', swapRequest: false, aloneFrom: null });
-  b.state('SECOND', 'Transient');
+  b.state('PRIM', 'Transient');
   b.push({ type: 'addVip' });
   b.push({ type: 'setReplication', role: 'primary' });
   b.scripts(transitionScripts('SECOND', 'PRIM', 'start'), { kind: 'entered', state: 'PRIM' }, 'start');
