@@ -81,7 +81,7 @@ function readChecker(el: XmlElement, mode: ModuleMode, problems: ProblemList): C
     return v;
   };
   switch (kind) {
-    case 'tcp': target.addr = need('addr') ?? ''; target.port = String(to?.num('port', 0) || need('port') || ''); break;
+    case 'tcp': target.addr = need('addr') ?? ''; target.port = need('port') ?? ''; break;
     case 'ping': target.addr = need('addr') ?? ''; break;
     case 'intf': target.local_addr = need('local_addr') ?? ''; break;
     case 'ip': target.addr = need('addr') ?? ''; break;

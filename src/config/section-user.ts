@@ -60,7 +60,9 @@ export function readErrd(el: XmlElement, problems: ProblemList): { polltimerMs: 
     const atleast = pa.num('atleast', 1);
     const atmax = pa.num('atmax', -1);
     if (atleast === -1 && atmax === -1) problems.error(p.pos, `<proc name="${name}"> disables both atleast and atmax: it can never fire`, 'set atleast="1" (at least one instance) or atmax');
-    if (!['restart', 'stopstart', 'stop', 'noaction'].includes(action) && !['prim', 'both', 'pre', 'second', 'sec'].includes(cls) === false) {
+    const handler = !['restart', 'stopstart', 'stop', 'noaction'].includes(action);
+    const standardClass = ['prim', 'both', 'pre', 'second', 'sec'].includes(cls);
+    if (handler && standardClass) {
       problems.warning(pa.pos('action'), `action "${action}" is a handler executable; SafeKit requires handlers to have their own class`, 'give the proc a custom class name');
     }
     if (service && name.length > 63) problems.error(pa.pos('name'), `service name "${name}" is longer than 63 characters`);

@@ -9,10 +9,12 @@ import { INITIAL_RULES_STATE } from '../rules/engine.js';
 import { EMPTY_LOOP } from '../rules/maxloop.js';
 import { Step } from './builder.js';
 import type { MirrorEvent, MirrorHeartbeat, MirrorNode, MirrorSettings } from './types.js';
-import { decideStart, preferredPrimary, resyncMode, relationToPeer, splitBrainSurvivor, type WaitReason } from './decide.js';
-import { afterLeft, aloneToPrim, demoteAloneToSecond, enterAlone, enterSecond, finalStop, finishResync, leave, swapDemote, swapPromote } from './transitions.js';
+import { resyncMode, relationToPeer, splitBrainSurvivor } from './decide.js';
+import { degraded, sendHeartbeat } from './heartbeat.js';
+import { decide } from './start.js';
+import { afterLeft, aloneToPrim, demoteAloneToSecond, enterAlone, enterSecond, finishResync, leave, swapDemote, swapPromote } from './transitions.js';
 import { runCommand, startModule } from './commands.js';
-import { applyRules, DATA_HOLDS } from './rules.js';
+import { applyRules } from './rules.js';
 
 export interface StepResult {
   readonly state: MirrorNode;
@@ -63,10 +65,6 @@ export function stepMirror(state: MirrorNode, event: MirrorEvent): StepResult {
   return { state: b.s, actions: b.actions };
 }
 
-function maxTimeout(s: MirrorNode): number {
-  return Math.max(...s.settings.heartbeats.map((h) => h.timeoutMs));
-}
-
 function onTick(b: Step): void {
   const now = b.now;
   let anyUpBefore = false;
@@ -86,23 +84,6 @@ function onTick(b: Step): void {
   const pulse = Math.min(...b.s.settings.heartbeats.map((h) => h.pulseMs));
   if (b.s.lastPulseAt === null || now - b.s.lastPulseAt >= pulse) sendHeartbeat(b);
   applyRules(b, false);
-}
-
-/** In WAIT on the way up: running the start scripts, or deciding which role to take. */
-function isStarting(s: MirrorNode): boolean {
-  return s.state === 'WAIT' && (s.deciding || s.pending?.then.kind === 'started');
-}
-
-function sendHeartbeat(b: Step): void {
-  const s = b.s;
-  const message: MirrorHeartbeat = {
-    from: s.settings.node, incarnation: s.incarnation, seq: s.seq + 1, state: s.state, qualifier: s.qualifier,
-    dataRole: s.dataRole, deciding: isStarting(s), data: s.data, aloneFrom: s.aloneFrom,
-    swapRequest: s.swapRequest, handoff: s.handoff, resources: s.resources,
-    ack: s.peer ? { incarnation: s.peer.message.incarnation, seq: s.peer.message.seq } : null, claim: s.claimSeq !== null,
-  };
-  b.set({ seq: s.seq + 1, lastPulseAt: b.now });
-  b.push({ type: 'sendHeartbeat', idents: s.settings.heartbeats.map((h) => h.ident), message });
 }
 
 function onHeartbeat(b: Step, ident: string, m: MirrorHeartbeat): void {
@@ -146,7 +127,6 @@ function onScriptsDone(b: Step, batch: number, ok: boolean): void {
       b.state(b.s.state, 'Ready');
       break;
     case 'left':
-      if (then.then === 'second') break;
       afterLeft(b, then.then, pending.cause);
       break;
     case 'stopped': {
@@ -232,7 +212,8 @@ function reconcile(b: Step): void {
         if (peer !== null && peer.dataRole === 'primary') { splitBrain(b, peer); break; }
         enterAlone(b, 'PRIM');
       } else if ((s.swapRequest || peer.swapRequest) && s.qualifier === 'Ready' && peer.qualifier === 'Ready') swapDemote(b);
-      else if (peer.qualifier === 'Ready' && peer.state === 'SECOND' && (s.data.uptodate || s.data.fullsyncPeer)) {
+      else if (peer.qualifier === 'Ready' && peer.state === 'SECOND' && peer.data.generation.current === s.data.generation.current
+        && (s.data.uptodate || s.data.fullsyncPeer)) {
         b.persist({ uptodate: false, fullsyncPeer: false }); // the secondary can now take over: we may no longer start alone
       }
       break;
@@ -247,11 +228,6 @@ function reconcile(b: Step): void {
     default:
       break;
   }
-}
-
-/** The peer runs as primary in degraded mode: it does not replicate (SAFEKIT-BEHAVIOUR §2.6.1). */
-function degraded(peer: MirrorHeartbeat): boolean {
-  return peer.resources['rfs.degraded'] === 'up';
 }
 
 function secondLostPrimary(b: Step, cleanStop: boolean): void {
@@ -288,88 +264,4 @@ function splitBrain(b: Step, peer: MirrorHeartbeat): void {
   b.log('E', 'Split brain recovery: exiting alone');
   b.log('C', `Data written on ${s.settings.node} while it ran alone is saved aside before resynchronisation`, 'reintegre');
   demoteAloneToSecond(b, 'divergent');
-}
-
-function decide(b: Step): void {
-  const s = b.s;
-  if (s.heldBy !== null && !DATA_HOLDS.has(s.heldBy)) return; // held by a wait rule
-  const peer = s.peer?.message ?? null;
-  if (s.heldBy === 'failover-off' && (peer === null || peer.dataRole !== 'primary') && !(peer?.deciding)) return;
-  if (s.intent === 'prim') {
-    if (peer !== null && peer.dataRole === 'primary') { b.set({ intent: null }); b.log('E', 'Requested prim start aborted'); finalStop(b, false, 'stop'); return; }
-    b.set({ intent: null });
-    enterAlone(b, 'WAIT');
-    return;
-  }
-  if (s.intent === 'second' || s.intent === 'secondfull') {
-    if (peer === null || peer.dataRole !== 'primary') return; // wait for the primary
-    const full = s.intent === 'secondfull';
-    b.set({ intent: null });
-    const trusted = s.data.generation.current !== null;
-    const mode = resyncMode(relationToPeer(s.settings, s.data, peer.data), full || peer.data.fullsyncPeer || s.data.reintegrating, trusted);
-    enterSecond(b, full && mode !== 'divergent' ? 'full' : mode);
-    return;
-  }
-  if (b.now < s.resyncRetryAt && peer?.dataRole === 'primary') return; // back off after a failed resync
-  if (peer !== null && peer.dataRole === 'primary' && degraded(peer)) {
-    if (s.heldBy !== 'degraded_server') {
-      b.log('C', 'Action wait from failover rule degraded_server');
-      b.set({ heldBy: 'degraded_server' });
-    }
-    b.state('WAIT', 'NotReady');
-    return;
-  }
-  const d = decideStart(s.settings, s.data, peer, b.now - s.decidingSince >= maxTimeout(s));
-  if (d.kind !== 'alone' && s.claimSeq !== null) b.set({ claimSeq: null });
-  switch (d.kind) {
-    case 'alone': if (claimed(b, peer)) enterAlone(b, 'WAIT'); break;
-    case 'second': enterSecond(b, d.mode); break;
-    case 'pending': if (s.qualifier !== 'Transient' && s.heldBy === null) b.state('WAIT', 'Transient'); break;
-    case 'wait': holdForData(b, d.reason); break;
-  }
-}
-
-/**
- * Going primary while the peer is heard takes a handshake, so that two nodes starting together
- * never both go ALONE: we announce a claim, and act only on a peer heartbeat sent after the peer
- * saw it (its ack covers our claim) that shows no competing claim, or a competing one we win by
- * the tie-break both sides compute. A peer we cannot hear is handled by the heartbeat timeout.
- */
-function claimed(b: Step, peer: MirrorHeartbeat | null): boolean {
-  const s = b.s;
-  if (peer === null) return true;
-  if (s.claimSeq === null) {
-    b.set({ claimSeq: s.seq + 1 });
-    sendHeartbeat(b);
-    return false;
-  }
-  if (peer.ack === null || peer.ack.incarnation !== s.incarnation || peer.ack.seq < s.claimSeq) return false;
-  if (peer.claim && preferredPrimary(s.settings, s.data, peer) !== s.settings.node) {
-    b.set({ claimSeq: null }); // the peer wins the tie-break: it goes first, we follow it
-    return false;
-  }
-  b.set({ claimSeq: null });
-  return true;
-}
-
-function holdForData(b: Step, reason: WaitReason): void {
-  const held = reason === 'peer-busy' ? 'peer' : reason === 'untrusted' ? 'untrusted' : 'rfs_notuptodate_server';
-  if (b.s.heldBy === held && b.s.qualifier === 'NotReady') return;
-  const wasHeld = b.s.heldBy === 'rfs_notuptodate_server';
-  b.set({ heldBy: held });
-  b.resource('rfs.uptodate', 'down', 'nfsadmin', true);
-  if (reason === 'untrusted') {
-    if (!wasHeld) b.log('E', 'Data may not be uptodate for replicated directories (wait for the start of the remote server)', 'nfsadmin');
-    b.log('E', 'The remote server is primary: run safekit second on this server to synchronize it from the primary');
-  } else if (reason === 'notuptodate') {
-    b.log('E', 'Data may not be uptodate for replicated directories (wait for the start of the remote server)', 'nfsadmin');
-    b.log('C', 'Action wait from failover rule rfs_notuptodate_server');
-    b.log('E', 'If you are sure that this server has valid data, run safekit prim to force start as primary');
-  } else if (reason === 'inconsistent') {
-    b.log('C', 'Data may be inconsistent for replicated directories (stopped during reintegration)', 'nfsadmin');
-    b.log('E', 'If you are sure that this server has valid data, run safekit primforce to force start as primary');
-  } else if (reason === 'divergent') {
-    b.log('C', 'Both nodes hold data written alone (divergent copies): the remote copy is kept, this node will resynchronise from it with its own changes saved aside', 'nfsadmin');
-  }
-  b.state('WAIT', 'NotReady');
 }

@@ -121,7 +121,7 @@ export function leave(b: Step, then: 'stop' | 'wait' | 'stopstart', cause: Scrip
 }
 
 /** Scripts of the running role have stopped: now in WAIT. */
-export function afterLeft(b: Step, then: 'stop' | 'wait' | 'stopstart' | 'second', cause: ScriptCause): void {
+export function afterLeft(b: Step, then: 'stop' | 'wait' | 'stopstart', cause: ScriptCause): void {
   b.push({ type: 'setReplication', role: 'none' });
   if (b.s.resyncing) b.set({ resyncing: null }); // data stays marked reintegrating (persisted)
   b.set({ dataRole: 'none', aloneFrom: null, swapRequest: false, handoff: false });

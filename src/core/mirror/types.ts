@@ -71,7 +71,7 @@ export type MirrorEvent =
 export type Continuation =
   | { readonly kind: 'started' }
   | { readonly kind: 'entered'; readonly state: 'ALONE' | 'PRIM' | 'SECOND' }
-  | { readonly kind: 'left'; readonly then: 'stop' | 'wait' | 'stopstart' | 'second' }
+  | { readonly kind: 'left'; readonly then: 'stop' | 'wait' | 'stopstart' }
   | { readonly kind: 'stopped'; readonly restartAfter: boolean }
   | { readonly kind: 'restarted' }
   | { readonly kind: 'demoted'; readonly resync: ResyncMode | null };

@@ -1,0 +1,30 @@
+// Heartbeat helpers shared by the mirror machine's parts: what a heartbeat says about this node.
+
+import type { Step } from './builder.js';
+import type { MirrorHeartbeat, MirrorNode } from './types.js';
+
+export function maxTimeout(s: MirrorNode): number {
+  return Math.max(...s.settings.heartbeats.map((h) => h.timeoutMs));
+}
+
+/** In WAIT on the way up: running the start scripts, or deciding which role to take. */
+export function isStarting(s: MirrorNode): boolean {
+  return s.state === 'WAIT' && (s.deciding || s.pending?.then.kind === 'started');
+}
+
+export function sendHeartbeat(b: Step): void {
+  const s = b.s;
+  const message: MirrorHeartbeat = {
+    from: s.settings.node, incarnation: s.incarnation, seq: s.seq + 1, state: s.state, qualifier: s.qualifier,
+    dataRole: s.dataRole, deciding: isStarting(s), data: s.data, aloneFrom: s.aloneFrom,
+    swapRequest: s.swapRequest, handoff: s.handoff, resources: s.resources,
+    ack: s.peer ? { incarnation: s.peer.message.incarnation, seq: s.peer.message.seq } : null, claim: s.claimSeq !== null,
+  };
+  b.set({ seq: s.seq + 1, lastPulseAt: b.now });
+  b.push({ type: 'sendHeartbeat', idents: s.settings.heartbeats.map((h) => h.ident), message });
+}
+
+/** The peer runs as primary in degraded mode: it does not replicate (SAFEKIT-BEHAVIOUR §2.6.1). */
+export function degraded(peer: MirrorHeartbeat): boolean {
+  return peer.resources['rfs.degraded'] === 'up';
+}

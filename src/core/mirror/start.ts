@@ -1,0 +1,94 @@
+// The start-up path of a mirror node in WAIT: hold while a wait rule or the data say so, honour an
+// operator's prim/second, otherwise take the role decide.ts gives — after the claim handshake when
+// the peer is heard (docs/decisions/0003-claim-handshake.md).
+
+import type { Step } from './builder.js';
+import type { MirrorHeartbeat } from './types.js';
+import { decideStart, preferredPrimary, relationToPeer, resyncMode, type WaitReason } from './decide.js';
+import { degraded, maxTimeout, sendHeartbeat } from './heartbeat.js';
+import { DATA_HOLDS } from './rules.js';
+import { enterAlone, enterSecond, finalStop } from './transitions.js';
+
+export function decide(b: Step): void {
+  const s = b.s;
+  if (s.heldBy !== null && !DATA_HOLDS.has(s.heldBy)) return; // held by a wait rule
+  const peer = s.peer?.message ?? null;
+  if (s.heldBy === 'failover-off' && (peer === null || peer.dataRole !== 'primary') && !(peer?.deciding)) return;
+  if (s.intent === 'prim') {
+    if (peer !== null && peer.dataRole === 'primary') { b.set({ intent: null }); b.log('E', 'Requested prim start aborted'); finalStop(b, false, 'stop'); return; }
+    b.set({ intent: null });
+    enterAlone(b, 'WAIT');
+    return;
+  }
+  if (s.intent === 'second' || s.intent === 'secondfull') {
+    if (peer === null || peer.dataRole !== 'primary') return; // wait for the primary
+    const full = s.intent === 'secondfull';
+    b.set({ intent: null });
+    const trusted = s.data.generation.current !== null;
+    const mode = resyncMode(relationToPeer(s.settings, s.data, peer.data), full || peer.data.fullsyncPeer || s.data.reintegrating, trusted);
+    enterSecond(b, full && mode !== 'divergent' ? 'full' : mode);
+    return;
+  }
+  if (b.now < s.resyncRetryAt && peer?.dataRole === 'primary') return; // back off after a failed resync
+  if (peer !== null && peer.dataRole === 'primary' && degraded(peer)) {
+    if (s.heldBy !== 'degraded_server') {
+      b.log('C', 'Action wait from failover rule degraded_server');
+      b.set({ heldBy: 'degraded_server' });
+    }
+    b.state('WAIT', 'NotReady');
+    return;
+  }
+  const d = decideStart(s.settings, s.data, peer, b.now - s.decidingSince >= maxTimeout(s));
+  if (d.kind !== 'alone' && s.claimSeq !== null) b.set({ claimSeq: null });
+  switch (d.kind) {
+    case 'alone': if (claimed(b, peer)) enterAlone(b, 'WAIT'); break;
+    case 'second': enterSecond(b, d.mode); break;
+    case 'pending': if (s.qualifier !== 'Transient' && s.heldBy === null) b.state('WAIT', 'Transient'); break;
+    case 'wait': holdForData(b, d.reason); break;
+  }
+}
+
+/**
+ * Going primary while the peer is heard takes a handshake, so that two nodes starting together
+ * never both go ALONE: we announce a claim, and act only on a peer heartbeat sent after the peer
+ * saw it (its ack covers our claim) that shows no competing claim, or a competing one we win by
+ * the tie-break both sides compute. A peer we cannot hear is handled by the heartbeat timeout.
+ */
+function claimed(b: Step, peer: MirrorHeartbeat | null): boolean {
+  const s = b.s;
+  if (peer === null) return true;
+  if (s.claimSeq === null) {
+    b.set({ claimSeq: s.seq + 1 });
+    sendHeartbeat(b);
+    return false;
+  }
+  if (peer.ack === null || peer.ack.incarnation !== s.incarnation || peer.ack.seq < s.claimSeq) return false;
+  if (peer.claim && preferredPrimary(s.settings, s.data, peer) !== s.settings.node) {
+    b.set({ claimSeq: null }); // the peer wins the tie-break: it goes first, we follow it
+    return false;
+  }
+  b.set({ claimSeq: null });
+  return true;
+}
+
+function holdForData(b: Step, reason: WaitReason): void {
+  const held = reason === 'peer-busy' ? 'peer' : reason === 'untrusted' ? 'untrusted' : 'rfs_notuptodate_server';
+  if (b.s.heldBy === held && b.s.qualifier === 'NotReady') return;
+  const wasHeld = b.s.heldBy === 'rfs_notuptodate_server';
+  b.set({ heldBy: held });
+  b.resource('rfs.uptodate', 'down', 'nfsadmin', true);
+  if (reason === 'untrusted') {
+    if (!wasHeld) b.log('E', 'Data may not be uptodate for replicated directories (wait for the start of the remote server)', 'nfsadmin');
+    b.log('E', 'The remote server is primary: run safekit second on this server to synchronize it from the primary');
+  } else if (reason === 'notuptodate') {
+    b.log('E', 'Data may not be uptodate for replicated directories (wait for the start of the remote server)', 'nfsadmin');
+    b.log('C', 'Action wait from failover rule rfs_notuptodate_server');
+    b.log('E', 'If you are sure that this server has valid data, run safekit prim to force start as primary');
+  } else if (reason === 'inconsistent') {
+    b.log('C', 'Data may be inconsistent for replicated directories (stopped during reintegration)', 'nfsadmin');
+    b.log('E', 'If you are sure that this server has valid data, run safekit primforce to force start as primary');
+  } else if (reason === 'divergent') {
+    b.log('C', 'Both nodes hold data written alone (divergent copies): the remote copy is kept, this node will resynchronise from it with its own changes saved aside', 'nfsadmin');
+  }
+  b.state('WAIT', 'NotReady');
+}
