@@ -85,9 +85,18 @@ for (const [name, description, text] of moduleCommands) {
     .argument('[args...]')
     .action(() => needsDaemon(name, out(), root())), text);
 }
-const cluster = program.command('cluster').description('cluster configuration and keys (needs tandemd)');
-for (const sub of ['config', 'confcheck', 'confinfo', 'deconfig', 'state', 'genkey', 'delkey']) {
-  cluster.command(sub).argument('[args...]').action(() => needsDaemon(`cluster ${sub}`, out(), root()));
+const cluster = example(program.command('cluster').description('cluster configuration and keys (needs tandemd)'), 'tandem cluster confinfo');
+const clusterCommands: [string, string, string][] = [
+  ['config', 'apply cluster.xml (new cluster key) or a zip with its keys; lock | unlock', 'tandem cluster config /etc/tandem/cluster.xml'],
+  ['confcheck', 'validate a cluster.xml without applying it', 'tandem cluster confcheck cluster.xml'],
+  ['confinfo', 'signature, date and lock of the applied cluster configuration on each node', 'tandem cluster confinfo'],
+  ['deconfig', 'remove the cluster configuration and key', 'tandem cluster deconfig'],
+  ['state', 'node × module: mode, id, configuration date and signature', 'tandem cluster state --json'],
+  ['genkey', 'create a new cluster key', 'tandem cluster genkey'],
+  ['delkey', 'delete the cluster key', 'tandem cluster delkey'],
+];
+for (const [sub, description, text] of clusterCommands) {
+  example(cluster.command(sub).description(description).argument('[args...]').action(() => needsDaemon(`cluster ${sub}`, out(), root())), text);
 }
 
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -58,8 +58,8 @@ test('level and --help: version, and an example in every command help', () => {
   const r = tandem('--json', 'level');
   assert.equal(r.status, 0);
   assert.match(JSON.parse(r.stdout).version, /^\d+\.\d+\.\d+$/);
-  for (const cmd of ['start', 'prim', 'logview', 'cmdlog', 'level', 'swap']) {
-    const h = tandem(cmd, '--help');
+  for (const cmd of [['start'], ['prim'], ['logview'], ['cmdlog'], ['level'], ['swap'], ['config', 'check'], ['cluster', 'confinfo']]) {
+    const h = tandem(...cmd, '--help');
     assert.match(h.stdout, /Example:\n {2}tandem /, `${cmd} --help has an example`);
   }
   const bad = tandem('frobnicate');
