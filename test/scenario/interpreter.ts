@@ -100,6 +100,7 @@ function mirrorOptions(nodes: string[], kv: Record<string, string>, args: string
     heartbeats: kv.heartbeats?.split(','),
     maxloop: kv.maxloop ? Number(kv.maxloop) : undefined,
     replicated: kv.replicated !== 'no',
+    traceActions: kv.actions === 'yes',
     rules,
     checkerResources,
   };

@@ -23,6 +23,8 @@ export interface MirrorWorldOptions {
   readonly maxloop?: number;
   readonly loopIntervalMs?: number;
   readonly replicated?: boolean;
+  /** Also trace the core's actions (`n1 > persist …`), to show their order in scenario files. */
+  readonly traceActions?: boolean;
 }
 
 type Item =
@@ -195,6 +197,10 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
   }
 
   private execute(n: SimNode, a: Action): void {
+    if (this.options.traceActions) {
+      const shown = describeAction(a);
+      if (shown) this.trace.push(`${n.name} > ${shown}`);
+    }
     switch (a.type) {
       case 'log':
         if (a.level !== 'D' && a.level !== 'I') this.trace.push(`${n.name} | ${a.component} | ${a.level} | ${a.text}`);
@@ -256,5 +262,18 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
       n.rewriting = false;
     }
     this.deliver(n.name, { type: 'resyncDone', now: this.now, ok });
+  }
+}
+
+/** The actions a scenario shows with actions=yes; logs, scripts and heartbeats have their own lines. */
+function describeAction(a: Action): string | null {
+  switch (a.type) {
+    case 'persist': return `persist generation ${a.data.generation.current ?? 'untrusted'}${a.data.uptodate ? ' uptodate' : ''}${a.data.reintegrating ? ' reintegrating' : ''} last-role ${a.data.lastRole}`;
+    case 'addVip': return 'add VIP';
+    case 'removeVip': return 'remove VIP';
+    case 'setReplication': return `replication ${a.role}`;
+    case 'startResync': return `resync ${a.mode}`;
+    case 'checkers': return `checkers [${a.active.join(' ')}]`;
+    default: return null;
   }
 }

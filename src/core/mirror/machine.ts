@@ -132,7 +132,6 @@ function onScriptsDone(b: Step, batch: number, ok: boolean): void {
     case 'stopped': {
       b.set({ intent: null });
       b.state('STOP', 'NotReady');
-      b.push({ type: 'checkers', active: [] });
       if (then.restartAfter) {
         b.log('U', 'Action start called automatically');
         startModule(b);

@@ -3,23 +3,23 @@
 // VIP is removed before the stop scripts of a demotion run (actions.ts).
 
 import { advanceGeneration } from '../../shared/generation.js';
-import type { ResyncMode } from '../actions.js';
+import type { PersistedData, ResyncMode } from '../actions.js';
 import { finalStopScripts, restartScripts, transitionScripts, type ScriptCause } from '../scripts.js';
 import type { Step } from './builder.js';
 import type { MirrorHeartbeat } from './types.js';
 
-/** A fresh, unique generation id: node, incarnation of its store, sequence. */
-function mintGeneration(b: Step): void {
+/** A fresh, unique generation id (node, incarnation of its runtime, sequence) on top of ours. */
+function nextGeneration(b: Step): Pick<PersistedData, 'generation' | 'genSeq'> {
   const seq = b.s.data.genSeq + 1;
   const id = `${b.s.settings.node}:${b.s.incarnation}:${seq}`;
-  b.persist({ generation: advanceGeneration(b.s.data.generation, id), genSeq: seq });
+  return { generation: advanceGeneration(b.s.data.generation, id), genSeq: seq };
 }
 
 /** Become the only writer: from WAIT (start), SECOND (failover) or PRIM (secondary lost). */
 export function enterAlone(b: Step, from: 'WAIT' | 'SECOND' | 'PRIM'): void {
-  if (b.s.settings.replicated) mintGeneration(b);
   const aloneFrom = from === 'WAIT' ? 'other' : from;
-  b.persist({ uptodate: true, lastRole: 'primary', reintegrating: false, aloneFrom });
+  // one durable write: the new generation and the flags that go with it, before the VIP
+  b.persist({ ...(b.s.settings.replicated ? nextGeneration(b) : {}), uptodate: true, lastRole: 'primary', reintegrating: false, aloneFrom });
   b.set({ deciding: false, heldBy: null, dataRole: 'primary', resyncing: null, aloneFrom, swapRequest: false, handoff: false, splitLogged: false });
   b.resource('rfs.uptodate', 'up', 'nfsadmin', true);
   b.state('ALONE', 'Transient');
