@@ -43,7 +43,7 @@ export function initialMirror(settings: MirrorSettings, data: PersistedData, inc
     settings, incarnation, state: 'STOP', qualifier: 'NotReady', dataRole: 'none', data, pending: null, batch: 0,
     deciding: false, decidingSince: 0, heldBy: null, resyncing: null, aloneFrom: null, swapRequest: false, handoff: false,
     peer: null, heartbeats, resources, clusterPeerVisible: false, rules: INITIAL_RULES_STATE, loop: EMPTY_LOOP, seq: 0,
-    lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, queued: null, intent: null, resyncRetryAt: 0, claimSeq: null,
+    lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, queued: null, intent: null, resyncRetryAt: 0, claimSeq: null, primaryMayStartAlone: true,
   };
 }
 
@@ -97,7 +97,10 @@ function onHeartbeat(b: Step, ident: string, m: MirrorHeartbeat): void {
   if (!hb.up) b.resource(`heartbeat.${ident}`, 'up', 'heart');
   // The peer's view follows the newest message over all heartbeats.
   const last = s.peer?.message;
-  if (!last || m.incarnation > last.incarnation || (m.incarnation === last.incarnation && m.seq > last.seq)) b.set({ peer: { message: m, at: b.now } });
+  if (!last || m.incarnation > last.incarnation || (m.incarnation === last.incarnation && m.seq > last.seq)) {
+    b.set({ peer: { message: m, at: b.now } });
+    if (m.dataRole === 'primary') b.set({ primaryMayStartAlone: m.data.uptodate });
+  }
 }
 
 function logRemote(b: Step): void {
@@ -210,11 +213,14 @@ function reconcile(b: Step): void {
       if (peer === null || peer.dataRole !== 'secondary') {
         if (peer !== null && peer.dataRole === 'primary') { splitBrain(b, peer); break; }
         enterAlone(b, 'PRIM');
-      } else if ((s.swapRequest || peer.swapRequest) && s.qualifier === 'Ready' && peer.qualifier === 'Ready') swapDemote(b);
-      else if (peer.qualifier === 'Ready' && peer.state === 'SECOND' && peer.data.generation.current === s.data.generation.current
-        && (s.data.uptodate || s.data.fullsyncPeer)) {
-        b.persist({ uptodate: false, fullsyncPeer: false }); // the secondary can now take over: we may no longer start alone
+        break;
       }
+      if (peer.data.generation.current === s.data.generation.current && !peer.data.reintegrating && (s.data.uptodate || s.data.fullsyncPeer)) {
+        // The secondary holds our data now and may take over: from here on we must not start
+        // alone. It takes over only once it has seen this confirmation (secondLostPrimary).
+        b.persist({ uptodate: false, fullsyncPeer: false });
+      }
+      if ((s.swapRequest || peer.swapRequest) && s.qualifier === 'Ready' && peer.qualifier === 'Ready') swapDemote(b);
       break;
     case 'ALONE':
       if (peer === null) { if (s.splitLogged) b.set({ splitLogged: false }); break; }
@@ -231,6 +237,15 @@ function reconcile(b: Step): void {
 
 function secondLostPrimary(b: Step, cleanStop: boolean): void {
   const s = b.s;
+  if (s.settings.replicated && s.primaryMayStartAlone) {
+    // The primary never confirmed it gave up starting alone: if we took over now, it could later
+    // restart alone on its older copy. Wait for it instead (or for an operator's prim).
+    b.log('C', 'The primary had not confirmed the last synchronization: this node does not take over', 'nfsadmin');
+    b.push({ type: 'setReplication', role: 'none' });
+    b.set({ resyncing: null, dataRole: 'none', deciding: true, decidingSince: b.now, heldBy: 'rfs_notuptodate_server' });
+    b.state('WAIT', 'NotReady');
+    return;
+  }
   if (s.qualifier !== 'Ready' || s.resyncing !== null) {
     b.log('C', 'Data may be inconsistent for replicated directories (stopped during reintegration)', 'nfsadmin');
     b.push({ type: 'setReplication', role: 'none' });

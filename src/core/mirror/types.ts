@@ -120,6 +120,8 @@ export interface MirrorNode extends ModuleStateBase<MirrorState, Continuation> {
   readonly queued: { readonly command: MirrorCommand; readonly by: string; readonly identity?: string } | null;
   /** An operator's forced role for this start (prim / second / second fullsync). */
   readonly intent: 'prim' | 'second' | 'secondfull' | null;
+  /** The last primary we heard may still start alone (it had not confirmed our synchronisation). */
+  readonly primaryMayStartAlone: boolean;
   /** The heartbeat sequence that first carried our claim to go primary, or null. */
   readonly claimSeq: number | null;
   /** After a failed resynchronisation, the next attempt waits until then. */
