@@ -9,6 +9,7 @@ import { Attrs, oneOf, time } from './attrs.js';
 import type { ProblemList } from './problems.js';
 import type { XmlElement } from './xml.js';
 import { parseRules } from './rules-parse.js';
+import { parseLuaRules } from './rules-lua.js';
 
 const PREFIX: Partial<Record<Checker['type'], string>> = { tcp: 't_', ping: 'p_', custom: 'c_' };
 const FIXED: Partial<Record<Checker['type'], { name: string; action: RuleAction; id?: string }>> = {
@@ -47,9 +48,16 @@ export function readFailover(el: XmlElement | undefined, checkers: readonly Chec
   if (period === 0) problems.error(a.pos('period'), 'period="0" would evaluate the rules continuously', 'use the default 5000ms or another positive value');
   else if (handle % period !== 0) problems.error(a.pos('handle_time'), `handle_time ${handle} ms is not a multiple of period ${period} ms`, `use for example handle_time="${period * 3}ms"`);
   const user: FailoverRule[] = [];
+  const disabled = new Set<string>();
   for (const block of el.cdata) {
     if (/^\s*--\s*Lua Rules/i.test(block.text)) {
-      problems.warning(block.pos, 'Lua rule blocks are not supported by tandem yet; this block is ignored', 'rewrite the rules in the legacy "label: if (…) then action;" form');
+      const lua = parseLuaRules(block.text, block.pos);
+      for (const e of lua.errors) problems.error(e.pos, `failover rule (Lua): ${e.message}`);
+      for (const name of lua.disabled) {
+        if (!base.some((b) => b.name === name)) problems.warning(block.pos, `Rules.disable("${name}") names no built-in or generated rule`, `rules in force: ${base.map((b) => b.name).join(', ') || 'none'}`);
+        disabled.add(name);
+      }
+      user.push(...lua.rules);
       continue;
     }
     const { rules, errors } = parseRules(block.text, block.pos);
@@ -62,5 +70,6 @@ export function readFailover(el: XmlElement | undefined, checkers: readonly Chec
   for (const r of user) {
     if (base.some((b) => b.name === r.name) && extendsDefaults) problems.error(el.pos, `user rule ${r.name} has the name of a built-in or generated rule`, 'rename the rule');
   }
-  return { extends: extendsDefaults, periodMs: period, handleTimeMs: handle, rules: extendsDefaults ? [...base, ...user] : user };
+  const kept = base.filter((r) => !disabled.has(r.name));
+  return { extends: extendsDefaults, periodMs: period, handleTimeMs: handle, rules: extendsDefaults ? [...kept, ...user] : user };
 }

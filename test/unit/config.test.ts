@@ -123,3 +123,19 @@ test('syncdelta above one minute adds the rfs_forceuptodate rule; at most one mi
   assert.equal(make('1').failoverRules.rules.length, 0);
   assert.equal(make('2h').rfs!.syncdeltaMin, 120);
 });
+
+test('Lua rules: if_then rules are added, Rules.disable removes a built-in rule', () => {
+  const xml = `<safe><service mode="mirror"><heart><heartbeat name="default"/></heart>
+    <vip><interface_list><interface check="off"><real_interface><virtual_addr addr="10.77.0.100"/></real_interface></interface></interface_list></vip>
+    <failover><![CDATA[--Lua Rules
+      -- the application checker stops-starts the module
+      Rules = Rules + { app_down=if_then("custom.AppChecker","down",Action.stopstart), _group="checker" }
+      Rules.disable("ip_failure")
+    ]]></failover></service></safe>`;
+  const r = parseUserConfig(xml, 'u.xml');
+  assert.ok(r.config, r.problems.items.map((p) => p.message).join('; '));
+  assert.deepEqual(r.config.failoverRules.rules.map((x) => x.name), ['app_down']);
+  const rule = r.config.failoverRules.rules[0];
+  assert.deepEqual(rule.then, { kind: 'action', action: 'stopstart' });
+  assert.deepEqual(rule.when, { kind: 'eq', left: { kind: 'resource', scope: 'local', cls: 'custom', id: 'AppChecker' }, right: { kind: 'value', value: 'down' } });
+});
