@@ -9,6 +9,7 @@ import { MirrorWorld } from './mirror-world.js';
 import { FarmWorld } from './farm-world.js';
 import { quotas } from '../../src/core/farm/buckets.js';
 import type { MirrorCommand } from '../../src/core/mirror/types.js';
+import { parseRules } from '../../src/config/rules-parse.js';
 
 export interface ScheduleResult {
   readonly seed: number;
@@ -32,10 +33,14 @@ export function runSchedule(seed: number): ScheduleResult {
 
 export function runMirror(seed: number): ScheduleResult {
   const rng = seededRng(seed * 7919 + 1);
+  // Half of the schedules also run checkers and failover rules: a `pre` ping checker that holds the
+  // node in WAIT, and an application checker on the primary that restarts it (maxloop applies).
+  const withRules = rng.int(2) === 0;
   const w = new MirrorWorld({
     seed,
     heartbeats: rng.int(2) === 0 ? ['default'] : ['default', 'flow'],
     defaultprim: pick(rng, ['alone', 'alone', 'n1', 'n2', 'lastprim']),
+    ...(withRules ? { rules: SIM_RULES, checkerResources: [{ resource: 'ping.router', when: 'pre' as const }, { resource: 'tcp.app', when: 'prim' as const }] } : {}),
   });
   let steps = 0;
   w.onStep = (world) => { steps++; checkMirror(world); };
@@ -57,6 +62,7 @@ export function runMirror(seed: number): ScheduleResult {
       else if (r < 42) w.net.heal();
       else if (r < 50) w.net.faults = { loss: rng.next() * 0.3, duplication: rng.next() * 0.2, minDelayMs: 1, maxDelayMs: 1 + rng.int(80) };
       else if (r < 80) w.command(node, randomCommand(rng), 'root');
+      else if (withRules && r < 88) w.resource(node, pick(rng, ['ping.router', 'tcp.app']), pick(rng, ['up', 'up', 'down']), 'checker');
       else for (let k = 0; k < 1 + rng.int(6); k++) w.write();
       w.run(50 + rng.int(2500));
       for (let k = 0; k < rng.int(3); k++) w.write();
@@ -64,7 +70,11 @@ export function runMirror(seed: number): ScheduleResult {
     // Heal everything and let it settle: every fault must end in a stable pair.
     w.net.heal();
     w.net.faults = { loss: 0, duplication: 0, minDelayMs: 1, maxDelayMs: 1 };
-    for (const n of ['n1', 'n2']) { w.boot(n); w.command(n, { kind: 'setting', setting: 'failover', on: true }); }
+    for (const n of ['n1', 'n2']) {
+      w.boot(n);
+      w.command(n, { kind: 'setting', setting: 'failover', on: true });
+      if (withRules) w.resource(n, 'ping.router', 'up', 'checker');
+    }
     w.run(1500);
     for (const n of ['n1', 'n2']) if (w.node(n).machine.state === 'STOP') w.command(n, { kind: 'start' });
     w.run(8000);
@@ -76,6 +86,8 @@ export function runMirror(seed: number): ScheduleResult {
     return { seed, kind: 'mirror', violation: `t=${w.now}ms: ${e.message}`, splitBrain: w.splitBrainEpisodes > 0, steps, trace: w.trace };
   }
 }
+
+const SIM_RULES = parseRules('p_router: if (ping.router == down) then wait(); t_app: if (tcp.app == down) then restart();', { line: 1, col: 1 }).rules;
 
 function randomCommand(rng: Rng): MirrorCommand {
   return pick<MirrorCommand>(rng, [
