@@ -72,14 +72,19 @@ export class Interpreter {
   }
 }
 
+/** Where every acknowledged write is: on the primary, only on another copy, saved aside, or nowhere. */
 function ledger(w: MirrorWorld): string[] {
-  const primaries = [...w.nodes.values()].filter((n) => n.alive && n.machine.dataRole === 'primary');
-  const primary = primaries[0];
-  const saved = new Set([...w.nodes.values()].flatMap((n) => [...n.savedAside]));
-  const onPrimary = primary ? w.acks.filter((a) => primary.data.has(a.id)).length : 0;
-  const aside = w.acks.filter((a) => !primary?.data.has(a.id) && saved.has(a.id)).length;
-  const lost = w.acks.length - onPrimary - aside;
-  return [`acked ${w.acks.length}, on primary ${primary?.name ?? 'none'} ${onPrimary}, saved aside ${aside}, lost ${lost}`];
+  const nodes = [...w.nodes.values()];
+  const primary = nodes.find((n) => n.alive && n.machine.dataRole === 'primary');
+  const saved = new Set(nodes.flatMap((n) => [...n.savedAside]));
+  let onPrimary = 0; let elsewhere = 0; let aside = 0; let lost = 0;
+  for (const a of w.acks) {
+    if (primary?.data.has(a.id)) onPrimary++;
+    else if (nodes.some((n) => n.data.has(a.id))) elsewhere++;
+    else if (saved.has(a.id)) aside++;
+    else lost++;
+  }
+  return [`acked ${w.acks.length}: on primary ${primary?.name ?? 'none'} ${onPrimary}, only on another copy ${elsewhere}, saved aside ${aside}, lost ${lost}`];
 }
 
 function mirrorOptions(nodes: string[], kv: Record<string, string>, args: string[]): MirrorWorldOptions {

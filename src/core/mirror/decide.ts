@@ -55,6 +55,9 @@ export function decideStart(settings: MirrorSettings, mine: PersistedData, peer:
   if (peer.dataRole === 'secondary') return { kind: 'wait', reason: 'peer-busy' }; // a transient view: wait for it to settle
   if (mine.reintegrating) return { kind: 'wait', reason: 'inconsistent' };
   if (!trusted) return { kind: 'wait', reason: 'notuptodate' };
+  // A peer stopped half-way through a resync was copying from us (the only other node): our copy
+  // is the reference, whatever its generation says; the peer's own writes were saved aside first.
+  if (settings.replicated && peer.data.reintegrating) return { kind: 'alone' };
   switch (relation) {
     case 'behind': return { kind: 'wait', reason: 'notuptodate' };
     case 'divergent':
@@ -62,7 +65,6 @@ export function decideStart(settings: MirrorSettings, mine: PersistedData, peer:
       if (peer.data.generation.current === null) return { kind: 'alone' }; // the peer was never synchronised
       // Both copies were written alone. The same arbitration as a split-brain recovery picks the
       // copy to keep; the other node then resynchronises from it with its changes saved aside.
-      if (peer.data.reintegrating) return { kind: 'alone' };
       const survivor = splitBrainSurvivor(settings, { state: 'WAIT', aloneFrom: mine.aloneFrom, data: mine }, { ...peer, state: 'WAIT', aloneFrom: peer.data.aloneFrom });
       return survivor === settings.node ? { kind: 'alone' } : { kind: 'wait', reason: 'divergent' };
     }

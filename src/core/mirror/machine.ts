@@ -9,7 +9,7 @@ import { INITIAL_RULES_STATE } from '../rules/engine.js';
 import { EMPTY_LOOP } from '../rules/maxloop.js';
 import { Step } from './builder.js';
 import type { MirrorEvent, MirrorHeartbeat, MirrorNode, MirrorSettings } from './types.js';
-import { resyncMode, relationToPeer, splitBrainSurvivor } from './decide.js';
+import { preferredPrimary, resyncMode, relationToPeer, splitBrainSurvivor } from './decide.js';
 import { degraded, sendHeartbeat } from './heartbeat.js';
 import { decide } from './start.js';
 import { afterLeft, aloneToPrim, demoteAloneToSecond, enterAlone, enterSecond, finishResync, leave, swapDemote, swapPromote } from './transitions.js';
@@ -167,12 +167,25 @@ function onResource(b: Step, name: string, value: string, by: string): void {
   if (name === 'rfs.uptodate' && value === 'up' && !b.s.data.uptodate) b.persist({ uptodate: true });
 }
 
+/**
+ * Another node leads, or is about to (its claim we do not beat): from now on this copy must not
+ * start alone, because the other will write without us. Persisted before our next heartbeat, which
+ * is what the claimant waits for (start.ts claimed()).
+ */
+function releaseRightToStartAlone(b: Step, peer: MirrorHeartbeat | null): void {
+  const s = b.s;
+  if (!s.data.uptodate || s.dataRole === 'primary' || peer === null) return;
+  const iWin = s.claimSeq !== null && preferredPrimary(s.settings, s.data, peer) === s.settings.node;
+  if (peer.dataRole === 'primary' || (peer.claim && !iWin)) b.persist({ uptodate: false });
+}
+
 /** After every event: follow the peer (failover, join, split-brain recovery, swap) and decide. */
 function reconcile(b: Step): void {
   logRemote(b);
+  const peer = b.s.peer?.message ?? null;
+  releaseRightToStartAlone(b, peer);
   const s = b.s;
   if (s.pending !== null) return;
-  const peer = s.peer?.message ?? null;
   switch (s.state) {
     case 'SECOND':
       if (s.handoff) {

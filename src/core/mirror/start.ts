@@ -63,6 +63,8 @@ function claimed(b: Step, peer: MirrorHeartbeat | null): boolean {
     return false;
   }
   if (peer.ack === null || peer.ack.incarnation !== s.incarnation || peer.ack.seq < s.claimSeq) return false;
+  // The peer has seen our claim; unless it competes and wins, it has given up starting alone.
+  if (s.settings.replicated && peer.data.uptodate && !peer.claim) return false;
   if (peer.claim && preferredPrimary(s.settings, s.data, peer) !== s.settings.node) {
     b.set({ claimSeq: null }); // the peer wins the tie-break: it goes first, we follow it
     return false;
