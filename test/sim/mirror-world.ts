@@ -109,6 +109,20 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
     this.deliver(name, { type: 'resource', now: this.now, name: resource, value, by });
   }
 
+  /**
+   * The outside truth a checker on this node would find (a router that answers or not). A checker
+   * reports only while its class runs; when its class starts again it reports the truth at once,
+   * as the runtime's checker runner will.
+   */
+  checkerTruth(name: string, resource: string, value: string): void {
+    this.truth.set(`${name}:${resource}`, value);
+    const when = this.options.checkerResources?.find((c) => c.resource === resource)?.when;
+    if (when && this.activeClasses.get(name)?.includes(when)) this.resource(name, resource, value, 'checker');
+  }
+
+  private readonly truth = new Map<string, string>();
+  private readonly activeClasses = new Map<string, readonly string[]>();
+
   /** The replication server on this node failed (degraded mode). */
   replicationFailed(name: string): void {
     this.deliver(name, { type: 'replicationFailed', now: this.now });
@@ -120,6 +134,7 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
     n.alive = false;
     n.vip = false;
     n.replication = 'none';
+    this.activeClasses.delete(name);
     this.trace.push(`${name} | sim | - | crashed`);
   }
 
@@ -247,8 +262,18 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
         n.lastResult = { ok: a.ok, message: a.message };
         if (!a.ok) this.trace.push(`${n.name} | cli | - | refused: ${a.message}`);
         break;
+      case 'checkers': {
+        const before = this.activeClasses.get(n.name) ?? [];
+        this.activeClasses.set(n.name, a.active);
+        for (const c of this.options.checkerResources ?? []) {
+          const value = this.truth.get(`${n.name}:${c.resource}`);
+          if (value !== undefined && a.active.includes(c.when) && !before.includes(c.when)) {
+            this.queue.push(this.now + 10, { kind: 'event', node: n.name, incarnation: n.incarnation, event: { type: 'resource', now: 0, name: c.resource, value, by: 'checker' } });
+          }
+        }
+        break;
+      }
       case 'setResource':
-      case 'checkers':
       case 'setBuckets':
         break;
     }

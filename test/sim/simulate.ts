@@ -62,7 +62,7 @@ export function runMirror(seed: number): ScheduleResult {
       else if (r < 42) w.net.heal();
       else if (r < 50) w.net.faults = { loss: rng.next() * 0.3, duplication: rng.next() * 0.2, minDelayMs: 1, maxDelayMs: 1 + rng.int(80) };
       else if (r < 80) w.command(node, randomCommand(rng), 'root');
-      else if (withRules && r < 88) w.resource(node, pick(rng, ['ping.router', 'tcp.app']), pick(rng, ['up', 'up', 'down']), 'checker');
+      else if (withRules && r < 88) w.checkerTruth(node, pick(rng, ['ping.router', 'tcp.app']), pick(rng, ['up', 'up', 'down']));
       else for (let k = 0; k < 1 + rng.int(6); k++) w.write();
       w.run(50 + rng.int(2500));
       for (let k = 0; k < rng.int(3); k++) w.write();
@@ -73,7 +73,7 @@ export function runMirror(seed: number): ScheduleResult {
     for (const n of ['n1', 'n2']) {
       w.boot(n);
       w.command(n, { kind: 'setting', setting: 'failover', on: true });
-      if (withRules) w.resource(n, 'ping.router', 'up', 'checker');
+      if (withRules) { w.checkerTruth(n, 'ping.router', 'up'); w.checkerTruth(n, 'tcp.app', 'up'); }
     }
     w.run(1500);
     for (const n of ['n1', 'n2']) if (w.node(n).machine.state === 'STOP') w.command(n, { kind: 'start' });
