@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs';
 import { EXIT, fail, type Output } from './output.js';
-import { paths } from './paths.js';
+import { paths } from '../daemon/paths.js';
 
 export function needsDaemon(command: string, out: Output, root?: string): never {
   const socket = paths(root).socket;

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { Store, NORMAL_LEVELS, type LogLevel } from '../store/store.js';
 import { formatCommand, formatLogEntry } from '../store/format.js';
 import { EXIT, emit, fail, type Output } from './output.js';
-import { paths } from './paths.js';
+import { paths } from '../daemon/paths.js';
 
 function openStore(out: Output, root?: string): Store {
   const file = paths(root).store;

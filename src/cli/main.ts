@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { configCheck } from './config-check.js';
 import { showCmdlog, showLog } from './logs.js';
 import { needsDaemon } from './daemon.js';
+import { clusterGenkey, clusterState } from './cluster.js';
 import { EXIT, emit, type Output } from './output.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -91,12 +92,14 @@ const clusterCommands: [string, string, string][] = [
   ['confcheck', 'validate a cluster.xml without applying it', 'tandem cluster confcheck cluster.xml'],
   ['confinfo', 'signature, date and lock of the applied cluster configuration on each node', 'tandem cluster confinfo'],
   ['deconfig', 'remove the cluster configuration and key', 'tandem cluster deconfig'],
-  ['state', 'node × module: mode, id, configuration date and signature', 'tandem cluster state --json'],
-  ['genkey', 'create a new cluster key', 'tandem cluster genkey'],
+  ['state', 'every node of the cluster and whether the membership of this node sees it up', 'tandem cluster state --json'],
+  ['genkey', 'create a new cluster key (then copy it to every node)', 'tandem cluster genkey'],
   ['delkey', 'delete the cluster key', 'tandem cluster delkey'],
 ];
 for (const [sub, description, text] of clusterCommands) {
-  example(cluster.command(sub).description(description).argument('[args...]').action(() => needsDaemon(`cluster ${sub}`, out(), root())), text);
+  const local: Record<string, () => void | Promise<void>> = { state: () => clusterState(out(), root()), genkey: () => clusterGenkey(out(), root()) };
+  const action = local[sub] ?? (() => needsDaemon(`cluster ${sub}`, out(), root()));
+  example(cluster.command(sub).description(description).argument('[args...]').action(action), text);
 }
 
 program.parseAsync(process.argv).catch((e: Error) => {

@@ -19,4 +19,6 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE command_log (
      id INTEGER PRIMARY KEY, at_us INTEGER NOT NULL, type TEXT NOT NULL, module TEXT NOT NULL DEFAULT '',
      pid INTEGER NOT NULL, phase TEXT NOT NULL CHECK (phase IN ('START','END','I')), text TEXT NOT NULL);`,
+  // 2: node-level facts kept across restarts (the daemon's incarnation counter)
+  `CREATE TABLE node_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 ];

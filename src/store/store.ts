@@ -92,6 +92,18 @@ export class Store {
     return this.db.transaction(fn)();
   }
 
+  // --- node facts ---------------------------------------------------------------------------
+
+  /** Increments and returns the node's incarnation: every daemon start gets a larger one. */
+  nextIncarnation(): number {
+    return this.transaction(() => {
+      const row = this.db.prepare("SELECT value FROM node_meta WHERE key = 'incarnation'").get() as { value: string } | undefined;
+      const next = (row ? Number(row.value) : 0) + 1;
+      this.db.prepare("INSERT INTO node_meta (key, value) VALUES ('incarnation', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(next));
+      return next;
+    });
+  }
+
   // --- module states -------------------------------------------------------------------------
 
   setModuleState(module: string, state: string, qualifier: string): void {

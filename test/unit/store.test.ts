@@ -20,11 +20,13 @@ test('migrations run once and the schema version is recorded', () => {
   const dir = tempDir();
   try {
     const s1 = new Store(join(dir, 'node.db'), fixedClock(0));
-    assert.equal(s1.schemaVersion, 1);
+    assert.equal(s1.schemaVersion, 2);
+    assert.equal(s1.nextIncarnation(), 1);
     s1.setModuleState('mirror', 'PRIM', 'Ready');
     s1.close();
     const s2 = new Store(join(dir, 'node.db'), fixedClock(0));
-    assert.equal(s2.schemaVersion, 1);
+    assert.equal(s2.schemaVersion, 2);
+    assert.equal(s2.nextIncarnation(), 2, 'the incarnation survives a restart and grows');
     assert.deepEqual(s2.moduleStates().map((m) => `${m.module} ${m.state} ${m.qualifier}`), ['mirror PRIM Ready']);
     s2.close();
   } finally { rmSync(dir, { recursive: true, force: true }); }

@@ -1,0 +1,34 @@
+// tandem cluster … commands that work today through the local daemon.
+
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { paths } from '../daemon/paths.js';
+import { callDaemon } from './client.js';
+import { emit, type Output } from './output.js';
+
+interface ClusterState {
+  readonly node: string;
+  readonly nodes: readonly { readonly name: string; readonly state: 'up' | 'down' | 'self' }[];
+}
+
+/** tandem cluster state: every cluster node as this node's membership sees it. */
+export async function clusterState(out: Output, root?: string): Promise<void> {
+  const s = await callDaemon<ClusterState>('cluster state', out, root, 'GET', '/api/v1/cluster/state');
+  emit(out, s, () => [
+    `Node         State   (seen from ${s.node})`,
+    ...s.nodes.map((n) => `${n.name.padEnd(12)} ${n.state === 'self' ? 'up (this node)' : n.state}`),
+  ].join('\n'));
+}
+
+/**
+ * tandem cluster genkey: a new cluster key (32 random bytes) in /etc/tandem/cluster.key, mode 0600.
+ * Every node needs the same key; nodes with different keys refuse each other's membership.
+ */
+export function clusterGenkey(out: Output, root?: string): void {
+  const file = `${paths(root).etc}/cluster.key`;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  emit(out, { ok: true, file }, () => `new cluster key in ${file}\n  copy it to every node (same path, mode 0600), then restart tandemd there; nodes with another key are refused`);
+}
