@@ -15,6 +15,7 @@ import { Store } from '../store/store.js';
 import { buildApi } from '../api/server.js';
 import { MembershipService } from './membership-service.js';
 import { paths } from './paths.js';
+import { SyslogSink } from './syslog.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -45,9 +46,12 @@ mkdirSync(p.run, { recursive: true });
 const store = new Store(p.store, { now: () => Date.now() });
 const incarnation = store.nextIncarnation();
 const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+// main messages also go to the system log when the machine has one (TANDEM_SYSLOG_SOCKET for tests)
+const syslog = new SyslogSink(process.env.TANDEM_SYSLOG_SOCKET ?? '/dev/log');
 const say = (text: string): void => {
   process.stderr.write(`${new Date().toISOString()} tandemd[${node}] ${text}\n`);
   store.appendCommand('cluster', '', process.pid, 'I', text);
+  syslog.write({ module: 'cluster', component: 'tandemd', level: 'E', text });
 };
 
 const membership = new MembershipService({
