@@ -8,6 +8,7 @@ import { configCheck } from './config-check.js';
 import { showCmdlog, showLog } from './logs.js';
 import { needsDaemon } from './daemon.js';
 import { clusterGenkey, clusterState } from './cluster.js';
+import { paths } from '../daemon/paths.js';
 import { EXIT, emit, type Output } from './output.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -21,6 +22,17 @@ const program = new Command('tandem')
   .addHelpText('after', '\nExit codes: 0 ok, 1 refused or failed, 2 invalid input, 3 daemon not running (docs/cli.md).');
 
 const out = (): Output => ({ json: !!program.opts().json });
+
+// `tandem -p` (SafeKit's `safekit -p`): where this node keeps its files. Handled before commander
+// so that an unknown command still gets commander's "unknown command" message.
+program.option('-p, --paths', 'print where this node keeps its files (like safekit -p), then exit');
+function printPaths(argv: readonly string[]): boolean {
+  if (!argv.includes('-p') && !argv.includes('--paths')) return false;
+  const at = argv.indexOf('--root');
+  const p = paths(at >= 0 ? argv[at + 1] : undefined);
+  emit({ json: argv.includes('--json') }, p, () => [`TANDEM_ETC=${p.etc}`, `TANDEM_LIB=${p.lib}`, `TANDEM_LOG=${p.log}`, `TANDEM_RUN=${p.run}`].join('\n'));
+  return true;
+}
 const root = (): string | undefined => program.opts().root;
 const example = (cmd: Command, text: string): Command => cmd.addHelpText('after', `\nExample:\n  ${text}`);
 
@@ -102,7 +114,7 @@ for (const [sub, description, text] of clusterCommands) {
   example(cluster.command(sub).description(description).argument('[args...]').action(action), text);
 }
 
-program.parseAsync(process.argv).catch((e: Error) => {
+if (!printPaths(process.argv.slice(2))) program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`tandem: ${e.message}\n`);
   process.exitCode = EXIT.failed;
 });

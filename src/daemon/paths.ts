@@ -12,7 +12,7 @@ export interface Paths {
   readonly socket: string;
 }
 
-export function paths(root = process.env.TANDEM_ROOT ?? '/'): Paths {
+export function paths(root: string = process.env.TANDEM_ROOT || '/'): Paths {
   const etc = join(root, 'etc/tandem');
   const lib = join(root, 'var/lib/tandem');
   const run = join(root, 'run/tandem');

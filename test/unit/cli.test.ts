@@ -85,3 +85,11 @@ test('log and cmdlog read the node store; -A shows verbose levels', () => {
     assert.equal(tandem('--root', dir, 'log', '-m', 'mirror', '-s', 'zero').status, 2);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('tandem -p prints where this node keeps its files, under --root when given', () => {
+  const r = tandem('--root', '/srv/lab/n1', '-p');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^TANDEM_ETC=\/srv\/lab\/n1\/etc\/tandem$/m);
+  assert.match(r.stdout, /^TANDEM_RUN=\/srv\/lab\/n1\/run\/tandem$/m);
+  assert.equal(JSON.parse(tandem('--json', '-p').stdout).store, '/var/lib/tandem/node.db');
+});
