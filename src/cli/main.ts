@@ -8,6 +8,7 @@ import { configCheck } from './config-check.js';
 import { showCmdlog, showLog } from './logs.js';
 import { needsDaemon } from './daemon.js';
 import { clusterGenkey, clusterState } from './cluster.js';
+import { clusterConfcheck, clusterConfig, clusterConfinfo, clusterDeconfig, clusterDelkey } from './cluster-config.js';
 import { paths } from '../daemon/paths.js';
 import { EXIT, emit, type Output } from './output.js';
 
@@ -102,14 +103,22 @@ const cluster = example(program.command('cluster').description('cluster configur
 const clusterCommands: [string, string, string][] = [
   ['config', 'apply cluster.xml (new cluster key) or a zip with its keys; lock | unlock', 'tandem cluster config /etc/tandem/cluster.xml'],
   ['confcheck', 'validate a cluster.xml without applying it', 'tandem cluster confcheck cluster.xml'],
-  ['confinfo', 'signature, date and lock of the applied cluster configuration on each node', 'tandem cluster confinfo'],
+  ['confinfo', 'signature, date and lock of the applied cluster configuration (this node; all nodes with -H later)', 'tandem cluster confinfo'],
   ['deconfig', 'remove the cluster configuration and key', 'tandem cluster deconfig'],
   ['state', 'every node of the cluster and whether the membership of this node sees it up', 'tandem cluster state --json'],
   ['genkey', 'create a new cluster key (then copy it to every node)', 'tandem cluster genkey'],
   ['delkey', 'delete the cluster key', 'tandem cluster delkey'],
 ];
 for (const [sub, description, text] of clusterCommands) {
-  const local: Record<string, () => void | Promise<void>> = { state: () => clusterState(out(), root()), genkey: () => clusterGenkey(out(), root()) };
+  const local: Record<string, (args: string[]) => void | Promise<void>> = {
+    state: () => clusterState(out(), root()),
+    genkey: () => clusterGenkey(out(), root()),
+    config: (args) => { process.exitCode = clusterConfig(args, out(), root()); },
+    confcheck: (args) => { process.exitCode = clusterConfcheck(args[0], out()); },
+    confinfo: () => { process.exitCode = clusterConfinfo(out(), root()); },
+    deconfig: () => { process.exitCode = clusterDeconfig(out(), root()); },
+    delkey: () => { process.exitCode = clusterDelkey(out(), root()); },
+  };
   const action = local[sub] ?? (() => needsDaemon(`cluster ${sub}`, out(), root()));
   example(cluster.command(sub).description(description).argument('[args...]').action(action), text);
 }
