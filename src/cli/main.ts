@@ -10,6 +10,7 @@ import { needsDaemon } from './daemon.js';
 import { clusterGenkey, clusterState } from './cluster.js';
 import { clusterConfcheck, clusterConfig, clusterConfinfo, clusterDeconfig, clusterDelkey } from './cluster-config.js';
 import { paths } from '../daemon/paths.js';
+import { printToModuleLog, recorded } from './record.js';
 import { EXIT, emit, type Output } from './output.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -70,6 +71,17 @@ example(logOptions(program.command('logview').description('print and follow a mo
 example(program.command('cmdlog').description('print the node command log').option('-s, --size <n>', 'number of entries (default 300)')
   .action((o) => { process.exitCode = showCmdlog({ size: o.size, root: root() }, out()); }), 'tandem cmdlog --json');
 
+for (const [name, level] of [['printi', 'I'], ['printe', 'E']] as const) {
+  example(program.command(name)
+    .description(`write a message from a script into the module log (${level === 'I' ? 'I: verbose log only' : 'E: the normal log'})`)
+    .requiredOption('-m, --module <AM>', 'module name (SAFEMODULE in scripts)', process.env.SAFEMODULE)
+    .argument('<message...>')
+    .action((words: string[], o: { module: string }) => {
+      printToModuleLog(root(), o.module, level, words.join(' '));
+      emit(out(), { ok: true }, () => '');
+    }), `tandem ${name} -m mirror "database checkpoint done"`);
+}
+
 // Module and cluster commands: they act through the node daemon.
 const moduleCommands: [string, string, string][] = [
   ['start', 'start the module; a mirror takes the role its data allows', 'tandem start -m mirror'],
@@ -113,11 +125,11 @@ for (const [sub, description, text] of clusterCommands) {
   const local: Record<string, (args: string[]) => void | Promise<void>> = {
     state: () => clusterState(out(), root()),
     genkey: () => clusterGenkey(out(), root()),
-    config: (args) => { process.exitCode = clusterConfig(args, out(), root()); },
+    config: async (args) => { process.exitCode = await recorded(root(), '', ['cluster', 'config', ...args], () => clusterConfig(args, out(), root())); },
     confcheck: (args) => { process.exitCode = clusterConfcheck(args[0], out()); },
     confinfo: () => { process.exitCode = clusterConfinfo(out(), root()); },
-    deconfig: () => { process.exitCode = clusterDeconfig(out(), root()); },
-    delkey: () => { process.exitCode = clusterDelkey(out(), root()); },
+    deconfig: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'deconfig'], () => clusterDeconfig(out(), root())); },
+    delkey: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'delkey'], () => clusterDelkey(out(), root())); },
   };
   const action = local[sub] ?? (() => needsDaemon(`cluster ${sub}`, out(), root()));
   example(cluster.command(sub).description(description).argument('[args...]').action(action), text);

@@ -93,3 +93,16 @@ test('tandem -p prints where this node keeps its files, under --root when given'
   assert.match(r.stdout, /^TANDEM_RUN=\/srv\/lab\/n1\/run\/tandem$/m);
   assert.equal(JSON.parse(tandem('--json', '-p').stdout).store, '/var/lib/tandem/node.db');
 });
+
+test('printe writes to the normal module log, printi to the verbose one; SAFEMODULE names the module', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tandem-cli-'));
+  try {
+    assert.equal(tandem('--root', dir, 'printe', '-m', 'mirror', 'checkpoint', 'done').status, 0);
+    const viaEnv = spawnSync(process.execPath, ['dist/src/cli/main.js', '--root', dir, 'printi', 'detail'], { encoding: 'utf8', env: { ...process.env, SAFEMODULE: 'mirror' } });
+    assert.equal(viaEnv.status, 0, viaEnv.stderr);
+    assert.match(tandem('--root', dir, 'log', '-m', 'mirror').stdout, /\| script \| E \| checkpoint done$/m);
+    assert.doesNotMatch(tandem('--root', dir, 'log', '-m', 'mirror').stdout, /detail/);
+    assert.match(tandem('--root', dir, 'log', '-m', 'mirror', '-I').stdout, /\| script \| I \| detail$/m);
+    assert.equal(tandem('--root', dir, 'printe', 'no module').status, 1, 'no -m and no SAFEMODULE: refused');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});

@@ -52,5 +52,9 @@ test('cluster config applies a valid file with a new key; lock, confinfo, deconf
     assert.equal(existsSync(join(etc, 'cluster.xml')), false);
     assert.equal(tandem(root, 'cluster', 'confinfo').status, 1);
     assert.equal(tandem(root, 'cluster', 'config', 'x.zip').status, 1, 'zip: said to be unsupported yet');
+    // every state-changing command is in the command log with its caller and exit code
+    const cmdlog = tandem(root, 'cmdlog').stdout;
+    assert.match(cmdlog, /\| tandem \| {2}\| \d+ \| START \| cluster config .*good\.xml -u \S+\n.*\| END \| 0/);
+    assert.match(cmdlog, /START \| cluster config .*bad\.xml -u \S+\n.*\| END \| 2/);
   } finally { rmSync(root, { recursive: true, force: true }); }
 });
