@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseClusterXml } from '../../src/config/cluster.js';
 import { MembershipService } from '../../src/daemon/membership-service.js';
+import { until } from '../helpers.js';
 
 const xml = `<cluster><lans pulse="50" slost_count="4">
   <lan name="default"><node name="n1" addr="127.0.0.11"/><node name="n2" addr="127.0.0.12"/><node name="n3" addr="127.0.0.13"/></lan>
@@ -12,13 +13,6 @@ const xml = `<cluster><lans pulse="50" slost_count="4">
 const cluster = parseClusterXml(xml, 'cluster.xml').config!;
 const key = Buffer.alloc(32, 1);
 
-async function until(what: string, check: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('three nodes with one cluster key see each other; a stopped node goes down; another key is refused', async () => {
   const port = 41000 + Math.floor(Math.random() * 10000);
@@ -29,12 +23,12 @@ test('three nodes with one cluster key see each other; a stopped node goes down;
   const nodes = [make('n1', key), make('n2', key), make('n3', key)];
   try {
     for (const n of nodes) await n.start();
-    await until('every node sees the two others', () => nodes.every((n) => n.view().length === 2));
+    await until('every node sees the two others', () => nodes.every((n) => n.view().length === 2), 3000);
     assert.deepEqual(nodes[0].view(), ['n2', 'n3']);
     assert.ok(logs.n1.includes('Node n2 is up (lan default)'));
 
     nodes[2].stop();
-    await until('n1 and n2 see n3 down', () => nodes[0].view().join() === 'n2' && nodes[1].view().join() === 'n1');
+    await until('n1 and n2 see n3 down', () => nodes[0].view().join() === 'n2' && nodes[1].view().join() === 'n1', 3000);
     assert.ok(logs.n1.some((l) => /^Node n3 is down: no membership packet for 200 ms on any lan$/.test(l)));
 
     // n3 comes back with another cluster key: refused, logged once, never up

@@ -6,16 +6,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runTandem, until } from '../helpers.js';
 
-const tandem = (root: string, ...args: string[]) => spawnSync(process.execPath, ['dist/src/cli/main.js', '--root', root, ...args], { encoding: 'utf8' });
+const tandem = (root: string, ...args: string[]) => runTandem(['--root', root, ...args]);
 
-async function until(what: string, check: () => boolean, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('two daemons see each other; cluster state works through the socket; a stopped one goes down', async () => {
   const base = mkdtempSync(join(tmpdir(), 'tandemd-'));

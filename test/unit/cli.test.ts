@@ -1,13 +1,13 @@
 // The tandem command as a user runs it: exit codes, line:col problems, --json, daemon messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
+import { runTandem } from '../helpers.js';
 
-const tandem = (...args: string[]) => spawnSync(process.execPath, ['dist/src/cli/main.js', ...args], { encoding: 'utf8', env: { ...process.env, TANDEM_ROOT: '' } });
+const tandem = (...args: string[]) => runTandem(args);
 
 test('config check: every shipped template is valid (exit 0) and shows effective timings', () => {
   const r = tandem('config', 'check', 'templates/cluster.xml', 'templates/mirror/conf/userconfig.xml', 'templates/farm/conf/userconfig.xml', 'templates/customchecker/conf/userconfig.xml');
@@ -98,7 +98,7 @@ test('printe writes to the normal module log, printi to the verbose one; SAFEMOD
   const dir = mkdtempSync(join(tmpdir(), 'tandem-cli-'));
   try {
     assert.equal(tandem('--root', dir, 'printe', '-m', 'mirror', 'checkpoint', 'done').status, 0);
-    const viaEnv = spawnSync(process.execPath, ['dist/src/cli/main.js', '--root', dir, 'printi', 'detail'], { encoding: 'utf8', env: { ...process.env, SAFEMODULE: 'mirror' } });
+    const viaEnv = runTandem(['--root', dir, 'printi', 'detail'], { SAFEMODULE: 'mirror' });
     assert.equal(viaEnv.status, 0, viaEnv.stderr);
     assert.match(tandem('--root', dir, 'log', '-m', 'mirror').stdout, /\| script \| E \| checkpoint done$/m);
     assert.doesNotMatch(tandem('--root', dir, 'log', '-m', 'mirror').stdout, /detail/);

@@ -2,12 +2,12 @@
 // and a new key; invalid files and a lock change nothing; confinfo shows the signature.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runTandem } from '../helpers.js';
 
-const tandem = (root: string, ...args: string[]) => spawnSync(process.execPath, ['dist/src/cli/main.js', '--root', root, ...args], { encoding: 'utf8' });
+const tandem = (root: string, ...args: string[]) => runTandem(['--root', root, ...args]);
 
 test('cluster config applies a valid file with a new key; lock, confinfo, deconfig', () => {
   const root = mkdtempSync(join(tmpdir(), 'cluster-'));
