@@ -6,6 +6,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseClusterXml } from '../config/cluster.js';
 import { formatProblem } from '../config/problems.js';
 import { paths } from '../daemon/paths.js';
@@ -19,6 +20,12 @@ function files(root?: string) {
 /** The signature SafeKit's confinfo compares across nodes: a hash of the applied cluster.xml. */
 export function signatureOf(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** A new random cluster key, written atomically with mode 0600. */
+export function writeClusterKey(file: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeAtomically(file, `${randomBytes(32).toString('base64')}\n`, 0o600);
 }
 
 function writeAtomically(path: string, content: string, mode: number): void {
@@ -50,7 +57,7 @@ export function clusterConfig(args: readonly string[], out: Output, root?: strin
   }
   mkdirSync(f.etc, { recursive: true });
   writeAtomically(f.xml, text, 0o644);
-  writeAtomically(f.key, `${randomBytes(32).toString('base64')}\n`, 0o600);
+  writeClusterKey(f.key);
   if (second === 'lock') writeFileSync(f.lock, `${new Date().toISOString()}\n`);
   const sig = signatureOf(text);
   emit(out, { ok: true, signature: sig, nodes: r.config.nodeNames, locked: second === 'lock' }, () =>

@@ -1,10 +1,8 @@
 // tandem cluster … commands that work today through the local daemon.
 
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { paths } from '../daemon/paths.js';
 import { callDaemon } from './client.js';
+import { writeClusterKey } from './cluster-config.js';
 import { emit, type Output } from './output.js';
 
 interface ClusterState {
@@ -27,8 +25,6 @@ export async function clusterState(out: Output, root?: string): Promise<void> {
  */
 export function clusterGenkey(out: Output, root?: string): void {
   const file = `${paths(root).etc}/cluster.key`;
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  writeClusterKey(file);
   emit(out, { ok: true, file }, () => `new cluster key in ${file}\n  copy it to every node (same path, mode 0600), then restart tandemd there; nodes with another key are refused`);
 }

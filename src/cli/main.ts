@@ -3,17 +3,17 @@
 
 import { Command, Option } from 'commander';
 import { hostname, release, type } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { configCheck } from './config-check.js';
 import { showCmdlog, showLog } from './logs.js';
 import { needsDaemon } from './daemon.js';
 import { clusterGenkey, clusterState } from './cluster.js';
 import { clusterConfcheck, clusterConfig, clusterConfinfo, clusterDeconfig, clusterDelkey } from './cluster-config.js';
 import { paths } from '../daemon/paths.js';
+import { VERSION } from '../daemon/version.js';
 import { printToModuleLog, recorded } from './record.js';
 import { EXIT, emit, type Output } from './output.js';
 
-const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = VERSION;
 
 const program = new Command('tandem')
   .description('software-only high availability: mirror and farm modules, SafeKit-compatible')
@@ -111,7 +111,7 @@ for (const [name, description, text] of moduleCommands) {
     .argument('[args...]')
     .action(() => needsDaemon(name, out(), root())), text);
 }
-const cluster = example(program.command('cluster').description('cluster configuration and keys (needs tandemd)'), 'tandem cluster confinfo');
+const cluster = example(program.command('cluster').description('cluster configuration, keys and membership state'), 'tandem cluster confinfo');
 const clusterCommands: [string, string, string][] = [
   ['config', 'apply cluster.xml (new cluster key) or a zip with its keys; lock | unlock', 'tandem cluster config /etc/tandem/cluster.xml'],
   ['confcheck', 'validate a cluster.xml without applying it', 'tandem cluster confcheck cluster.xml'],
@@ -121,16 +121,17 @@ const clusterCommands: [string, string, string][] = [
   ['genkey', 'create a new cluster key (then copy it to every node)', 'tandem cluster genkey'],
   ['delkey', 'delete the cluster key', 'tandem cluster delkey'],
 ];
+// cluster commands that work without the module supervisor (state goes through tandemd)
+const local: Record<string, (args: string[]) => void | Promise<void>> = {
+  state: () => clusterState(out(), root()),
+  genkey: () => clusterGenkey(out(), root()),
+  config: async (args) => { process.exitCode = await recorded(root(), '', ['cluster', 'config', ...args], () => clusterConfig(args, out(), root())); },
+  confcheck: (args) => { process.exitCode = clusterConfcheck(args[0], out()); },
+  confinfo: () => { process.exitCode = clusterConfinfo(out(), root()); },
+  deconfig: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'deconfig'], () => clusterDeconfig(out(), root())); },
+  delkey: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'delkey'], () => clusterDelkey(out(), root())); },
+};
 for (const [sub, description, text] of clusterCommands) {
-  const local: Record<string, (args: string[]) => void | Promise<void>> = {
-    state: () => clusterState(out(), root()),
-    genkey: () => clusterGenkey(out(), root()),
-    config: async (args) => { process.exitCode = await recorded(root(), '', ['cluster', 'config', ...args], () => clusterConfig(args, out(), root())); },
-    confcheck: (args) => { process.exitCode = clusterConfcheck(args[0], out()); },
-    confinfo: () => { process.exitCode = clusterConfinfo(out(), root()); },
-    deconfig: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'deconfig'], () => clusterDeconfig(out(), root())); },
-    delkey: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'delkey'], () => clusterDelkey(out(), root())); },
-  };
   const action = local[sub] ?? (() => needsDaemon(`cluster ${sub}`, out(), root()));
   example(cluster.command(sub).description(description).argument('[args...]').action(action), text);
 }

@@ -6,6 +6,11 @@ import { userInfo } from 'node:os';
 import { Store } from '../store/store.js';
 import { paths } from '../daemon/paths.js';
 
+function openNodeStore(root: string | undefined): Store {
+  mkdirSync(paths(root).lib, { recursive: true });
+  return new Store(paths(root).store, { now: () => Date.now() });
+}
+
 function caller(): string {
   try { return userInfo().username; } catch { return `uid ${process.getuid?.() ?? '?'}`; }
 }
@@ -14,8 +19,7 @@ function caller(): string {
 export async function recorded(root: string | undefined, module: string, args: readonly string[], fn: () => number | Promise<number>): Promise<number> {
   let store: Store | null = null;
   try {
-    mkdirSync(paths(root).lib, { recursive: true });
-    store = new Store(paths(root).store, { now: () => Date.now() });
+    store = openNodeStore(root);
     store.appendCommand('tandem', module, process.pid, 'START', `${args.join(' ')} -u ${caller()}`);
   } catch {
     store = null; // an unwritable store must not block an operator's command
@@ -27,8 +31,7 @@ export async function recorded(root: string | undefined, module: string, args: r
 
 /** printi / printe: a message from a script into the module log (I: verbose only, E: normal log). */
 export function printToModuleLog(root: string | undefined, module: string, level: 'I' | 'E', text: string): void {
-  mkdirSync(paths(root).lib, { recursive: true });
-  const store = new Store(paths(root).store, { now: () => Date.now() });
+  const store = openNodeStore(root);
   store.appendLog(module, 'script', level, text);
   store.close();
 }

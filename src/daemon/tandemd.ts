@@ -16,6 +16,7 @@ import { buildApi } from '../api/server.js';
 import { MembershipService } from './membership-service.js';
 import { paths } from './paths.js';
 import { SyslogSink } from './syslog.js';
+import { VERSION } from './version.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string | undefined => {
@@ -45,7 +46,7 @@ mkdirSync(p.lib, { recursive: true });
 mkdirSync(p.run, { recursive: true });
 const store = new Store(p.store, { now: () => Date.now() });
 const incarnation = store.nextIncarnation();
-const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = VERSION;
 // main messages also go to the system log when the machine has one (TANDEM_SYSLOG_SOCKET for tests)
 const syslog = new SyslogSink(process.env.TANDEM_SYSLOG_SOCKET ?? '/dev/log');
 const say = (text: string): void => {

@@ -6,6 +6,7 @@ import { advanceGeneration } from '../../shared/generation.js';
 import type { PersistedData, ResyncMode } from '../actions.js';
 import { finalStopScripts, restartScripts, transitionScripts, type ScriptCause } from '../scripts.js';
 import type { Step } from './builder.js';
+import { maxTimeout } from './heartbeat.js';
 import type { MirrorHeartbeat } from './types.js';
 
 /** A fresh, unique generation id (node, incarnation of its runtime, sequence) on top of ours. */
@@ -58,7 +59,7 @@ export function enterSecond(b: Step, mode: ResyncMode, thenScripts = true): void
 /** Resynchronisation finished: adopt the primary's generation; then the start scripts. */
 export function finishResync(b: Step, primary: MirrorHeartbeat | null, ok: boolean): void {
   if (!ok || primary === null || primary.dataRole !== 'primary') {
-    const backoff = Math.max(...b.s.settings.heartbeats.map((h) => h.timeoutMs));
+    const backoff = maxTimeout(b.s);
     b.resource('rfs.reintegre_failed', 'up', 'reintegre');
     b.log('E', `Reintegration failed; next attempt in ${backoff / 1000}s`, 'reintegre');
     b.push({ type: 'setReplication', role: 'none' });
