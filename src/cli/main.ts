@@ -124,7 +124,7 @@ const clusterCommands: [string, string, string][] = [
 // cluster commands that work without the module supervisor (state goes through tandemd)
 const local: Record<string, (args: string[]) => void | Promise<void>> = {
   state: () => clusterState(out(), root()),
-  genkey: () => clusterGenkey(out(), root()),
+  genkey: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'genkey'], () => { clusterGenkey(out(), root()); return EXIT.ok; }); },
   config: async (args) => { process.exitCode = await recorded(root(), '', ['cluster', 'config', ...args], () => clusterConfig(args, out(), root())); },
   confcheck: (args) => { process.exitCode = clusterConfcheck(args[0], out()); },
   confinfo: () => { process.exitCode = clusterConfinfo(out(), root()); },

@@ -56,5 +56,7 @@ test('cluster config applies a valid file with a new key; lock, confinfo, deconf
     const cmdlog = tandem(root, 'cmdlog').stdout;
     assert.match(cmdlog, /\| tandem \| {2}\| \d+ \| START \| cluster config .*good\.xml -u \S+\n.*\| END \| 0/);
     assert.match(cmdlog, /START \| cluster config .*bad\.xml -u \S+\n.*\| END \| 2/);
+    assert.equal(tandem(root, 'cluster', 'genkey').status, 0);
+    assert.match(tandem(root, 'cmdlog').stdout, /START \| cluster genkey -u \S+\n.*\| END \| 0/);
   } finally { rmSync(root, { recursive: true, force: true }); }
 });
