@@ -16,6 +16,5 @@ function find(dir) {
 
 const filters = process.argv.slice(2);
 const files = find('dist/test').sort().filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
-const reporter = process.env.CI ? 'spec' : 'spec';
-const result = spawnSync(process.execPath, ['--test', `--test-reporter=${reporter}`, '--test-concurrency=2', ...files], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
