@@ -8,6 +8,7 @@ bash scripts/install-deps.sh
 
 echo "== build (tsc, strict)"
 npx --no-install tsc -p tsconfig.json
+node scripts/build-templates.mjs
 echo "== lint (layering and core purity)"
 npx --no-install eslint src test
 echo "== tests"

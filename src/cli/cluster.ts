@@ -12,7 +12,7 @@ interface ClusterState {
 
 /** tandem cluster state: every cluster node as this node's membership sees it. */
 export async function clusterState(out: Output, root?: string): Promise<void> {
-  const s = await callDaemon<ClusterState>('cluster state', out, root, 'GET', '/api/v1/cluster/state');
+  const { body: s } = await callDaemon<ClusterState>('cluster state', out, root, 'GET', '/api/v1/cluster/state');
   emit(out, s, () => [
     `Node         State   (seen from ${s.node})`,
     ...s.nodes.map((n) => `${n.name.padEnd(12)} ${n.state === 'self' ? 'up (this node)' : n.state}`),

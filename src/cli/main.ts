@@ -12,6 +12,8 @@ import { paths } from '../daemon/paths.js';
 import { VERSION } from '../daemon/version.js';
 import { printToModuleLog, recorded } from './record.js';
 import { EXIT, emit, type Output } from './output.js';
+import type { ModuleCatalog } from '../catalog/catalog.js';
+import { moduleConfcheck, moduleConfig, moduleConfinfo, moduleDeconfig, moduleGetports, moduleInstall, moduleList, modulePackage, moduleUninstall, reconcileDaemon, withCatalog } from './module.js';
 
 const version = VERSION;
 
@@ -38,7 +40,13 @@ function printPaths(argv: readonly string[]): boolean {
 const root = (): string | undefined => program.opts().root;
 const example = (cmd: Command, text: string): Command => cmd.addHelpText('after', `\nExample:\n  ${text}`);
 
-const config = program.command('config').description('configuration files');
+const config = program.command('config').description('apply a module configuration (-m AM), or check configuration files (config check)')
+  .option('-m, --module <AM>', 'module whose /etc/tandem/modules/AM configuration to check and apply')
+  .action(async (o: { module?: string }) => {
+    if (!o.module) { config.help({ error: true }); return; }
+    await moduleChange(['config', '-m', o.module], o.module, (c) => moduleConfig(c, out(), o.module!));
+  });
+config.addHelpText('after', '\nExample:\n  tandem config -m mirror');
 example(config.command('check')
   .description('validate cluster.xml and userconfig.xml files; print every problem with line:col and the effective timings')
   .argument('<files...>', 'cluster.xml and/or userconfig.xml files')
@@ -81,6 +89,34 @@ for (const [name, level] of [['printi', 'I'], ['printe', 'E']] as const) {
       emit(out(), { ok: true }, () => '');
     }), `tandem ${name} -m mirror "database checkpoint done"`);
 }
+
+// Module installation and configuration: files and the node store; a running tandemd is told after.
+/** A recorded, state-changing catalog command; then tandemd adjusts its module processes. */
+async function moduleChange(args: string[], module: string, fn: (c: ModuleCatalog) => number): Promise<void> {
+  process.exitCode = await recorded(root(), module, args, () => withCatalog(out(), root(), fn));
+  if (process.exitCode === EXIT.ok) await reconcileDaemon(root());
+}
+const moduleName = (cmd: Command): Command => cmd.requiredOption('-m, --module <AM>', 'module name');
+example(moduleName(program.command('deconfig').description('remove the applied configuration of a module (its files in /etc/tandem/modules/AM stay); runs bin/deconfig'))
+  .action((o: { module: string }) => moduleChange(['deconfig', '-m', o.module], o.module, (c) => moduleDeconfig(c, out(), o.module))), 'tandem deconfig -m mirror');
+example(moduleName(program.command('confcheck').description('check a module configuration against the cluster and this machine, without applying it; runs bin/confcheck'))
+  .action((o: { module: string }) => { process.exitCode = withCatalog(out(), root(), (c) => moduleConfcheck(c, out(), o.module)); }), 'tandem confcheck -m mirror');
+example(moduleName(program.command('confinfo').description('signature and date of the applied (active) configuration against the editable (current) one'))
+  .action((o: { module: string }) => { process.exitCode = withCatalog(out(), root(), (c) => moduleConfinfo(c, out(), o.module)); }), 'tandem confinfo -m mirror');
+
+const modules = program.command('module').description('install, package and list modules');
+example(moduleName(modules.command('install').description('install a .safe package as module AM (ids are equal on every node: -M forces one)'))
+  .argument('[file.safe]', 'package to install (default: the shipped template named AM: mirror, farm, customchecker)').option('-M, --id <n>', 'module id').option('-r, --reinstall', 'replace an installed module, keeping its id')
+  .action((file: string | undefined, o: { module: string; id?: string; reinstall?: boolean }) => moduleChange(['module', 'install', '-m', o.module, ...(file ? [file] : [])], o.module, (c) => moduleInstall(c, out(), o.module, file, o))),
+'tandem module install -m mirror   (the shipped template; or a FILE.safe)');
+example(moduleName(modules.command('uninstall').description('deconfigure and remove a module from this node'))
+  .action((o: { module: string }) => moduleChange(['module', 'uninstall', '-m', o.module], o.module, (c) => moduleUninstall(c, out(), o.module))), 'tandem module uninstall -m mirror');
+example(moduleName(modules.command('package').description('zip the module directory into a .safe file (absolute path)')).argument('<file.safe>')
+  .action((file: string, o: { module: string }) => { process.exitCode = withCatalog(out(), root(), (c) => modulePackage(c, out(), o.module, file)); }), 'tandem module package -m mirror /root/mirror.safe');
+example(modules.command('list').description('installed modules').action(() => { process.exitCode = withCatalog(out(), root(), (c) => moduleList(c, out(), false)); }), 'tandem module list');
+example(modules.command('listid').description('installed modules with their ids').action(() => { process.exitCode = withCatalog(out(), root(), (c) => moduleList(c, out(), true)); }), 'tandem module listid');
+example(modules.command('getports').description('ports a module uses').option('-m, --module <AM>', 'module name').option('-i, --id <n>', 'module id')
+  .action((o: { module?: string; id?: string }) => { process.exitCode = withCatalog(out(), root(), (c) => moduleGetports(c, out(), o.module, o.id)); }), 'tandem module getports -m mirror');
 
 // Module and cluster commands: they act through the node daemon.
 const moduleCommands: [string, string, string][] = [

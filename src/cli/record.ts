@@ -6,7 +6,7 @@ import { userInfo } from 'node:os';
 import { Store } from '../store/store.js';
 import { paths } from '../daemon/paths.js';
 
-function openNodeStore(root: string | undefined): Store {
+export function openNodeStore(root: string | undefined): Store {
   mkdirSync(paths(root).lib, { recursive: true });
   return new Store(paths(root).store, { now: () => Date.now() });
 }

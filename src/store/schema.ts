@@ -21,4 +21,6 @@ export const MIGRATIONS: readonly string[] = [
      pid INTEGER NOT NULL, phase TEXT NOT NULL CHECK (phase IN ('START','END','I')), text TEXT NOT NULL);`,
   // 2: node-level facts kept across restarts (the daemon's incarnation counter)
   `CREATE TABLE node_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // 3: installed modules and their ids (equal on every node: SAFEKIT-BEHAVIOUR §8.5)
+  `CREATE TABLE module_catalog (name TEXT PRIMARY KEY, id INTEGER NOT NULL UNIQUE, installed_at INTEGER NOT NULL);`,
 ];

@@ -104,6 +104,35 @@ export class Store {
     });
   }
 
+  meta(key: string): string | null {
+    const row = this.db.prepare('SELECT value FROM node_meta WHERE key = ?').get(key) as { value: string } | undefined;
+    return row?.value ?? null;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  // --- installed modules --------------------------------------------------------------------
+
+  /** Records an installed module; `id` must be free (the UNIQUE constraint refuses a duplicate). */
+  addModule(name: string, id: number): void {
+    this.db.prepare('INSERT INTO module_catalog (name, id, installed_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET id = excluded.id').run(name, id, this.nowMs());
+  }
+
+  removeModule(name: string): void {
+    this.transaction(() => {
+      for (const table of ['module_catalog WHERE name', 'module_state WHERE module', 'mirror_data WHERE module', 'resource WHERE module', 'resource_history WHERE module']) {
+        this.db.prepare(`DELETE FROM ${table} = ?`).run(name);
+      }
+    });
+  }
+
+  /** Installed modules by name, with their ids. */
+  modules(): { name: string; id: number }[] {
+    return this.db.prepare('SELECT name, id FROM module_catalog ORDER BY id').all() as never;
+  }
+
   // --- module states -------------------------------------------------------------------------
 
   setModuleState(module: string, state: string, qualifier: string): void {
