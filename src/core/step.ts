@@ -5,6 +5,7 @@ import { formatState, type ModuleState, type Qualifier } from '../shared/states.
 import type { WhenClass } from '../shared/config.js';
 import { log, type Action, type LogLevel, type ScriptCall } from './actions.js';
 import type { ScriptCause } from './scripts.js';
+import { loopCommand, type LoopCounter, type LoopOp } from './rules/maxloop.js';
 
 /** What every module machine state has, whatever its mode. */
 export interface ModuleStateBase<S extends ModuleState, C> {
@@ -15,6 +16,8 @@ export interface ModuleStateBase<S extends ModuleState, C> {
   readonly pending: { readonly batch: number; readonly then: C; readonly cause: ScriptCause } | null;
   /** The checker classes last announced (comma-joined), to announce changes only. */
   readonly activeCheckers: string;
+  readonly loop: LoopCounter;
+  readonly settings: { readonly maxloop: number; readonly loopIntervalMs: number };
 }
 
 export class Step<S extends ModuleState, C, T extends ModuleStateBase<S, C>> {
@@ -56,6 +59,17 @@ export class Step<S extends ModuleState, C, T extends ModuleStateBase<S, C>> {
     const batch = this.s.batch + 1;
     this.set({ batch, pending: { batch, then, cause } } as Partial<T>);
     this.actions.push({ type: 'runScripts', batch, scripts });
+  }
+
+  /** incloop / resetloop / checkloop: answered at once, never queued (scripts call them while scripts run). */
+  loopCommand(op: LoopOp, caller: string): void {
+    const r = loopCommand(this.s.loop, op, this.now, this.s.settings.maxloop, this.s.settings.loopIntervalMs);
+    if (op !== 'check') {
+      this.set({ loop: r.loop } as Partial<T>);
+      this.resource('heart.stopstartloop', r.loop.since === null ? '0' : String(r.loop.since), caller, true);
+      this.log('I', `${op}loop by ${caller}: ${r.message}`);
+    }
+    this.actions.push({ type: 'commandResult', ok: r.ok, message: r.message });
   }
 
   push(action: Action): void {

@@ -44,6 +44,11 @@ export class Interpreter {
       case 'failover': case 'errd': case 'checker':
         w.command(plain[0], { kind: 'setting', setting: verb, on: plain[1] === 'on' });
         return [];
+      case 'incloop': case 'resetloop': case 'checkloop': {
+        w.command(plain[0], { kind: 'loop', op: verb.slice(0, -4) as 'inc' | 'reset' | 'check' }, 'root', identity);
+        const r = w.node(plain[0]).lastResult;
+        return [`${verb} ${plain[0]}: exit ${r?.ok ? 0 : 1} (${r?.message})`];
+      }
       case 'set': w.resource(plain[0], plain[1], plain[2], kv.by ?? 'root'); return [];
       case 'crash': plain.forEach((n) => w.crash(n)); return [];
       case 'boot': plain.forEach((n) => w.boot(n)); return [];

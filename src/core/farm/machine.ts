@@ -224,6 +224,7 @@ function counted(b: Step): boolean {
 
 function runCommand(b: Step, c: FarmCommand, by: string, identity?: string): void {
   const s = b.s;
+  if (c.kind === 'loop') return b.loopCommand(c.op, identity ?? by);
   if (s.pending !== null && c.kind !== 'forcestop') { b.set({ queued: { command: c, by, identity } }); return; }
   const label = c.kind === 'setting' ? `${c.setting} ${c.on ? 'on' : 'off'}` : c.kind;
   b.log('U', `Action ${label} called by ${identity ?? by}`);

@@ -4,7 +4,7 @@ import type { FarmState } from '../../shared/states.js';
 import type { FailoverRule } from '../../shared/rules.js';
 import type { WhenClass } from '../../shared/config.js';
 import type { RulesState } from '../rules/engine.js';
-import type { LoopCounter } from '../rules/maxloop.js';
+import type { LoopCounter, LoopOp } from '../rules/maxloop.js';
 import type { ModuleStateBase } from '../step.js';
 import type { BucketMap, BucketSet, Member } from './buckets.js';
 
@@ -39,7 +39,8 @@ export interface FarmSettings {
 
 export type FarmCommand =
   | { readonly kind: 'start' | 'stop' | 'forcestop' | 'restart' | 'stopstart' | 'shutdown' }
-  | { readonly kind: 'setting'; readonly setting: 'errd' | 'checker'; readonly on: boolean };
+  | { readonly kind: 'setting'; readonly setting: 'errd' | 'checker'; readonly on: boolean }
+  | { readonly kind: 'loop'; readonly op: LoopOp };
 
 export interface FarmPulse {
   readonly from: string;

@@ -32,6 +32,7 @@ export function countLoop(b: Step): boolean {
 
 export function runCommand(b: Step, command: MirrorCommand, by: string, identity?: string): void {
   const s = b.s;
+  if (command.kind === 'loop') return b.loopCommand(command.op, identity ?? by);
   if (s.pending !== null && command.kind !== 'forcestop') {
     b.set({ queued: { command, by, identity } });
     result(b, true, `${command.kind} queued: scripts are running; it runs when they finish`);

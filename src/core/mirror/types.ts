@@ -5,7 +5,7 @@ import type { FailoverRule } from '../../shared/rules.js';
 import type { WhenClass } from '../../shared/config.js';
 import type { PersistedData, ResyncMode } from '../actions.js';
 import type { RulesState } from '../rules/engine.js';
-import type { LoopCounter } from '../rules/maxloop.js';
+import type { LoopCounter, LoopOp } from '../rules/maxloop.js';
 import type { ScriptCause } from '../scripts.js';
 import type { ModuleStateBase } from '../step.js';
 
@@ -30,7 +30,8 @@ export type MirrorCommand =
   | { readonly kind: 'start' | 'stop' | 'forcestop' | 'restart' | 'stopstart' | 'primforce' | 'shutdown' }
   | { readonly kind: 'prim' | 'second'; readonly fullsync: boolean }
   | { readonly kind: 'swap'; readonly nosync: boolean }
-  | { readonly kind: 'setting'; readonly setting: 'failover' | 'errd' | 'checker'; readonly on: boolean };
+  | { readonly kind: 'setting'; readonly setting: 'failover' | 'errd' | 'checker'; readonly on: boolean }
+  | { readonly kind: 'loop'; readonly op: LoopOp };
 
 /** Sent every pulse on every heartbeat; carries what the peer needs to decide. */
 export interface MirrorHeartbeat {
