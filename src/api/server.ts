@@ -1,7 +1,8 @@
-// The node API. Routes read the daemon through a narrow interface so the same routes can be served
-// on every door (local socket now; TLS node door and web service later).
+// The node API. Routes read the daemon through narrow interfaces so the same routes can be served
+// on every door (local socket, the mutual-TLS node door, later the web service with roles).
 
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { ModuleCommand, RuntimeReply } from '../module/runtime.js';
 
 export interface NodeView {
   readonly node: string;
@@ -9,6 +10,17 @@ export interface NodeView {
   readonly incarnation: number;
   /** Every cluster node with its membership state as this node sees it. */
   clusterState(): { name: string; state: 'up' | 'down' | 'self' }[];
+  readonly modules: ModulesView;
+}
+
+export interface ModulesView {
+  /** Configured modules and their processes. */
+  list(): { module: string; pid: number | null; starts: number; gaveUp: boolean }[];
+  /** Starts or stops module processes to match what is configured. */
+  reconcile(): void;
+  command(module: string, command: ModuleCommand, by: string, identity?: string): Promise<RuntimeReply>;
+  set(module: string, name: string, value: string, by: string, history: boolean): Promise<RuntimeReply>;
+  state(module: string): Promise<RuntimeReply>;
 }
 
 const clusterStateSchema = {
@@ -24,10 +36,65 @@ const clusterStateSchema = {
   },
 } as const;
 
+const moduleParams = { type: 'object', required: ['module'], properties: { module: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,31}$' } } } as const;
+
+const commandSchema = {
+  params: moduleParams,
+  body: {
+    type: 'object', required: ['command', 'by'], additionalProperties: false,
+    properties: {
+      command: {
+        type: 'object', required: ['kind'],
+        properties: {
+          kind: { type: 'string', enum: ['start', 'stop', 'forcestop', 'restart', 'stopstart', 'primforce', 'shutdown', 'prim', 'second', 'swap', 'setting', 'loop'] },
+          fullsync: { type: 'boolean' }, nosync: { type: 'boolean' },
+          setting: { type: 'string', enum: ['failover', 'errd', 'checker'] }, on: { type: 'boolean' },
+          op: { type: 'string', enum: ['inc', 'reset', 'check'] },
+        },
+      },
+      by: { type: 'string', maxLength: 200 },
+      identity: { type: 'string', maxLength: 200 },
+    },
+  },
+} as const;
+
+const setSchema = {
+  params: moduleParams,
+  body: {
+    type: 'object', required: ['name', 'value', 'by'], additionalProperties: false,
+    properties: {
+      name: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,200}$' },
+      value: { type: 'string', maxLength: 1000 },
+      by: { type: 'string', maxLength: 200 },
+      history: { type: 'boolean' },
+    },
+  },
+} as const;
+
 export function buildApi(view: NodeView): FastifyInstance {
   const app = Fastify({ logger: false });
   app.get('/api/v1/level', async () => ({ node: view.node, version: view.version, incarnation: view.incarnation }));
   app.get('/api/v1/cluster/state', { schema: clusterStateSchema }, async () => ({ node: view.node, nodes: view.clusterState() }));
+
+  app.get('/api/v1/modules', async () => ({ node: view.node, modules: view.modules.list() }));
+  app.post('/api/v1/modules/reconcile', async () => { view.modules.reconcile(); return { ok: true, modules: view.modules.list() }; });
+  // A module that is not configured or not answering is 503 with the reason; a refused command is 409.
+  const answer = async (reply: { code: (n: number) => unknown }, work: () => Promise<RuntimeReply>) => {
+    try {
+      const r = await work();
+      reply.code(r.ok ? 200 : 409);
+      return r;
+    } catch (e) {
+      reply.code(503);
+      return { ok: false, message: (e as Error).message };
+    }
+  };
+  app.get<{ Params: { module: string } }>('/api/v1/modules/:module', { schema: { params: moduleParams } }, (req, reply) => answer(reply, () => view.modules.state(req.params.module)));
+  app.post<{ Params: { module: string }; Body: { command: ModuleCommand; by: string; identity?: string } }>('/api/v1/modules/:module/commands', { schema: commandSchema },
+    (req, reply) => answer(reply, () => view.modules.command(req.params.module, req.body.command, req.body.by, req.body.identity)));
+  app.post<{ Params: { module: string }; Body: { name: string; value: string; by: string; history?: boolean } }>('/api/v1/modules/:module/resources', { schema: setSchema },
+    (req, reply) => answer(reply, () => view.modules.set(req.params.module, req.body.name, req.body.value, req.body.by, req.body.history ?? true)));
+
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: `no route ${req.method} ${req.url}`, hint: 'the API lists its routes under /api/v1' });
   });

@@ -1,6 +1,7 @@
 // tandem log / logview / cmdlog: read the node store directly (local only, as SafeKit's logview).
 
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
 import { Store, NORMAL_LEVELS, type LogLevel } from '../store/store.js';
 import { formatCommand, formatLogEntry } from '../store/format.js';
 import { EXIT, emit, fail, type Output } from './output.js';
@@ -53,5 +54,14 @@ export function showCmdlog(o: { size?: string; root?: string }, out: Output): nu
   if (!Number.isInteger(limit) || limit < 1) fail(out, EXIT.invalid, `-s ${o.size} is not a positive number of entries`);
   const entries = openStore(out, o.root).readCommands(limit);
   emit(out, { entries }, () => (entries.length ? entries.map(formatCommand).join('\n') : 'the command log is empty'));
+  return EXIT.ok;
+}
+
+/** logsave: the module log into a file (absolute path), as `log` prints it. */
+export function saveLog(o: LogOptions & { readonly file: string }, out: Output): number {
+  if (!isAbsolute(o.file)) fail(out, EXIT.invalid, `logsave needs an absolute file path, not "${o.file}"`, `tandem logsave -m ${o.module} /tmp/${o.module}.log`);
+  const entries = openStore(out, o.root).readLog(o.module, levels(o), 1_000_000);
+  writeFileSync(o.file, entries.map((e) => `${formatLogEntry(e)}\n`).join(''));
+  emit(out, { ok: true, file: o.file, messages: entries.length }, () => `${entries.length} messages of module ${o.module} saved in ${o.file}`);
   return EXIT.ok;
 }

@@ -4,7 +4,9 @@
 import { Command, Option } from 'commander';
 import { hostname, release, type } from 'node:os';
 import { configCheck } from './config-check.js';
-import { showCmdlog, showLog } from './logs.js';
+import { saveLog, showCmdlog, showLog } from './logs.js';
+import { bootSetting, getResource, sendCommand, setResource, showState, switchSetting, waitFor } from './module-control.js';
+import { cleanModule, errdList, shutdownAll } from './module-admin.js';
 import { needsDaemon } from './daemon.js';
 import { clusterGenkey, clusterState } from './cluster.js';
 import { clusterConfcheck, clusterConfig, clusterConfinfo, clusterDeconfig, clusterDelkey } from './cluster-config.js';
@@ -118,35 +120,68 @@ example(modules.command('listid').description('installed modules with their ids'
 example(modules.command('getports').description('ports a module uses').option('-m, --module <AM>', 'module name').option('-i, --id <n>', 'module id')
   .action((o: { module?: string; id?: string }) => { process.exitCode = withCatalog(out(), root(), (c) => moduleGetports(c, out(), o.module, o.id)); }), 'tandem module getports -m mirror');
 
-// Module and cluster commands: they act through the node daemon.
-const moduleCommands: [string, string, string][] = [
+// Module control and script verbs: through tandemd and the module's process. -i IDENT marks an
+// automatic caller (counts toward maxloop); without it a command is administrative.
+const control = (name: string, description: string, text: string): Command => example(program.command(name).description(description)
+  .option('-m, --module <AM>', 'module name (default: SAFEMODULE in module scripts)', process.env.SAFEMODULE), text);
+const act = (verb: string, fn: () => Promise<number>, module?: string, args: string[] = []) => async () => {
+  process.exitCode = await recorded(root(), module ?? '', [verb, ...(module ? ['-m', module] : []), ...args], fn);
+};
+const simple: [string, string, string][] = [
   ['start', 'start the module; a mirror takes the role its data allows', 'tandem start -m mirror'],
   ['stop', 'stop the module (scripts, VIP, replication)', 'tandem stop -m mirror'],
   ['restart', 'restart the application scripts only, no failover', 'tandem restart -m mirror'],
   ['stopstart', 'stop then start again (a primary fails over)', 'tandem stopstart -m mirror'],
   ['forcestop', 'stop at once when stop has no effect', 'tandem forcestop -m mirror'],
-  ['swap', 'mirror: exchange the primary and secondary roles', 'tandem swap -m mirror'],
-  ['prim', 'mirror: force this node to start as primary (add fullsync to copy everything to the peer)', 'tandem prim -m mirror'],
-  ['second', 'mirror: start as secondary of the running primary (fullsync: copy everything)', 'tandem second -m mirror fullsync'],
   ['primforce', 'mirror: primary despite a resync interrupted on this node', 'tandem primforce -m mirror'],
-  ['state', 'state of a module, or of every module', 'tandem state -m mirror -v'],
-  ['waitstate', 'wait until the module reaches a state', 'tandem waitstate -m mirror PRIM'],
-  ['errd', 'process monitoring: on | off | enable CLASS | disable CLASS | list', 'tandem errd off -m mirror'],
-  ['checker', 'all checkers on | off', 'tandem checker off -m mirror'],
-  ['failover', 'mirror automatic failover on | off', 'tandem failover off -m mirror'],
-  ['set', 'set a resource: -r NAME -v VALUE', 'tandem set -m mirror -r custom.app -v down -i appcheck'],
-  ['get', 'read a resource: -r NAME', 'tandem get -m mirror -r state.local'],
-  ['shutdown', 'stop every module (OS shutdown path)', 'tandem shutdown'],
 ];
-for (const [name, description, text] of moduleCommands) {
-  example(program.command(name).description(`${description} (needs tandemd)`)
-    .option('-m, --module <AM>', 'module name')
-    .option('-i, --identity <name>', 'caller identity (automatic actions count toward maxloop)')
-    .addOption(new Option('-r, --resource <name>').hideHelp())
-    .addOption(new Option('-v, --value <value>').hideHelp())
-    .argument('[args...]')
-    .action(() => needsDaemon(name, out(), root())), text);
+for (const [name, description, text] of simple) {
+  control(name, description, text).option('-i, --identity <name>', 'automatic caller (checker, errd, script): counts toward maxloop')
+    .action((o: { module?: string; identity?: string }) => act(name, () => sendCommand(out(), root(), name, o.module, { kind: name as 'start' }, o.identity), o.module, o.identity ? ['-i', o.identity] : [])());
 }
+control('swap', 'mirror: exchange the primary and secondary roles (nosync: skip the resync)', 'tandem swap -m mirror').argument('[nosync]').option('-i, --identity <name>', 'automatic caller')
+  .action((arg: string | undefined, o: { module?: string; identity?: string }) => act('swap', () => sendCommand(out(), root(), 'swap', o.module, { kind: 'swap', nosync: arg === 'nosync' }, o.identity), o.module)());
+for (const kind of ['prim', 'second'] as const) {
+  control(kind, kind === 'prim' ? 'mirror: force this node to start as primary (fullsync: copy everything to the peer)' : 'mirror: start as secondary of the running primary (fullsync: copy everything)', `tandem ${kind} -m mirror`)
+    .argument('[fullsync]').action((arg: string | undefined, o: { module?: string }) => act(kind, () => sendCommand(out(), root(), kind, o.module, { kind, fullsync: arg === 'fullsync' }), o.module)());
+}
+control('state', 'state of a module (-v: with every resource; -lq: as exit code STOP 0 WAIT 1 ALONE/UP 2 PRIM 3 SECOND 4), or of every module', 'tandem state -m mirror -v')
+  .option('-v, --verbose', 'every resource: name value date').option('--lq', 'print the state and return it as the exit code').addOption(new Option('-l').hideHelp()).addOption(new Option('-q').hideHelp())
+  .action(async (o: { module?: string; verbose?: boolean; lq?: boolean; l?: boolean; q?: boolean }) => { process.exitCode = await showState(out(), root(), o.module, { verbose: o.verbose, lq: o.lq || (o.l && o.q) }); });
+control('waitstate', 'wait until the module reaches a stable state: STOP WAIT ALONE UP PRIM SECOND', 'tandem waitstate -m mirror PRIM --timeout 60').argument('<STATE>').option('--timeout <s>', 'give up after this many seconds (exit 1)')
+  .action(async (want: string, o: { module?: string; timeout?: string }) => { process.exitCode = await waitFor(out(), root(), 'waitstate', o.module, want, o.timeout); });
+for (const verb of ['waitstart', 'waitstop']) {
+  control(verb, verb === 'waitstart' ? 'wait until the module has started (a stable state other than STOP)' : 'wait until the module is stopped', `tandem ${verb} -m mirror`).option('--timeout <s>', 'give up after this many seconds (exit 1)')
+    .action(async (o: { module?: string; timeout?: string }) => { process.exitCode = await waitFor(out(), root(), verb, o.module, undefined, o.timeout); });
+}
+control('set', 'set a resource (custom checkers report this way); -n without history, -l with', 'tandem set -m mirror -r custom.app -v down -i appcheck')
+  .requiredOption('-r, --resource <name>', 'resource name').requiredOption('-v, --value <value>', 'new value').option('-n', 'do not record it in the history').option('-l', 'record it in the history (the default)').option('-i, --identity <name>', 'who sets it (appears in the log)')
+  .action((o: { module?: string; resource: string; value: string; n?: boolean; identity?: string }) => act('set', () => setResource(out(), root(), o.module, o), o.module, ['-r', o.resource, '-v', o.value])());
+control('get', 'print the value of a resource', 'tandem get -m mirror -r usersetting.failover').requiredOption('-r, --resource <name>', 'resource name')
+  .action(async (o: { module?: string; resource: string }) => { process.exitCode = await getResource(out(), root(), o.module, o.resource); });
+for (const verb of ['failover', 'checker'] as const) {
+  control(verb, verb === 'failover' ? 'mirror automatic failover on | off (persists; works on a stopped module)' : 'all checkers on | off (persists; works on a stopped module)', `tandem ${verb} off -m mirror`).argument('<on|off>')
+    .action((what: string, o: { module?: string }) => act(verb, () => switchSetting(out(), root(), verb, o.module, [what]), o.module, [what])());
+}
+control('errd', 'process monitoring: on | off | enable CLASS | disable CLASS | list', 'tandem errd off -m mirror').argument('<action>').argument('[class]')
+  .action((what: string, cls: string | undefined, o: { module?: string }) => (what === 'list'
+    ? (process.exitCode = errdList(out(), root(), o.module), undefined)
+    : act('errd', () => switchSetting(out(), root(), 'errd', o.module, [what, ...(cls ? [cls] : [])]), o.module, [what])()));
+control('boot', 'start the module when the node boots: on | off | status', 'tandem boot status').argument('<on|off|status>')
+  .action((what: string, o: { module?: string }) => (what === 'status'
+    ? bootSetting(out(), root(), o.module, what).then((c) => { process.exitCode = c; })
+    : act('boot', () => bootSetting(out(), root(), o.module, what), o.module, [what])()));
+for (const [verb, op] of [['incloop', 'inc'], ['resetloop', 'reset'], ['checkloop', 'check']] as const) {
+  control(verb, { inc: 'count one recovery toward maxloop (exit 1 when that one exceeds it)', reset: 'reset the maxloop counter', check: 'exit 0 when another recovery is allowed, 1 when maxloop is reached' }[op], `tandem ${verb} -m mirror -i myhandler`)
+    .option('-i, --identity <name>', 'caller').action((o: { module?: string; identity?: string }) => act(verb, () => sendCommand(out(), root(), verb, o.module, { kind: 'loop', op }, o.identity ?? 'script'), o.module)());
+}
+example(program.command('shutdown').description('stop every module of this node (the OS shutdown path)')
+  .action(() => act('shutdown', () => shutdownAll(out(), root()))()), 'tandem shutdown');
+control('clean', 'last resort: wipe the module log (log), reset its resources (resource), restart its process (process), or all', 'tandem clean log -m mirror').argument('[what]', 'all | log | resource | process', 'all')
+  .action((what: string, o: { module?: string }) => act('clean', () => cleanModule(out(), root(), o.module, what), o.module, [what])());
+example(program.command('logsave').description('save the module log into a file (absolute path)').requiredOption('-m, --module <AM>', 'module name').option('-A, --all', 'every level').argument('<file>')
+  .action((file: string, o: { module: string; all?: boolean }) => { process.exitCode = saveLog({ ...o, file, root: root() }, out()); }), 'tandem logsave -m mirror /tmp/mirror-log.txt');
+
 const cluster = example(program.command('cluster').description('cluster configuration, keys and membership state'), 'tandem cluster confinfo');
 const clusterCommands: [string, string, string][] = [
   ['config', 'apply cluster.xml (new cluster key) or a zip with its keys; lock | unlock', 'tandem cluster config /etc/tandem/cluster.xml'],

@@ -11,7 +11,7 @@ export function openNodeStore(root: string | undefined): Store {
   return new Store(paths(root).store, { now: () => Date.now() });
 }
 
-function caller(): string {
+export function caller(): string {
   try { return userInfo().username; } catch { return `uid ${process.getuid?.() ?? '?'}`; }
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// tandemd — the node daemon. Today: reads the applied cluster.xml and cluster key, runs cluster
-// membership, and serves the node API on the local socket for the CLI. Module supervision, the
-// TLS node door and the web service come with the rest of the node-daemon issue.
+// tandemd — the node daemon: reads the applied cluster.xml and cluster key, runs cluster
+// membership, supervises one process per configured module, and serves the node API on the local
+// socket for the CLI.
 //
 //   tandemd [--root DIR] [--node NAME] [--port N]
 // SIGTERM or SIGINT: stop cleanly (sockets closed, socket file removed).
@@ -13,7 +13,9 @@ import { parseClusterXml } from '../config/cluster.js';
 import { formatProblem } from '../config/problems.js';
 import { Store } from '../store/store.js';
 import { buildApi } from '../api/server.js';
+import { ModuleCatalog } from '../catalog/catalog.js';
 import { MembershipService } from './membership-service.js';
+import { Supervisor } from './supervisor.js';
 import { paths } from './paths.js';
 import { SyslogSink } from './syslog.js';
 import { VERSION } from './version.js';
@@ -46,6 +48,7 @@ mkdirSync(p.lib, { recursive: true });
 mkdirSync(p.run, { recursive: true });
 const store = new Store(p.store, { now: () => Date.now() });
 const incarnation = store.nextIncarnation();
+store.setMeta('node', node); // the CLI checks module configurations against this node's name
 const version = VERSION;
 // main messages also go to the system log when the machine has one (TANDEM_SYSLOG_SOCKET for tests)
 const syslog = new SyslogSink(process.env.TANDEM_SYSLOG_SOCKET ?? '/dev/log');
@@ -60,8 +63,25 @@ const membership = new MembershipService({
   log: (_level, text) => say(text),
 });
 
+const catalog = new ModuleCatalog(p, store, node);
+const supervisor = new Supervisor({
+  root: opt('--root') ?? process.env.TANDEM_ROOT ?? '/', node, incarnation,
+  log: (module, level, text) => {
+    store.appendLog(module, 'tandemd', level, text);
+    syslog.write({ module, component: 'tandemd', level, text });
+  },
+});
+const configured = (): string[] => catalog.list().filter((m) => m.configured).map((m) => m.name);
+
 const api = buildApi({
   node, version, incarnation,
+  modules: {
+    list: () => supervisor.processes(),
+    reconcile: () => supervisor.reconcile(configured()),
+    command: (module, command, by, identity) => supervisor.request(module, { op: 'command', command, by, identity }),
+    set: (module, name, value, by, history) => supervisor.request(module, { op: 'set', name, value, by, history }),
+    state: (module) => supervisor.request(module, { op: 'state' }),
+  },
   clusterState: () => {
     const up = new Set(membership.view());
     return cluster.nodeNames.map((name) => ({ name, state: name === node ? 'self' as const : up.has(name) ? 'up' as const : 'down' as const }));
@@ -70,6 +90,7 @@ const api = buildApi({
 
 async function main(): Promise<void> {
   await membership.start();
+  supervisor.reconcile(configured());
   if (existsSync(p.socket)) rmSync(p.socket); // a stale socket from a crashed daemon
   mkdirSync(dirname(p.socket), { recursive: true });
   await api.listen({ path: p.socket });
@@ -80,6 +101,7 @@ async function main(): Promise<void> {
 async function shutdown(signal: string): Promise<void> {
   say(`tandemd stopping (${signal})`);
   membership.stop();
+  await supervisor.stopAll();
   await api.close();
   store.close();
   process.exit(0);

@@ -128,6 +128,17 @@ export class Store {
     });
   }
 
+  /** `clean log`: forget every module log line of `module`. */
+  clearLog(module: string): number {
+    return this.db.prepare('DELETE FROM module_log WHERE module = ?').run(module).changes;
+  }
+
+  /** `clean resource`: forget the resources of `module` and their history. */
+  clearResources(module: string): number {
+    return this.transaction(() => this.db.prepare('DELETE FROM resource WHERE module = ?').run(module).changes
+      + this.db.prepare('DELETE FROM resource_history WHERE module = ?').run(module).changes);
+  }
+
   /** Installed modules by name, with their ids. */
   modules(): { name: string; id: number }[] {
     return this.db.prepare('SELECT name, id FROM module_catalog ORDER BY id').all() as never;

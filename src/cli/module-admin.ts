@@ -1,0 +1,55 @@
+// Node-wide and last-resort module verbs: errd list (from the applied configuration), shutdown
+// (stop every module, the OS shutdown path) and clean (log | resource | process | all).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { paths } from '../daemon/paths.js';
+import type { ModuleConfig } from '../shared/config.js';
+import { callDaemon } from './client.js';
+import { sendCommand } from './module-control.js';
+import { EXIT, emit, fail, type Output } from './output.js';
+import { openNodeStore } from './record.js';
+
+export function errdList(out: Output, root: string | undefined, module: string | undefined): number {
+  if (!module) fail(out, EXIT.invalid, 'errd list needs -m AM', 'tandem errd list -m mirror');
+  const file = join(paths(root).lib, 'modules', module, 'applied', 'conf', 'safeconf.json');
+  if (!existsSync(file)) fail(out, EXIT.failed, `module ${module} is not configured on this node`, `tandem config -m ${module}`);
+  const config = JSON.parse(readFileSync(file, 'utf8')) as ModuleConfig;
+  const procs = config.errd?.procs ?? [];
+  emit(out, procs, () => procs.map((p) => `${p.service ? 'service' : 'process'} ${p.name} class=${p.cls} atleast=${p.atleast} atmax=${p.atmax} action=${p.action}`).join('\n') || `module ${module} monitors no process`);
+  return EXIT.ok;
+}
+
+export async function shutdownAll(out: Output, root: string | undefined): Promise<number> {
+  const list = await callDaemon<{ modules: { module: string }[] }>('shutdown', out, root, 'GET', '/api/v1/modules');
+  let code: number = EXIT.ok;
+  for (const { module } of list.body.modules) code = Math.max(code, await sendCommand(out, root, 'shutdown', module, { kind: 'shutdown' }));
+  if (list.body.modules.length === 0) emit(out, { ok: true, modules: [] }, () => 'no module is configured on this node');
+  return code;
+}
+
+export async function cleanModule(out: Output, root: string | undefined, module: string | undefined, what: string): Promise<number> {
+  if (!module) fail(out, EXIT.invalid, 'clean needs -m AM', 'tandem clean log -m mirror');
+  if (!['all', 'log', 'resource', 'process'].includes(what)) fail(out, EXIT.invalid, `clean takes all, log, resource or process, not "${what}"`);
+  const list = await callDaemon<{ modules: { module: string; pid: number | null }[] }>('clean', out, root, 'GET', '/api/v1/modules');
+  const proc = list.body.modules.find((m) => m.module === module);
+  const done: string[] = [];
+  if (what === 'resource' || what === 'all') {
+    const state = await callDaemon<{ status?: { state: string } }>('clean', out, root, 'GET', `/api/v1/modules/${encodeURIComponent(module)}`);
+    if (state.body.status && state.body.status.state !== 'STOP') fail(out, EXIT.failed, `clean ${what} resets resources and needs module ${module} stopped; it is ${state.body.status.state}`, `tandem stop -m ${module}`);
+  }
+  const store = openNodeStore(root);
+  try {
+    if (what === 'log' || what === 'all') done.push(`${store.clearLog(module)} log lines removed`);
+    if (what === 'resource' || what === 'all') done.push(`${store.clearResources(module)} resource rows removed`);
+  } finally {
+    store.close();
+  }
+  // the module process re-reads its resources when it restarts: the supervisor restarts it
+  if ((what === 'process' || what === 'resource' || what === 'all') && proc?.pid) {
+    process.kill(proc.pid, 'SIGKILL');
+    done.push(`module process ${proc.pid} killed (tandemd restarts it)`);
+  }
+  emit(out, { ok: true, module, done }, () => done.join('\n'));
+  return EXIT.ok;
+}

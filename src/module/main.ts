@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+// The module process: tandemd forks one per configured module (DESIGN §2), so a stuck or crashed
+// module never stalls the daemon or another module. It talks to tandemd over the fork IPC channel:
+// requests { id, request } in, { id, reply } or { id, error } out. It exits when tandemd goes away.
+//
+//   main.js --root DIR --node NAME --module AM --incarnation N
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseClusterXml } from '../config/cluster.js';
+import { parseUserConfig } from '../config/userconfig.js';
+import { formatProblem } from '../config/problems.js';
+import { paths } from '../daemon/paths.js';
+import { SyslogSink } from '../daemon/syslog.js';
+import { Store } from '../store/store.js';
+import { ModuleRuntime, type RuntimeRequest } from './runtime.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string): string => {
+  const i = args.indexOf(name);
+  if (i < 0 || args[i + 1] === undefined) fatal(`missing ${name}`);
+  return args[i + 1];
+};
+
+function fatal(message: string): never {
+  process.stderr.write(`tandem module: ${message}\n`);
+  process.exit(2);
+}
+
+const p = paths(opt('--root'));
+const name = opt('--module');
+const node = opt('--node');
+const store = new Store(p.store, { now: () => Date.now() });
+const id = store.modules().find((m) => m.name === name)?.id ?? fatal(`module ${name} is not installed`);
+const clusterFile = join(p.etc, 'cluster.xml');
+const cluster = parseClusterXml(readFileSync(clusterFile, 'utf8'), clusterFile).config ?? fatal(`${clusterFile} is invalid`);
+const configFile = join(p.lib, 'modules', name, 'applied', 'conf', 'userconfig.xml');
+const parsed = parseUserConfig(readFileSync(configFile, 'utf8'), configFile, { name, id, cluster, env: process.env as Record<string, string> });
+if (!parsed.config) fatal(`the applied configuration is invalid:\n${parsed.problems.items.map(formatProblem).join('\n')}`);
+
+const syslog = new SyslogSink(process.env.TANDEM_SYSLOG_SOCKET ?? '/dev/log');
+const runtime = new ModuleRuntime(parsed.config, node, cluster, Number(opt('--incarnation')), store, () => Date.now(), {
+  onLog: (level, component, text) => syslog.write({ module: name, component, level, text }),
+});
+store.appendLog(name, 'runtime', 'I', `module process started (pid ${process.pid})`);
+
+process.on('message', (msg: { id: number; request: RuntimeRequest }) => {
+  try {
+    process.send?.({ id: msg.id, reply: runtime.handle(msg.request) });
+  } catch (e) {
+    process.send?.({ id: msg.id, error: (e as Error).message });
+  }
+});
+const ticker = setInterval(() => runtime.tick(), 1000);
+process.on('disconnect', () => { clearInterval(ticker); store.close(); process.exit(0); });
