@@ -6,7 +6,7 @@ import { hostname, release, type } from 'node:os';
 import { configCheck } from './config-check.js';
 import { saveLog, showCmdlog, showLog } from './logs.js';
 import { bootSetting, getResource, sendCommand, setResource, showState, switchSetting, waitFor } from './module-control.js';
-import { cleanModule, errdList, shutdownAll } from './module-admin.js';
+import { cleanModule, errdList, moduleProcesses, shutdownAll } from './module-admin.js';
 import { needsDaemon } from './daemon.js';
 import { clusterGenkey, clusterState } from './cluster.js';
 import { clusterConfcheck, clusterConfig, clusterConfinfo, clusterDeconfig, clusterDelkey } from './cluster-config.js';
@@ -117,6 +117,8 @@ example(moduleName(modules.command('package').description('zip the module direct
   .action((file: string, o: { module: string }) => { process.exitCode = withCatalog(out(), root(), (c) => modulePackage(c, out(), o.module, file)); }), 'tandem module package -m mirror /root/mirror.safe');
 example(modules.command('list').description('installed modules').action(() => { process.exitCode = withCatalog(out(), root(), (c) => moduleList(c, out(), false)); }), 'tandem module list');
 example(modules.command('listid').description('installed modules with their ids').action(() => { process.exitCode = withCatalog(out(), root(), (c) => moduleList(c, out(), true)); }), 'tandem module listid');
+example(modules.command('processes').description('the module processes tandemd runs: pid, starts, given up after repeated deaths')
+  .action(async () => { process.exitCode = await moduleProcesses(out(), root()); }), 'tandem module processes');
 example(modules.command('getports').description('ports a module uses').option('-m, --module <AM>', 'module name').option('-i, --id <n>', 'module id')
   .action((o: { module?: string; id?: string }) => { process.exitCode = withCatalog(out(), root(), (c) => moduleGetports(c, out(), o.module, o.id)); }), 'tandem module getports -m mirror');
 

@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { paths } from '../daemon/paths.js';
 import type { ModuleConfig } from '../shared/config.js';
 import { callDaemon } from './client.js';
-import { sendCommand } from './module-control.js';
 import { EXIT, emit, fail, type Output } from './output.js';
-import { openNodeStore } from './record.js';
+import { caller, openNodeStore } from './record.js';
 
 export function errdList(out: Output, root: string | undefined, module: string | undefined): number {
   if (!module) fail(out, EXIT.invalid, 'errd list needs -m AM', 'tandem errd list -m mirror');
@@ -22,10 +21,13 @@ export function errdList(out: Output, root: string | undefined, module: string |
 
 export async function shutdownAll(out: Output, root: string | undefined): Promise<number> {
   const list = await callDaemon<{ modules: { module: string }[] }>('shutdown', out, root, 'GET', '/api/v1/modules');
-  let code: number = EXIT.ok;
-  for (const { module } of list.body.modules) code = Math.max(code, await sendCommand(out, root, 'shutdown', module, { kind: 'shutdown' }));
-  if (list.body.modules.length === 0) emit(out, { ok: true, modules: [] }, () => 'no module is configured on this node');
-  return code;
+  const results: { module: string; ok: boolean; message: string }[] = [];
+  for (const { module } of list.body.modules) {
+    const r = await callDaemon<{ ok: boolean; message: string }>('shutdown', out, root, 'POST', `/api/v1/modules/${encodeURIComponent(module)}/commands`, { command: { kind: 'shutdown' }, by: caller() });
+    results.push({ module, ok: r.body.ok, message: r.body.message });
+  }
+  emit(out, { ok: results.every((r) => r.ok), modules: results }, () => results.map((r) => `${r.module}: ${r.message}`).join('\n') || 'no module is configured on this node');
+  return results.every((r) => r.ok) ? EXIT.ok : EXIT.failed;
 }
 
 export async function cleanModule(out: Output, root: string | undefined, module: string | undefined, what: string): Promise<number> {
@@ -51,5 +53,11 @@ export async function cleanModule(out: Output, root: string | undefined, module:
     done.push(`module process ${proc.pid} killed (tandemd restarts it)`);
   }
   emit(out, { ok: true, module, done }, () => done.join('\n'));
+  return EXIT.ok;
+}
+
+export async function moduleProcesses(out: Output, root: string | undefined): Promise<number> {
+  const { body } = await callDaemon<{ modules: { module: string; pid: number | null; starts: number; gaveUp: boolean }[] }>('module processes', out, root, 'GET', '/api/v1/modules');
+  emit(out, body.modules, () => body.modules.map((m) => `${m.module.padEnd(16)} ${m.gaveUp ? 'given up (kept dying)' : m.pid ? `pid ${m.pid}` : 'restarting'}, started ${m.starts} time(s)`).join('\n') || 'no module is configured on this node');
   return EXIT.ok;
 }
