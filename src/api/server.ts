@@ -1,7 +1,9 @@
 // The node API. Routes read the daemon through narrow interfaces so the same routes can be served
 // on every door (local socket, the mutual-TLS node door, later the web service with roles).
 
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { SecureContextOptions } from 'node:tls';
+import { adminRoutes, type AdminView } from './admin-routes.js';
 import type { ModuleCommand, RuntimeReply } from '../module/runtime.js';
 
 export interface NodeView {
@@ -71,8 +73,10 @@ const setSchema = {
   },
 } as const;
 
-export function buildApi(view: NodeView): FastifyInstance {
-  const app = Fastify({ logger: false });
+/** The same routes on every door; `options` carries the door's transport (TLS for the node door). */
+export function buildApi(view: NodeView, admin: AdminView, options: FastifyServerOptions & { https?: SecureContextOptions & { requestCert?: boolean; rejectUnauthorized?: boolean; minVersion?: string } } = {}): FastifyInstance {
+  const app = Fastify({ logger: false, ...options } as FastifyServerOptions) as unknown as FastifyInstance;
+  adminRoutes(app, admin);
   app.get('/api/v1/level', async () => ({ node: view.node, version: view.version, incarnation: view.incarnation }));
   app.get('/api/v1/cluster/state', { schema: clusterStateSchema }, async () => ({ node: view.node, nodes: view.clusterState() }));
 

@@ -3,6 +3,7 @@
 import { paths } from '../daemon/paths.js';
 import { callDaemon } from './client.js';
 import { writeClusterKey } from './cluster-config.js';
+import { createClusterCa } from '../daemon/pki.js';
 import { emit, type Output } from './output.js';
 
 interface ClusterState {
@@ -26,5 +27,6 @@ export async function clusterState(out: Output, root?: string): Promise<void> {
 export function clusterGenkey(out: Output, root?: string): void {
   const file = `${paths(root).etc}/cluster.key`;
   writeClusterKey(file);
-  emit(out, { ok: true, file }, () => `new cluster key in ${file}\n  copy it to every node (same path, mode 0600), then restart tandemd there; nodes with another key are refused`);
+  createClusterCa(paths(root).etc);
+  emit(out, { ok: true, file }, () => `new cluster key and CA in ${paths(root).etc}\n  push them to every node with "tandem -H "*" -G"; nodes with another key are refused`);
 }

@@ -9,7 +9,8 @@ import { bootSetting, getResource, sendCommand, setResource, showState, switchSe
 import { cleanModule, errdList, moduleProcesses, shutdownAll } from './module-admin.js';
 import { needsDaemon } from './daemon.js';
 import { clusterGenkey, clusterState } from './cluster.js';
-import { clusterConfcheck, clusterConfig, clusterConfinfo, clusterDeconfig, clusterDelkey } from './cluster-config.js';
+import { clusterConfcheck, clusterConfig, clusterConfinfo, clusterDeconfig, clusterDelkey, clusterPackage } from './cluster-config.js';
+import { distributedArgs, runDistributed } from './distributed.js';
 import { paths } from '../daemon/paths.js';
 import { VERSION } from '../daemon/version.js';
 import { printToModuleLog, recorded } from './record.js';
@@ -25,7 +26,7 @@ const program = new Command('tandem')
   .option('--json', 'print one JSON document instead of text')
   .option('--root <dir>', 'file-system root of this node (tests and labs); also TANDEM_ROOT')
   .showHelpAfterError('(run with --help for usage)')
-  .addHelpText('after', '\nExit codes: 0 ok, 1 refused or failed, 2 invalid input, 3 daemon not running (docs/cli.md).');
+  .addHelpText('after', '\nOn other nodes: tandem -H "*"|"n1,n2" COMMAND… runs it on each (output per node); -H "*" -G pushes this\nnode\'s cluster configuration and keys; -H "n2" -E AM installs module AM there with the same id.\n\nExit codes: 0 ok, 1 refused or failed, 2 invalid input, 3 daemon not running (docs/cli.md).');
 
 const out = (): Output => ({ json: !!program.opts().json });
 
@@ -186,12 +187,13 @@ example(program.command('logsave').description('save the module log into a file 
 
 const cluster = example(program.command('cluster').description('cluster configuration, keys and membership state'), 'tandem cluster confinfo');
 const clusterCommands: [string, string, string][] = [
-  ['config', 'apply cluster.xml (new cluster key) or a zip with its keys; lock | unlock', 'tandem cluster config /etc/tandem/cluster.xml'],
+  ['config', 'apply cluster.xml (new cluster key and CA), a cluster zip (with its keys), or nothing (new keys); lock | unlock', 'tandem cluster config /etc/tandem/cluster.xml'],
+  ['package', 'write the applied cluster.xml and its keys into a zip for another node (absolute path; it holds secrets)', 'tandem cluster package /root/cluster.zip'],
   ['confcheck', 'validate a cluster.xml without applying it', 'tandem cluster confcheck cluster.xml'],
-  ['confinfo', 'signature, date and lock of the applied cluster configuration (this node; all nodes with -H later)', 'tandem cluster confinfo'],
+  ['confinfo', 'signature, date and lock of the applied cluster configuration (every node: tandem -H "*" cluster confinfo)', 'tandem cluster confinfo'],
   ['deconfig', 'remove the cluster configuration and key', 'tandem cluster deconfig'],
   ['state', 'every node of the cluster and whether the membership of this node sees it up', 'tandem cluster state --json'],
-  ['genkey', 'create a new cluster key (then copy it to every node)', 'tandem cluster genkey'],
+  ['genkey', 'create a new cluster key and CA (then push them: tandem -H "*" -G)', 'tandem cluster genkey'],
   ['delkey', 'delete the cluster key', 'tandem cluster delkey'],
 ];
 // cluster commands that work without the module supervisor (state goes through tandemd)
@@ -199,6 +201,7 @@ const local: Record<string, (args: string[]) => void | Promise<void>> = {
   state: () => clusterState(out(), root()),
   genkey: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'genkey'], () => { clusterGenkey(out(), root()); return EXIT.ok; }); },
   config: async (args) => { process.exitCode = await recorded(root(), '', ['cluster', 'config', ...args], () => clusterConfig(args, out(), root())); },
+  package: (args) => { process.exitCode = clusterPackage(args[0], out(), root()); },
   confcheck: (args) => { process.exitCode = clusterConfcheck(args[0], out()); },
   confinfo: () => { process.exitCode = clusterConfinfo(out(), root()); },
   deconfig: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'deconfig'], () => clusterDeconfig(out(), root())); },
@@ -209,7 +212,22 @@ for (const [sub, description, text] of clusterCommands) {
   example(cluster.command(sub).description(description).argument('[args...]').action(action), text);
 }
 
-if (!printPaths(process.argv.slice(2))) program.parseAsync(process.argv).catch((e: Error) => {
+/** `-H hosts …` runs on other nodes; --root stays a local matter (it names where this node's files are). */
+function distributed(argv: readonly string[]): boolean {
+  const d = distributedArgs(argv);
+  if (!d) return false;
+  const at = d.rest.indexOf('--root');
+  const localRoot = at >= 0 ? d.rest[at + 1] : undefined;
+  const rest = at >= 0 ? [...d.rest.slice(0, at), ...d.rest.slice(at + 2)] : d.rest;
+  runDistributed(d.hosts, rest, localRoot).then((code) => { process.exitCode = code; }, (e: Error) => {
+    process.stderr.write(`tandem: ${e.message}\n`);
+    process.exitCode = EXIT.failed;
+  });
+  return true;
+}
+
+const argv = process.argv.slice(2);
+if (!printPaths(argv) && !distributed(argv)) program.parseAsync(process.argv).catch((e: Error) => {
   process.stderr.write(`tandem: ${e.message}\n`);
   process.exitCode = EXIT.failed;
 });

@@ -5,22 +5,20 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { hostname } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { CatalogError, ModuleCatalog, type ScriptRun } from '../catalog/catalog.js';
 import { paths } from '../daemon/paths.js';
 import type { Store } from '../store/store.js';
 import { tryDaemon } from './client.js';
 import { EXIT, emit, type Output } from './output.js';
-import { openNodeStore } from './record.js';
+import { localNode, openNodeStore } from './record.js';
 
 /** Runs `fn` with the node's catalog; a CatalogError becomes a clear message and an exit code. */
 export function withCatalog(out: Output, root: string | undefined, fn: (c: ModuleCatalog) => number): number {
   let store: Store | null = null;
   try {
     store = openNodeStore(root);
-    const node = process.env.TANDEM_NODE ?? store.meta('node') ?? hostname().split('.')[0];
-    return fn(new ModuleCatalog(paths(root), store, node));
+    return fn(new ModuleCatalog(paths(root), store, localNode(root)));
   } catch (e) {
     if (!(e instanceof CatalogError)) throw e;
     if (out.json) process.stdout.write(`${JSON.stringify({ ok: false, error: e.message, hint: e.hint }, null, 2)}\n`);

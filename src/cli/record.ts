@@ -2,13 +2,24 @@
 // with its arguments, its caller and its exit code — `START | <args> -u <caller>` then `END | <code>`.
 
 import { mkdirSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { Store } from '../store/store.js';
 import { paths } from '../daemon/paths.js';
 
 export function openNodeStore(root: string | undefined): Store {
   mkdirSync(paths(root).lib, { recursive: true });
   return new Store(paths(root).store, { now: () => Date.now() });
+}
+
+/** This node's name: TANDEM_NODE, else the name tandemd recorded, else the short host name. */
+export function localNode(root: string | undefined): string {
+  if (process.env.TANDEM_NODE) return process.env.TANDEM_NODE;
+  try {
+    const store = openNodeStore(root);
+    try { return store.meta('node') ?? hostname().split('.')[0]; } finally { store.close(); }
+  } catch {
+    return hostname().split('.')[0];
+  }
 }
 
 export function caller(): string {

@@ -86,3 +86,13 @@ export function parseClusterXml(source: string, file: string): ClusterResult {
   };
   return { config: problems.hasErrors ? null : config, problems };
 }
+
+/** Where node `name` answers commands: its address on the command lan, else on the first lan that lists it. */
+export function commandAddress(cluster: ClusterConfig, name: string): string | null {
+  const lans = [...cluster.lans.filter((l) => l.command), ...cluster.lans.filter((l) => !l.command)];
+  for (const lan of lans) {
+    const n = lan.nodes.find((x) => x.name === name);
+    if (n) return n.addr.replace(/^\[(.*)\]$/, '$1');
+  }
+  return null;
+}

@@ -1,22 +1,29 @@
 #!/usr/bin/env node
-// tandemd — the node daemon: reads the applied cluster.xml and cluster key, runs cluster
-// membership, supervises one process per configured module, and serves the node API on the local
-// socket for the CLI.
+// tandemd — the node daemon: reads the applied cluster.xml, cluster key and CA; runs cluster
+// membership; supervises one process per configured module; serves the node API on the local
+// socket (CLI, trusted by file permissions) and on the mutual-TLS node door (other nodes).
 //
 //   tandemd [--root DIR] [--node NAME] [--port N]
-// SIGTERM or SIGINT: stop cleanly (sockets closed, socket file removed).
+// SIGTERM or SIGINT: stop the module processes, close the doors, exit. A new cluster configuration
+// pushed with `tandem -G` is applied by the admin routes and reloaded in place.
 
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { dirname } from 'node:path';
-import { parseClusterXml } from '../config/cluster.js';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { commandAddress, parseClusterXml } from '../config/cluster.js';
 import { formatProblem } from '../config/problems.js';
+import type { ClusterConfig } from '../shared/config.js';
 import { Store } from '../store/store.js';
-import { buildApi } from '../api/server.js';
+import { buildApi, type NodeView } from '../api/server.js';
+import type { AdminView } from '../api/admin-routes.js';
 import { ModuleCatalog } from '../catalog/catalog.js';
 import { MembershipService } from './membership-service.js';
-import { Supervisor } from './supervisor.js';
+import { openNodeDoor } from './node-door.js';
 import { paths } from './paths.js';
+import { nodeCredentials } from './pki.js';
+import { runCli } from './run-cli.js';
+import { Supervisor } from './supervisor.js';
 import { SyslogSink } from './syslog.js';
 import { VERSION } from './version.js';
 
@@ -31,25 +38,37 @@ function die(message: string, hint?: string): never {
   process.exit(2);
 }
 
-const p = paths(opt('--root'));
-const clusterFile = `${p.etc}/cluster.xml`;
-const keyFile = `${p.etc}/cluster.key`;
-if (!existsSync(clusterFile)) die(`no cluster configuration at ${clusterFile}`, 'apply one with "tandem cluster config cluster.xml"');
-const parsed = parseClusterXml(readFileSync(clusterFile, 'utf8'), clusterFile);
-if (!parsed.config) die(`the cluster configuration is invalid:\n${parsed.problems.items.map(formatProblem).join('\n')}`);
-const cluster = parsed.config;
+const root = opt('--root') ?? process.env.TANDEM_ROOT ?? '/';
+const p = paths(root);
 const node = opt('--node') ?? hostname().split('.')[0];
-if (!cluster.nodeNames.includes(node)) die(`this node "${node}" is not in ${clusterFile} (nodes: ${cluster.nodeNames.join(', ')})`, 'pass --node NAME, or name the node after its host name in cluster.xml');
-if (!existsSync(keyFile)) die(`no cluster key at ${keyFile}`, 'create one with "tandem cluster genkey" and copy it to every node (or apply a cluster zip)');
-const clusterKey = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64');
-if (clusterKey.length < 16) die(`the cluster key in ${keyFile} is too short (${clusterKey.length} bytes)`, 'generate a new one with "tandem cluster genkey"');
+const portOverride = opt('--port') ? Number(opt('--port')) : undefined;
+
+interface Applied { readonly cluster: ClusterConfig; readonly clusterKey: Buffer }
+
+/** The applied cluster configuration and key, or the reason they cannot be used. */
+function readApplied(): Applied | { error: string; hint?: string } {
+  const clusterFile = `${p.etc}/cluster.xml`;
+  const keyFile = `${p.etc}/cluster.key`;
+  if (!existsSync(clusterFile)) return { error: `no cluster configuration at ${clusterFile}`, hint: 'apply one with "tandem cluster config cluster.xml"' };
+  const parsed = parseClusterXml(readFileSync(clusterFile, 'utf8'), clusterFile);
+  if (!parsed.config) return { error: `the cluster configuration is invalid:\n${parsed.problems.items.map(formatProblem).join('\n')}` };
+  const cluster = parsed.config;
+  if (!cluster.nodeNames.includes(node)) return { error: `this node "${node}" is not in ${clusterFile} (nodes: ${cluster.nodeNames.join(', ')})`, hint: 'pass --node NAME, or name the node after its host name in cluster.xml' };
+  if (!existsSync(keyFile)) return { error: `no cluster key at ${keyFile}`, hint: 'create one with "tandem cluster genkey" and copy it to every node (or apply a cluster zip)' };
+  const clusterKey = Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64');
+  if (clusterKey.length < 16) return { error: `the cluster key in ${keyFile} is too short (${clusterKey.length} bytes)`, hint: 'generate a new one with "tandem cluster genkey"' };
+  return { cluster, clusterKey };
+}
+
+const first = readApplied();
+if ('error' in first) die(first.error, first.hint);
+let applied: Applied = first;
 
 mkdirSync(p.lib, { recursive: true });
 mkdirSync(p.run, { recursive: true });
 const store = new Store(p.store, { now: () => Date.now() });
 const incarnation = store.nextIncarnation();
 store.setMeta('node', node); // the CLI checks module configurations against this node's name
-const version = VERSION;
 // main messages also go to the system log when the machine has one (TANDEM_SYSLOG_SOCKET for tests)
 const syslog = new SyslogSink(process.env.TANDEM_SYSLOG_SOCKET ?? '/dev/log');
 const say = (text: string): void => {
@@ -58,14 +77,9 @@ const say = (text: string): void => {
   syslog.write({ module: 'cluster', component: 'tandemd', level: 'E', text });
 };
 
-const membership = new MembershipService({
-  cluster, self: node, clusterKey, incarnation, port: opt('--port') ? Number(opt('--port')) : undefined,
-  log: (_level, text) => say(text),
-});
-
 const catalog = new ModuleCatalog(p, store, node);
 const supervisor = new Supervisor({
-  root: opt('--root') ?? process.env.TANDEM_ROOT ?? '/', node, incarnation,
+  root, node, incarnation,
   log: (module, level, text) => {
     store.appendLog(module, 'tandemd', level, text);
     syslog.write({ module, component: 'tandemd', level, text });
@@ -73,8 +87,15 @@ const supervisor = new Supervisor({
 });
 const configured = (): string[] => catalog.list().filter((m) => m.configured).map((m) => m.name);
 
-const api = buildApi({
-  node, version, incarnation,
+let membership: MembershipService | null = null;
+let nodeDoor: FastifyInstance | null = null;
+
+const view: NodeView = {
+  node, version: VERSION, incarnation,
+  clusterState: () => {
+    const up = new Set(membership?.view() ?? []);
+    return applied.cluster.nodeNames.map((name) => ({ name, state: name === node ? 'self' as const : up.has(name) ? 'up' as const : 'down' as const }));
+  },
   modules: {
     list: () => supervisor.processes(),
     reconcile: () => supervisor.reconcile(configured()),
@@ -82,25 +103,82 @@ const api = buildApi({
     set: (module, name, value, by, history) => supervisor.request(module, { op: 'set', name, value, by, history }),
     state: (module) => supervisor.request(module, { op: 'state' }),
   },
-  clusterState: () => {
-    const up = new Set(membership.view());
-    return cluster.nodeNames.map((name) => ({ name, state: name === node ? 'self' as const : up.has(name) ? 'up' as const : 'down' as const }));
-  },
-});
+};
+
+/** Runs a CLI command with a package written to a private temporary file. */
+async function withTempFile<T>(name: string, bytes: Buffer, fn: (file: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'tandemd-'));
+  try {
+    writeFileSync(join(dir, name), bytes, { mode: 0o600 });
+    return await fn(join(dir, name));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const admin: AdminView = {
+  run: (argv) => runCli(root, node, argv),
+  applyCluster: (zip) => withTempFile('cluster.zip', zip, async (file) => {
+    const r = await runCli(root, node, ['cluster', 'config', file]);
+    if (r.code === 0) setImmediate(() => void reload()); // answer first: the reload restarts this door
+    return r;
+  }),
+  installModule: (module, id, safe, configure) => withTempFile(`${module}.safe`, safe, async (file) => {
+    const installed = catalog.list().some((m) => m.name === module);
+    const r = await runCli(root, node, ['module', 'install', '-m', module, '-M', String(id), ...(installed ? ['-r'] : []), file]);
+    if (r.code !== 0 || !configure) return r;
+    const c = await runCli(root, node, ['config', '-m', module]);
+    return { code: c.code, stdout: r.stdout + c.stdout, stderr: r.stderr + c.stderr };
+  }),
+};
+
+/** Membership and the node door for the applied configuration. */
+async function openCluster(): Promise<void> {
+  membership = new MembershipService({ cluster: applied.cluster, self: node, clusterKey: applied.clusterKey, incarnation, port: portOverride, log: (_level, text) => say(text) });
+  await membership.start();
+  const host = commandAddress(applied.cluster, node)!;
+  const port = portOverride ?? applied.cluster.port;
+  try {
+    nodeDoor = await openNodeDoor(view, admin, nodeCredentials(p.etc, node), host, port, () => applied.cluster.nodeNames);
+  } catch (e) {
+    nodeDoor = null;
+    say(`node door not open: ${(e as Error).message}; distributed commands (-H, -G, -E) cannot reach this node`);
+  }
+}
+
+async function closeCluster(): Promise<void> {
+  membership?.stop();
+  membership = null;
+  await nodeDoor?.close();
+  nodeDoor = null;
+}
+
+/** A new cluster configuration was applied on disk: use it without stopping the modules. */
+async function reload(): Promise<void> {
+  const next = readApplied();
+  if ('error' in next) { say(`cluster configuration not reloaded: ${next.error}`); return; }
+  await closeCluster();
+  applied = next;
+  await openCluster();
+  say(`cluster configuration reloaded (nodes ${applied.cluster.nodeNames.join(', ')})`);
+}
+
+const api = buildApi(view, admin);
 
 async function main(): Promise<void> {
-  await membership.start();
+  await openCluster();
   supervisor.reconcile(configured());
   if (existsSync(p.socket)) rmSync(p.socket); // a stale socket from a crashed daemon
   mkdirSync(dirname(p.socket), { recursive: true });
   await api.listen({ path: p.socket });
   chmodSync(p.socket, 0o660); // root and the tandem group: the local door trusts file permissions
-  say(`tandemd started (incarnation ${incarnation}, version ${version}); local API on ${p.socket}`);
+  const door = nodeDoor ? `; node door on ${commandAddress(applied.cluster, node)}:${portOverride ?? applied.cluster.port} (mutual TLS)` : '';
+  say(`tandemd started (incarnation ${incarnation}, version ${VERSION}); local API on ${p.socket}${door}`);
 }
 
 async function shutdown(signal: string): Promise<void> {
   say(`tandemd stopping (${signal})`);
-  membership.stop();
+  await closeCluster();
   await supervisor.stopAll();
   await api.close();
   store.close();
