@@ -10,8 +10,10 @@ export interface CommandRun { readonly code: number; readonly stdout: string; re
 export interface AdminView {
   /** Runs `tandem ARGV` on this node and returns what it printed. */
   run(argv: readonly string[]): Promise<CommandRun>;
-  /** Applies a cluster zip (cluster.xml and keys), then reloads the daemon's cluster configuration. */
+  /** Applies a cluster zip (cluster.xml and keys); `cluster config` then asks for a reload. */
   applyCluster(zip: Buffer): Promise<CommandRun>;
+  /** Re-reads the applied cluster configuration soon (after this answer: the reload reopens the doors). */
+  reloadSoon(): void;
   /** Installs (or reinstalls) a module package with the given id; configures it when asked. */
   installModule(module: string, id: number, safe: Buffer, configure: boolean): Promise<CommandRun>;
 }
@@ -46,6 +48,7 @@ export function adminRoutes(app: FastifyInstance, view: AdminView): void {
     return view.run(req.body.argv);
   });
   app.post<{ Body: { zip: string } }>('/api/v1/cluster/apply', { schema: clusterSchema, bodyLimit: MAX_PACKAGE * 2 }, async (req) => view.applyCluster(Buffer.from(req.body.zip, 'base64')));
+  app.post('/api/v1/cluster/reload', async () => { view.reloadSoon(); return { ok: true }; });
   app.post<{ Body: { module: string; id: number; safe: string; configure: boolean } }>('/api/v1/modules/install', { schema: installSchema, bodyLimit: MAX_PACKAGE * 2 },
     async (req) => view.installModule(req.body.module, req.body.id, Buffer.from(req.body.safe, 'base64'), req.body.configure));
 }

@@ -11,6 +11,7 @@ import { needsDaemon } from './daemon.js';
 import { clusterGenkey, clusterState } from './cluster.js';
 import { clusterConfcheck, clusterConfig, clusterConfinfo, clusterDeconfig, clusterDelkey, clusterPackage } from './cluster-config.js';
 import { distributedArgs, runDistributed } from './distributed.js';
+import { tryDaemon } from './client.js';
 import { paths } from '../daemon/paths.js';
 import { VERSION } from '../daemon/version.js';
 import { printToModuleLog, recorded } from './record.js';
@@ -199,8 +200,11 @@ const clusterCommands: [string, string, string][] = [
 // cluster commands that work without the module supervisor (state goes through tandemd)
 const local: Record<string, (args: string[]) => void | Promise<void>> = {
   state: () => clusterState(out(), root()),
-  genkey: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'genkey'], () => { clusterGenkey(out(), root()); return EXIT.ok; }); },
-  config: async (args) => { process.exitCode = await recorded(root(), '', ['cluster', 'config', ...args], () => clusterConfig(args, out(), root())); },
+  genkey: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'genkey'], () => { clusterGenkey(out(), root()); return EXIT.ok; }); await tryDaemon(root(), 'POST', '/api/v1/cluster/reload'); },
+  config: async (args) => {
+    process.exitCode = await recorded(root(), '', ['cluster', 'config', ...args], () => clusterConfig(args, out(), root()));
+    if (process.exitCode === EXIT.ok && !['lock', 'unlock'].includes(args[0])) await tryDaemon(root(), 'POST', '/api/v1/cluster/reload');
+  },
   package: (args) => { process.exitCode = clusterPackage(args[0], out(), root()); },
   confcheck: (args) => { process.exitCode = clusterConfcheck(args[0], out()); },
   confinfo: () => { process.exitCode = clusterConfinfo(out(), root()); },

@@ -118,11 +118,8 @@ async function withTempFile<T>(name: string, bytes: Buffer, fn: (file: string) =
 
 const admin: AdminView = {
   run: (argv) => runCli(root, node, argv),
-  applyCluster: (zip) => withTempFile('cluster.zip', zip, async (file) => {
-    const r = await runCli(root, node, ['cluster', 'config', file]);
-    if (r.code === 0) setImmediate(() => void reload()); // answer first: the reload restarts this door
-    return r;
-  }),
+  applyCluster: (zip) => withTempFile('cluster.zip', zip, (file) => runCli(root, node, ['cluster', 'config', file])),
+  reloadSoon: () => { reloading = reloading.then(() => new Promise((r) => setTimeout(r, 50))).then(reload); },
   installModule: (module, id, safe, configure) => withTempFile(`${module}.safe`, safe, async (file) => {
     const installed = catalog.list().some((m) => m.name === module);
     const r = await runCli(root, node, ['module', 'install', '-m', module, '-M', String(id), ...(installed ? ['-r'] : []), file]);
@@ -152,6 +149,8 @@ async function closeCluster(): Promise<void> {
   await nodeDoor?.close();
   nodeDoor = null;
 }
+
+let reloading: Promise<void> = Promise.resolve();
 
 /** A new cluster configuration was applied on disk: use it without stopping the modules. */
 async function reload(): Promise<void> {

@@ -1,0 +1,121 @@
+// A lab of network namespaces for system tests (RECIPES §2, DESIGN §9): a bridge in its own
+// namespace, nodes n1…nN each with one network namespace and one persistent mount namespace, and
+// every process of a node entered into both with nsenter. Nothing is added to the host's own
+// network namespace; teardown removes everything, even after a failed test.
+
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+// nsenter --mount starts in the namespace's root directory: every path handed to a node is absolute
+const CLI = resolve('dist/src/cli/main.js');
+const DAEMON = resolve('dist/src/daemon/tandemd.js');
+
+/** Why system tests cannot run here, or false when they can. */
+export function labUnavailable(): string | false {
+  if (process.getuid?.() !== 0) return 'needs root (network and mount namespaces); CI runs it as root';
+  for (const [cmd, arg] of [['ip', '-V'], ['nsenter', '--version'], ['unshare', '--version']]) {
+    if (spawnSync(cmd, [arg]).error) return `needs ${cmd} (iproute2 / util-linux)`;
+  }
+  const probe = `tdprobe${process.pid}`;
+  const r = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  if (r.status !== 0) return `cannot create network namespaces here: ${r.stderr.trim()}`;
+  spawnSync('ip', ['netns', 'del', probe]);
+  return false;
+}
+
+function sh(cmd: string, args: readonly string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.status}`}`);
+  return r.stdout;
+}
+
+export interface LabNode {
+  readonly name: string;
+  readonly addr: string;
+  readonly netns: string;
+  readonly mountns: string;
+  /** The node's file-system root for tandem (--root). */
+  readonly root: string;
+}
+
+export class Lab {
+  readonly nodes: LabNode[] = [];
+  private readonly bridge: string;
+  private readonly mountDir: string;
+  private readonly children: ChildProcess[] = [];
+
+  constructor(readonly dir: string, count: number, readonly subnet = '10.78.0') {
+    const tag = `td${process.pid % 100000}`;
+    this.bridge = `${tag}br`;
+    this.mountDir = join('/run', `tandem-lab-${tag}`);
+    try {
+      mkdirSync(this.mountDir, { recursive: true });
+      // a private mount point to hold the persistent mount namespaces (unshare --mount=FILE needs it)
+      sh('mount', ['--bind', this.mountDir, this.mountDir]);
+      sh('mount', ['--make-private', this.mountDir]);
+      sh('ip', ['netns', 'add', this.bridge]);
+      sh('ip', ['-n', this.bridge, 'link', 'add', 'br0', 'type', 'bridge']);
+      sh('ip', ['-n', this.bridge, 'link', 'set', 'br0', 'up']);
+      for (let i = 1; i <= count; i++) {
+        const node: LabNode = { name: `n${i}`, addr: `${subnet}.${i}`, netns: `${tag}n${i}`, mountns: join(this.mountDir, `n${i}.mnt`), root: join(dir, `n${i}`) };
+        sh('ip', ['netns', 'add', node.netns]);
+        sh('ip', ['-n', this.bridge, 'link', 'add', `veth${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', node.netns]);
+        sh('ip', ['-n', this.bridge, 'link', 'set', `veth${i}`, 'master', 'br0']);
+        sh('ip', ['-n', this.bridge, 'link', 'set', `veth${i}`, 'up']);
+        sh('ip', ['-n', node.netns, 'link', 'set', 'lo', 'up']);
+        sh('ip', ['-n', node.netns, 'addr', 'add', `${node.addr}/24`, 'dev', 'eth0']);
+        sh('ip', ['-n', node.netns, 'link', 'set', 'eth0', 'up']);
+        writeFileSync(node.mountns, '');
+        sh('unshare', [`--mount=${node.mountns}`, '--propagation', 'private', 'true']);
+        mkdirSync(node.root, { recursive: true });
+        this.nodes.push(node);
+      }
+    } catch (e) {
+      this.teardown();
+      throw e;
+    }
+  }
+
+  node(name: string): LabNode {
+    const n = this.nodes.find((x) => x.name === name);
+    if (!n) throw new Error(`no lab node ${name}`);
+    return n;
+  }
+
+  private enter(n: LabNode, argv: readonly string[]): string[] {
+    return [`--net=/var/run/netns/${n.netns}`, `--mount=${n.mountns}`, '--', ...argv];
+  }
+
+  /** Runs `tandem ARGS` on a node and waits for it. */
+  tandem(name: string, ...args: string[]): SpawnSyncReturns<string> {
+    const n = this.node(name);
+    return spawnSync('nsenter', this.enter(n, [process.execPath, CLI, '--root', n.root, ...args]), { encoding: 'utf8', env: { ...process.env, TANDEM_ROOT: '', TANDEM_NODE: n.name } });
+  }
+
+  /** Starts a long-running process on a node (killed at teardown). */
+  start(name: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
+    const child = spawn('nsenter', this.enter(this.node(name), argv), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TANDEM_ROOT: '', ...env } });
+    this.children.push(child);
+    return child;
+  }
+
+  startDaemon(name: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+    const n = this.node(name);
+    return this.start(name, [process.execPath, DAEMON, '--root', n.root, '--node', n.name], env);
+  }
+
+  teardown(): void {
+    for (const c of this.children) c.kill('SIGKILL');
+    // processes entered into a namespace outlive nsenter's own kill: kill by namespace too
+    for (const n of this.nodes) spawnSync('ip', ['netns', 'pids', n.netns], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean).forEach((pid) => { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } });
+    for (const n of this.nodes) {
+      spawnSync('umount', ['-l', n.mountns]);
+      spawnSync('ip', ['netns', 'del', n.netns]);
+    }
+    spawnSync('ip', ['netns', 'del', this.bridge]);
+    spawnSync('umount', ['-l', this.mountDir]);
+    rmSync(this.mountDir, { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
