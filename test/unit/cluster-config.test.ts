@@ -9,6 +9,35 @@ import { runTandem } from '../helpers.js';
 
 const tandem = (root: string, ...args: string[]) => runTandem(['--root', root, ...args]);
 
+test('a cluster zip carries cluster.xml, the key and the CA to another node; a bad zip changes nothing', () => {
+  const base = mkdtempSync(join(tmpdir(), 'cluster-zip-'));
+  try {
+    const [a, b] = [join(base, 'a'), join(base, 'b')];
+    const xml = join(base, 'c.xml');
+    writeFileSync(xml, '<cluster><lans><lan name="default"><node name="n1" addr="10.0.0.1"/><node name="n2" addr="10.0.0.2"/></lan></lans></cluster>');
+    assert.equal(tandem(a, 'cluster', 'config', xml).status, 0);
+    const zip = join(base, 'cluster.zip');
+    assert.equal(tandem(a, 'cluster', 'package', 'relative.zip').status, 2);
+    assert.equal(tandem(a, 'cluster', 'package', zip).status, 0);
+    assert.equal(statSync(zip).mode & 0o777, 0o600, 'the zip holds secrets');
+    const bad = join(base, 'bad.zip');
+    writeFileSync(bad, 'not a zip');
+    const refused = tandem(b, 'cluster', 'config', bad);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /bad\.zip is not a valid cluster zip/);
+    assert.equal(existsSync(join(b, 'etc/tandem/cluster.xml')), false, 'nothing applied');
+    const applied = tandem(b, '--json', 'cluster', 'config', zip);
+    assert.equal(applied.status, 0, applied.stdout);
+    assert.equal(JSON.parse(applied.stdout).keysFrom, 'zip');
+    for (const f of ['cluster.xml', 'cluster.key', 'ca/ca.crt', 'ca/ca.key']) {
+      assert.equal(readFileSync(join(b, 'etc/tandem', f), 'utf8'), readFileSync(join(a, 'etc/tandem', f), 'utf8'), f);
+    }
+    assert.equal(statSync(join(b, 'etc/tandem/ca/ca.key')).mode & 0o777, 0o600);
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
 test('cluster config applies a valid file with a new key; lock, confinfo, deconfig', () => {
   const root = mkdtempSync(join(tmpdir(), 'cluster-'));
   try {
@@ -51,7 +80,7 @@ test('cluster config applies a valid file with a new key; lock, confinfo, deconf
     assert.equal(tandem(root, 'cluster', 'deconfig').status, 0);
     assert.equal(existsSync(join(etc, 'cluster.xml')), false);
     assert.equal(tandem(root, 'cluster', 'confinfo').status, 1);
-    assert.equal(tandem(root, 'cluster', 'config', 'x.zip').status, 1, 'zip: said to be unsupported yet');
+    assert.equal(tandem(root, 'cluster', 'config', 'x.zip').status, 2, 'a missing zip is invalid input');
     // every state-changing command is in the command log with its caller and exit code
     const cmdlog = tandem(root, 'cmdlog').stdout;
     assert.match(cmdlog, /\| tandem \| {2}\| \d+ \| START \| cluster config .*good\.xml -u \S+\n.*\| END \| 0/);

@@ -1,6 +1,7 @@
 // The per-node store: migrations, durable data generations, resources with history and retention,
 // module and command logs, and survival of a SIGKILL in the middle of a burst of writes.
 import { test } from 'node:test';
+import { MIGRATIONS } from '../../src/store/schema.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,12 +21,12 @@ test('migrations run once and the schema version is recorded', () => {
   const dir = tempDir();
   try {
     const s1 = new Store(join(dir, 'node.db'), fixedClock(0));
-    assert.equal(s1.schemaVersion, 2);
+    assert.equal(s1.schemaVersion, MIGRATIONS.length);
     assert.equal(s1.nextIncarnation(), 1);
     s1.setModuleState('mirror', 'PRIM', 'Ready');
     s1.close();
     const s2 = new Store(join(dir, 'node.db'), fixedClock(0));
-    assert.equal(s2.schemaVersion, 2);
+    assert.equal(s2.schemaVersion, MIGRATIONS.length);
     assert.equal(s2.nextIncarnation(), 2, 'the incarnation survives a restart and grows');
     assert.deepEqual(s2.moduleStates().map((m) => `${m.module} ${m.state} ${m.qualifier}`), ['mirror PRIM Ready']);
     s2.close();
