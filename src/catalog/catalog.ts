@@ -5,6 +5,7 @@
 // CatalogError before anything on disk has changed.
 
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseClusterXml } from '../config/cluster.js';
@@ -98,6 +99,7 @@ export class ModuleCatalog {
     const r = parseUserConfig(text, file, { name, id, cluster: cluster ?? undefined, env: process.env as Record<string, string> });
     const errors = r.problems.items.filter((x) => x.severity === 'error').map(formatProblem);
     const warnings = r.problems.items.filter((x) => x.severity !== 'error').map(formatProblem);
+    if (existsSync(join(this.editableDir(name), 'conf', 'module.nokey'))) warnings.push(`module ${name} has no key ("tandem module delkey"): its heartbeats will not be authenticated`);
     if (r.config) errors.push(...hostProblems(r.config, this.node, cluster, join(this.editableDir(name), 'bin')));
     return { config: errors.length ? null : r.config, errors, warnings };
   }
@@ -118,6 +120,7 @@ export class ModuleCatalog {
     this.assertStopped(name, 'config');
     const check = this.check(name);
     if (!check.config) throw new CatalogError(`the configuration of module "${name}" has problems; nothing was applied:\n  ${check.errors.join('\n  ')}`, `fix ${this.editableDir(name)}, then run "tandem config -m ${name}" again`, true);
+    const keyNote = this.ensureModuleKey(name);
     const runs = this.runScripts(name, this.editableDir(name), ['confcheck', 'config']);
     const failed = runs.find((r) => r.code !== 0);
     if (failed) throw new CatalogError(`the module's ${failed.script} script failed (exit ${failed.code}); nothing was applied:\n${failed.output}`, `fix bin/${failed.script} or what it checks`);
@@ -127,7 +130,7 @@ export class ModuleCatalog {
     replaceTree(applied, [...entries, ...wrappers(name, check.config, this.p, applied)]);
     writeFileSync(join(applied, 'conf', 'safeconf.json'), `${JSON.stringify(check.config, null, 2)}\n`);
     runs.push(...this.runScripts(name, applied, ['postconfig']));
-    return { check, runs, signature: treeSignature(entries) };
+    return { check: keyNote ? { ...check, warnings: [...check.warnings, keyNote] } : check, runs, signature: treeSignature(entries) };
   }
 
   deconfig(name: string): ScriptRun[] {
@@ -139,6 +142,37 @@ export class ModuleCatalog {
     this.keepInHistory(name, readTree(applied));
     rmSync(applied, { recursive: true, force: true });
     return runs;
+  }
+
+  /**
+   * `module genkey`: a new module key (32 random bytes, conf/module.key, 0600). Heartbeats are
+   * authenticated and module traffic bound to it; both nodes need the same one, so it travels with
+   * the module (`-E`). Effective at the next `config -m`.
+   */
+  genkey(name: string): string {
+    this.idOf(name);
+    const conf = join(this.editableDir(name), 'conf');
+    mkdirSync(conf, { recursive: true });
+    writeFileSync(join(conf, 'module.key'), `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+    rmSync(join(conf, 'module.nokey'), { force: true });
+    return join(conf, 'module.key');
+  }
+
+  /** `module delkey`: the module runs without a key (unauthenticated, with a warning) from the next `config -m`. */
+  delkey(name: string): void {
+    this.idOf(name);
+    const conf = join(this.editableDir(name), 'conf');
+    rmSync(join(conf, 'module.key'), { force: true });
+    writeFileSync(join(conf, 'module.nokey'), 'keys deleted with "tandem module delkey"; "tandem module genkey" makes new ones\n');
+  }
+
+  /** Our default (docs/decisions/0008): a module gets a key at its first configuration, unless delkey said no. */
+  private ensureModuleKey(name: string): string | null {
+    const conf = join(this.editableDir(name), 'conf');
+    if (existsSync(join(conf, 'module.key'))) return null;
+    if (existsSync(join(conf, 'module.nokey'))) return `warning: module ${name} has no key ("tandem module delkey"): its heartbeats are not authenticated; "tandem module genkey -m ${name}" then "tandem -H <peer> -E ${name}" restores them`;
+    this.genkey(name);
+    return `note: module ${name} had no key, so one was generated; give the other nodes the same one with "tandem -H <nodes> -E ${name}"`;
   }
 
   /** Signature and date of the applied configuration against the editable one. */

@@ -17,7 +17,7 @@ import { VERSION } from '../daemon/version.js';
 import { printToModuleLog, recorded } from './record.js';
 import { EXIT, emit, type Output } from './output.js';
 import type { ModuleCatalog } from '../catalog/catalog.js';
-import { moduleConfcheck, moduleConfig, moduleConfinfo, moduleDeconfig, moduleGetports, moduleInstall, moduleList, modulePackage, moduleUninstall, reconcileDaemon, withCatalog } from './module.js';
+import { moduleConfcheck, moduleConfig, moduleConfinfo, moduleDeconfig, moduleDelkey, moduleGenkey, moduleGetports, moduleInstall, moduleList, modulePackage, moduleUninstall, reconcileDaemon, withCatalog } from './module.js';
 
 const version = VERSION;
 
@@ -119,6 +119,10 @@ example(moduleName(modules.command('package').description('zip the module direct
   .action((file: string, o: { module: string }) => { process.exitCode = withCatalog(out(), root(), (c) => modulePackage(c, out(), o.module, file)); }), 'tandem module package -m mirror /root/mirror.safe');
 example(modules.command('list').description('installed modules').action(() => { process.exitCode = withCatalog(out(), root(), (c) => moduleList(c, out(), false)); }), 'tandem module list');
 example(modules.command('listid').description('installed modules with their ids').action(() => { process.exitCode = withCatalog(out(), root(), (c) => moduleList(c, out(), true)); }), 'tandem module listid');
+example(moduleName(modules.command('genkey').description('a new module key (authenticates its heartbeats; effective at the next config -m; travels with -E)'))
+  .action((o: { module: string }) => moduleChange(['module', 'genkey', '-m', o.module], o.module, (c) => moduleGenkey(c, out(), o.module))), 'tandem module genkey -m mirror && tandem config -m mirror && tandem -H n2 -E mirror');
+example(moduleName(modules.command('delkey').description('delete the module key: the module then runs unauthenticated, with a warning'))
+  .action((o: { module: string }) => moduleChange(['module', 'delkey', '-m', o.module], o.module, (c) => moduleDelkey(c, out(), o.module))), 'tandem module delkey -m mirror');
 example(modules.command('processes').description('the module processes tandemd runs: pid, starts, given up after repeated deaths')
   .action(async () => { process.exitCode = await moduleProcesses(out(), root()); }), 'tandem module processes');
 example(modules.command('getports').description('ports a module uses').option('-m, --module <AM>', 'module name').option('-i, --id <n>', 'module id')

@@ -114,3 +114,15 @@ export function moduleConfinfo(c: ModuleCatalog, out: Output, name: string): num
   ].join('\n'));
   return EXIT.ok;
 }
+
+export function moduleGenkey(c: ModuleCatalog, out: Output, name: string): number {
+  const file = c.genkey(name);
+  emit(out, { ok: true, module: name, file }, () => `new module key in ${file}\n  effective at the next "tandem config -m ${name}"; give the peer the same key: tandem -H <peer> -E ${name}`);
+  return EXIT.ok;
+}
+
+export function moduleDelkey(c: ModuleCatalog, out: Output, name: string): number {
+  c.delkey(name);
+  emit(out, { ok: true, module: name }, () => `module key deleted: from the next "tandem config -m ${name}" its heartbeats are not authenticated`);
+  return EXIT.ok;
+}

@@ -175,8 +175,11 @@ async function main(): Promise<void> {
   say(`tandemd started (incarnation ${incarnation}, version ${VERSION}); local API on ${p.socket}${door}`);
 }
 
+/** SIGTERM is the OS-shutdown path: every module gets `shutdown` (SafeKit's "Action shutdown called by SYSTEM/root"), then its process stops. */
 async function shutdown(signal: string): Promise<void> {
-  say(`tandemd stopping (${signal})`);
+  say(`tandemd stopping (${signal}): shutdown of every module`);
+  await Promise.all(supervisor.processes().map((m) => supervisor.request(m.module, { op: 'command', command: { kind: 'shutdown' }, by: 'SYSTEM/root' }, 30_000)
+    .then((r) => say(`module ${m.module}: ${r.message}`), (e: Error) => say(`module ${m.module}: ${e.message}`))));
   await closeCluster();
   await supervisor.stopAll();
   await api.close();

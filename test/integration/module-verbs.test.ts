@@ -20,7 +20,7 @@ type Run = (...args: string[]) => ReturnType<typeof runTandem>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON documents of many shapes
 type RunJson = (...args: string[]) => { status: number | null; doc: any };
 
-async function withNode(fn: (t: Run, j: RunJson, root: string) => Promise<void>): Promise<void> {
+async function withNode(fn: (t: Run, j: RunJson, root: string, daemon: ChildProcess) => Promise<void>): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'verbs-'));
   const t = (...args: string[]) => runTandem(['--root', root, ...args], { TANDEM_NODE: 'n1' });
   const j = (...args: string[]) => { const r = t('--json', ...args); return { status: r.status, doc: r.stdout ? JSON.parse(r.stdout) : null }; };
@@ -37,10 +37,12 @@ async function withNode(fn: (t: Run, j: RunJson, root: string) => Promise<void>)
     }
     daemon = spawn(process.execPath, ['dist/src/daemon/tandemd.js', '--root', root, '--node', 'n1', '--port', String(43000 + Math.floor(Math.random() * 5000))], { stdio: ['ignore', 'ignore', 'ignore'] });
     await until('both module processes answer', () => t('state', '-m', 'app').status === 0 && t('state', '-m', 'web').status === 0);
-    await fn(t, j, root);
+    await fn(t, j, root, daemon);
   } finally {
-    daemon?.kill('SIGTERM');
-    if (daemon) await new Promise((r) => daemon!.once('exit', r));
+    if (daemon && daemon.exitCode === null && daemon.signalCode === null) {
+      daemon.kill('SIGTERM');
+      await new Promise((r) => daemon!.once('exit', r));
+    }
     rmSync(root, { recursive: true, force: true });
   }
 }
@@ -129,3 +131,12 @@ test('kill -9 of a module process restarts it with its switches; one that keeps 
   await until('config gives it a new chance', () => t('state', '-m', 'app').status === 0);
 }));
 
+
+test('SIGTERM to tandemd is the OS shutdown path: every module gets shutdown, its process stops', () => withNode(async (t, _j, _root, daemon) => {
+  const pids = (JSON.parse(t('--json', 'module', 'processes').stdout) as { pid: number }[]).map((m) => m.pid);
+  daemon.kill('SIGTERM');
+  await new Promise((r) => daemon.once('exit', r));
+  for (const m of ['app', 'web']) assert.match(t('log', '-m', m).stdout, /\| U \| Action shutdown called by SYSTEM\/root/, m);
+  for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, 'the module process is gone');
+  assert.match(t('cmdlog').stdout, /tandemd stopping \(SIGTERM\): shutdown of every module/);
+}));

@@ -3,7 +3,7 @@
 // configurations, confinfo, deconfig, uninstall — and every refusal changes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeZip } from '../../src/catalog/zip.js';
@@ -131,6 +131,31 @@ test('config refuses a missing interface, a bad path or a failing config script 
     assert.match(r.stderr, /config script failed \(exit 4\); nothing was applied:\nlicense server unreachable/);
     assert.equal(readFileSync(applied, 'utf8'), before, 'the applied configuration is untouched');
     assert.equal(t('config', '-m', 'nosuch').status, 1);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a module gets a key at its first configuration; genkey replaces it; delkey leaves it unauthenticated, with a warning', () => {
+  const { root, t, data, safe, json } = lab();
+  try {
+    json('module', 'install', '-m', 'app', safe(mirrorConfig(data)));
+    const key = join(root, 'etc/tandem/modules/app/conf/module.key');
+    const first = json('config', '-m', 'app');
+    assert.match(first.doc.warnings.join('\n'), /had no key, so one was generated/);
+    assert.equal(statSync(key).mode & 0o777, 0o600);
+    const k1 = readFileSync(key, 'utf8');
+    assert.equal(Buffer.from(k1.trim(), 'base64').length, 32);
+    assert.equal(readFileSync(join(root, 'var/lib/tandem/modules/app/applied/conf/module.key'), 'utf8'), k1, 'the applied copy carries it');
+    assert.equal(json('config', '-m', 'app').doc.warnings.length, 0, 'no note once it has one');
+    assert.equal(t('module', 'genkey', '-m', 'app').status, 0);
+    assert.notEqual(readFileSync(key, 'utf8'), k1);
+    assert.equal(json('confinfo', '-m', 'app').doc.equal, false, 'a new key is a configuration change');
+    assert.equal(t('module', 'delkey', '-m', 'app').status, 0);
+    assert.ok(!existsSync(key));
+    assert.match(json('confcheck', '-m', 'app').doc.warnings.join('\n'), /has no key/);
+    assert.match(json('config', '-m', 'app').doc.warnings.join('\n'), /its heartbeats are not authenticated/);
+    assert.ok(!existsSync(key), 'delkey is respected: no key generated again');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
