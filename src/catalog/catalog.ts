@@ -203,6 +203,12 @@ export class ModuleCatalog {
     return ports;
   }
 
+  /** The configuration the module runs with (written by `config -m`), or null when not configured. */
+  appliedConfig(name: string): ModuleConfig | null {
+    const file = join(this.appliedDir(name), 'conf', 'safeconf.json');
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ModuleConfig) : null;
+  }
+
   /** Applied configurations kept, newest first. */
   history(name: string): string[] {
     const dir = this.historyDir(name);

@@ -1,22 +1,20 @@
 // Node-wide and last-resort module verbs: errd list (from the applied configuration), shutdown
 // (stop every module, the OS shutdown path) and clean (log | resource | process | all).
 
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { paths } from '../daemon/paths.js';
-import type { ModuleConfig } from '../shared/config.js';
 import { callDaemon } from './client.js';
 import { EXIT, emit, fail, type Output } from './output.js';
 import { caller, openNodeStore } from './record.js';
+import { withCatalog } from './module.js';
 
 export function errdList(out: Output, root: string | undefined, module: string | undefined): number {
   if (!module) fail(out, EXIT.invalid, 'errd list needs -m AM', 'tandem errd list -m mirror');
-  const file = join(paths(root).lib, 'modules', module, 'applied', 'conf', 'safeconf.json');
-  if (!existsSync(file)) fail(out, EXIT.failed, `module ${module} is not configured on this node`, `tandem config -m ${module}`);
-  const config = JSON.parse(readFileSync(file, 'utf8')) as ModuleConfig;
-  const procs = config.errd?.procs ?? [];
-  emit(out, procs, () => procs.map((p) => `${p.service ? 'service' : 'process'} ${p.name} class=${p.cls} atleast=${p.atleast} atmax=${p.atmax} action=${p.action}`).join('\n') || `module ${module} monitors no process`);
-  return EXIT.ok;
+  return withCatalog(out, root, (c) => {
+    const config = c.appliedConfig(module);
+    if (!config) fail(out, EXIT.failed, `module ${module} is not configured on this node`, `tandem config -m ${module}`);
+    const procs = config.errd?.procs ?? [];
+    emit(out, procs, () => procs.map((p) => `${p.service ? 'service' : 'process'} ${p.name} class=${p.cls} atleast=${p.atleast} atmax=${p.atmax} action=${p.action}`).join('\n') || `module ${module} monitors no process`);
+    return EXIT.ok;
+  });
 }
 
 export async function shutdownAll(out: Output, root: string | undefined): Promise<number> {

@@ -24,6 +24,7 @@ import { paths } from './paths.js';
 import { nodeCredentials } from './pki.js';
 import { runCli } from './run-cli.js';
 import { Supervisor } from './supervisor.js';
+import { startsAtBoot } from '../core/boot.js';
 import { SyslogSink } from './syslog.js';
 import { VERSION } from './version.js';
 
@@ -164,8 +165,47 @@ async function reload(): Promise<void> {
 
 const api = buildApi(view, admin);
 
+/**
+ * A start of tandemd under a new kernel boot id is a boot: each module starts or not by its `boot`
+ * setting (src/core/boot.ts), after its boot_delay. TANDEM_BOOT_ID stands in for the kernel's in tests.
+ */
+function bootModules(): void {
+  const bootId = process.env.TANDEM_BOOT_ID ?? readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  const isBoot = store.meta('boot_id') !== bootId;
+  store.setMeta('boot_id', bootId);
+  if (!isBoot) return;
+  say(`boot detected (boot id ${bootId})`);
+  const states = new Map(store.moduleStates().map((m) => [m.module, m.state]));
+  for (const name of configured()) {
+    const config = catalog.appliedConfig(name);
+    if (!config) continue;
+    const ran = store.meta(`running:${name}`);
+    store.setMeta(`running:${name}`, ''); // used once: a later crash leaves the recorded state to speak
+    const decision = startsAtBoot({
+      setting: config.boot, userSetting: store.resource(name, 'usersetting.boot')?.value ?? null,
+      wasRunning: ran ? ran === 'yes' : (states.get(name) ?? 'STOP') !== 'STOP',
+    });
+    store.appendLog(name, 'tandemd', 'E', `Boot: module ${decision.start ? `starts after ${config.bootDelayMs} ms` : 'stays stopped'} (${decision.why})`);
+    if (decision.start) setTimeout(() => void startAtBoot(name), config.bootDelayMs);
+  }
+}
+
+async function startAtBoot(module: string): Promise<void> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      const r = await supervisor.request(module, { op: 'command', command: { kind: 'start' }, by: 'boot' });
+      if (!r.ok) store.appendLog(module, 'tandemd', 'E', `Boot: start refused: ${r.message}`);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200)); // its process is still starting
+    }
+  }
+  store.appendLog(module, 'tandemd', 'C', 'Boot: the module process did not answer within 10 s; the module was not started');
+}
+
 async function main(): Promise<void> {
   await openCluster();
+  bootModules(); // before the module processes reset the recorded states
   supervisor.reconcile(configured());
   if (existsSync(p.socket)) rmSync(p.socket); // a stale socket from a crashed daemon
   mkdirSync(dirname(p.socket), { recursive: true });
@@ -175,11 +215,22 @@ async function main(): Promise<void> {
   say(`tandemd started (incarnation ${incarnation}, version ${VERSION}); local API on ${p.socket}${door}`);
 }
 
-/** SIGTERM is the OS-shutdown path: every module gets `shutdown` (SafeKit's "Action shutdown called by SYSTEM/root"), then its process stops. */
+/**
+ * SIGTERM is the OS-shutdown path: every module gets `shutdown` (SafeKit's "Action shutdown called
+ * by SYSTEM/root"), then its process stops. Whether it was running is kept for boot="auto".
+ */
 async function shutdown(signal: string): Promise<void> {
   say(`tandemd stopping (${signal}): shutdown of every module`);
-  await Promise.all(supervisor.processes().map((m) => supervisor.request(m.module, { op: 'command', command: { kind: 'shutdown' }, by: 'SYSTEM/root' }, 30_000)
-    .then((r) => say(`module ${m.module}: ${r.message}`), (e: Error) => say(`module ${m.module}: ${e.message}`))));
+  await Promise.all(supervisor.processes().map(async (m) => {
+    try {
+      const before = await supervisor.request(m.module, { op: 'state' }, 5_000);
+      store.setMeta(`running:${m.module}`, before.status.state === 'STOP' ? 'no' : 'yes');
+      const r = await supervisor.request(m.module, { op: 'command', command: { kind: 'shutdown' }, by: 'SYSTEM/root' }, 30_000);
+      say(`module ${m.module}: ${r.message}`);
+    } catch (e) {
+      say(`module ${m.module}: ${(e as Error).message}`);
+    }
+  }));
   await closeCluster();
   await supervisor.stopAll();
   await api.close();

@@ -140,3 +140,38 @@ test('SIGTERM to tandemd is the OS shutdown path: every module gets shutdown, it
   for (const pid of pids) assert.throws(() => process.kill(pid, 0), /ESRCH/, 'the module process is gone');
   assert.match(t('cmdlog').stdout, /tandemd stopping \(SIGTERM\): shutdown of every module/);
 }));
+
+test('a new boot id is a boot: boot="on" asks the module to start after boot_delay; a daemon restart is not a boot', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'boot-'));
+  const t = (...args: string[]) => runTandem(['--root', root, ...args], { TANDEM_NODE: 'n1' });
+  const daemon = async (bootId: string, whileUp: () => Promise<void>) => {
+    const d = spawn(process.execPath, ['dist/src/daemon/tandemd.js', '--root', root, '--node', 'n1', '--port', String(43000 + Math.floor(Math.random() * 5000))], { stdio: 'ignore', env: { ...process.env, TANDEM_BOOT_ID: bootId } });
+    try {
+      await until('the module process answers', () => t('state', '-m', 'app').status === 0);
+      await whileUp();
+    } finally {
+      d.kill('SIGTERM');
+      await new Promise((r) => d.once('exit', r));
+    }
+  };
+  try {
+    writeFileSync(join(root, 'cluster.xml'), CLUSTER);
+    assert.equal(t('cluster', 'config', join(root, 'cluster.xml')).status, 0);
+    const pkg = join(root, 'app.safe');
+    writeFileSync(pkg, writeZip([{ name: 'conf/userconfig.xml', data: Buffer.from(MIRROR.replace('maxloop="2"', 'boot="on" boot_delay="1s"')), mode: 0o644 }]));
+    assert.equal(t('module', 'install', '-m', 'app', pkg).status, 0);
+    assert.equal(t('config', '-m', 'app').status, 0);
+    const bootLines = () => t('log', '-m', 'app').stdout.split('\n').filter((l) => l.includes('Boot:'));
+    await daemon('boot-A', async () => {
+      await until('the boot start was asked for', () => bootLines().length === 2);
+    });
+    assert.match(bootLines()[0], /Boot: module starts after 1000 ms \(boot="on"\)/);
+    // starting a module is the failover runtime's; until then the start is refused with that reason
+    assert.match(bootLines()[1], /Boot: start refused: "start" is not available in this version/);
+    await daemon('boot-A', async () => { await new Promise((r) => setTimeout(r, 1500)); });
+    assert.equal(bootLines().length, 2, 'same boot id: a daemon restart, not a boot');
+    assert.match(t('cmdlog').stdout, /boot detected \(boot id boot-A\)/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
