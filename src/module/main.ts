@@ -5,7 +5,7 @@
 //
 //   main.js --root DIR --node NAME --module AM --incarnation N
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseClusterXml } from '../config/cluster.js';
 import { parseUserConfig } from '../config/userconfig.js';
@@ -14,6 +14,7 @@ import { paths } from '../daemon/paths.js';
 import { SyslogSink } from '../daemon/syslog.js';
 import { Store } from '../store/store.js';
 import { ModuleRuntime, type RuntimeRequest } from './runtime.js';
+import { scriptEnv } from '../catalog/catalog.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string => {
@@ -39,17 +40,27 @@ const parsed = parseUserConfig(readFileSync(configFile, 'utf8'), configFile, { n
 if (!parsed.config) fatal(`the applied configuration is invalid:\n${parsed.problems.items.map(formatProblem).join('\n')}`);
 
 const syslog = new SyslogSink(process.env.TANDEM_SYSLOG_SOCKET ?? '/dev/log');
-const runtime = new ModuleRuntime(parsed.config, node, cluster, Number(opt('--incarnation')), store, () => Date.now(), {
+const applied = join(p.lib, 'modules', name, 'applied');
+const keyFile = join(applied, 'conf', 'module.key');
+const config = parsed.config;
+const runtime = new ModuleRuntime(config, {
+  node, cluster, incarnation: Number(opt('--incarnation')), store, now: () => Date.now(),
+  binDir: join(applied, 'bin'),
+  scriptEnv: { ...scriptEnv(name, applied, p), ...Object.fromEntries((config.user?.vars ?? []).map((v) => [v.name, v.value])) },
+  userlogDir: join(p.log, 'modules', name),
+  moduleKey: existsSync(keyFile) ? Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64') : null,
   onLog: (level, component, text) => syslog.write({ module: name, component, level, text }),
 });
 store.appendLog(name, 'runtime', 'I', `module process started (pid ${process.pid})`);
 
 process.on('message', (msg: { id: number; request: RuntimeRequest }) => {
-  try {
-    process.send?.({ id: msg.id, reply: runtime.handle(msg.request) });
-  } catch (e) {
-    process.send?.({ id: msg.id, error: (e as Error).message });
-  }
+  runtime.handle(msg.request).then(
+    (reply) => process.send?.({ id: msg.id, reply }),
+    (e: Error) => process.send?.({ id: msg.id, error: e.message }),
+  );
 });
-const ticker = setInterval(() => runtime.tick(), 1000);
-process.on('disconnect', () => { clearInterval(ticker); store.close(); process.exit(0); });
+process.on('disconnect', () => { runtime.stop(); store.close(); process.exit(0); });
+runtime.start().catch((e: Error) => {
+  store.appendLog(name, 'runtime', 'C', `the module cannot run: ${e.message}`);
+  fatal(e.message);
+});

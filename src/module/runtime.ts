@@ -1,20 +1,24 @@
-// The module runtime: one module's core machine with the executors this version has. It feeds the
-// machine events (commands, resources, clock ticks) and executes the actions it returns, in order
-// (the contract in src/core/actions.ts): log lines and resources into the node store, data
-// generations durably, command results back to the caller.
+// The module runtime: one module's core machine and the executors for its actions. Events
+// (commands, resources, heartbeats, script completions, clock ticks) are stepped one at a time, in
+// arrival order; the actions of a step run in the order given, each finishing before the next
+// starts (the contract in src/core/actions.ts), and only then is the next event stepped.
 //
-// Heartbeats, user scripts, virtual IPs, checkers and replication are executed by the failover
-// runtime that comes next (docs/roadmap.md). Until then the commands that need them are refused
-// here, before the machine sees them, with that reason; the switches (failover/errd/checker), the
-// loop counter and resources work on the stopped module and persist.
+// Executors in this version: log lines (and their syslog copy), resources, durable data
+// generations, command results, mirror heartbeats over UDP, user scripts, the mirror virtual IP.
+// Not yet: replication (a mirror with <rfs>), farm pulses and load balancing, checkers. A module
+// that would need them is refused `start` with that reason before the machine sees it
+// (docs/decisions/0007), so it never enters a state whose actions nobody performs.
 
 import { FRESH_DATA, initialMirror, stepMirror } from '../core/mirror/machine.js';
 import { initialFarm, stepFarm } from '../core/farm/machine.js';
 import type { Action, PersistedData } from '../core/actions.js';
-import type { MirrorCommand, MirrorNode } from '../core/mirror/types.js';
-import type { FarmCommand, FarmNode } from '../core/farm/types.js';
+import type { MirrorCommand, MirrorEvent, MirrorHeartbeat, MirrorNode } from '../core/mirror/types.js';
+import type { FarmCommand, FarmEvent, FarmNode } from '../core/farm/types.js';
 import type { ClusterConfig, ModuleConfig } from '../shared/config.js';
 import type { LogLevel, Store } from '../store/store.js';
+import { runScriptBatch } from '../scripts/runner.js';
+import { addVip, removeVip, vipAddresses, type VipAddress } from '../vip/mirror-vip.js';
+import { HeartbeatTransport } from './heartbeat-transport.js';
 import { farmSettings, mirrorSettings } from './settings.js';
 
 export type ModuleCommand = MirrorCommand | FarmCommand;
@@ -40,102 +44,184 @@ export interface RuntimeReply {
   readonly status: ModuleStatus;
 }
 
-/** Commands this version executes; the rest need the failover runtime's executors. */
-const EXECUTABLE = new Set<ModuleCommand['kind']>(['setting', 'loop']);
-
-export interface RuntimeHooks {
+export interface RuntimeEnv {
+  readonly node: string;
+  readonly cluster: ClusterConfig;
+  readonly incarnation: number;
+  readonly store: Store;
+  readonly now: () => number;
+  /** The applied module directory (bin/ scripts) and the script environment. */
+  readonly binDir: string;
+  readonly scriptEnv: NodeJS.ProcessEnv;
+  readonly userlogDir: string;
+  readonly moduleKey: Buffer | null;
   /** Main module messages also go to the system log. */
   readonly onLog?: (level: LogLevel, component: string, text: string) => void;
 }
 
+/** Commands that only read or switch state: executable by every module. */
+const ALWAYS = new Set<ModuleCommand['kind']>(['setting', 'loop', 'stop', 'forcestop', 'shutdown']);
+const TICK_MS = 50;
+
 export class ModuleRuntime {
   private mirror: MirrorNode | null = null;
   private farm: FarmNode | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private tickQueued = false;
+  private ticker: NodeJS.Timeout | null = null;
+  private transport: HeartbeatTransport | null = null;
+  private vips: VipAddress[] | null = null;
+  private rejected = 0;
+  private readonly rejectLogged = new Set<string>();
 
-  constructor(
-    readonly config: ModuleConfig,
-    node: string,
-    cluster: ClusterConfig,
-    incarnation: number,
-    private readonly store: Store,
-    private readonly now: () => number,
-    private readonly hooks: RuntimeHooks = {},
-  ) {
+  constructor(readonly config: ModuleConfig, private readonly env: RuntimeEnv) {
+    const { store } = env;
     if (config.mode === 'mirror') {
       const saved = store.loadMirrorData<PersistedData>(config.name);
-      this.mirror = initialMirror(mirrorSettings(config, node, cluster), saved ?? { ...FRESH_DATA, settings: { ...FRESH_DATA.settings, failover: config.failover } }, incarnation);
+      this.mirror = initialMirror(mirrorSettings(config, env.node, env.cluster), saved ?? { ...FRESH_DATA, settings: { ...FRESH_DATA.settings, failover: config.failover } }, env.incarnation);
     } else {
-      this.farm = initialFarm(farmSettings(config, node, cluster), incarnation);
+      this.farm = initialFarm(farmSettings(config, env.node, env.cluster), env.incarnation);
     }
     this.restoreSwitches();
     this.restoreResources();
     store.setModuleState(config.name, 'STOP', 'NotReady');
   }
 
+  /** Why this module cannot run in this version, or null when it can. */
+  private cannotRun(): string | null {
+    if (this.farm) return 'farm modules cannot start yet: their pulses and load balancing come after the mirror failover runtime (docs/roadmap.md)';
+    if (this.config.rfs) return 'this mirror replicates directories (<rfs>), and file replication comes with the next issue; a mirror without <rfs> runs now';
+    return null;
+  }
+
+  /** Opens the heartbeat sockets and starts the clock. */
+  async start(): Promise<void> {
+    if (this.mirror && !this.cannotRun()) {
+      const heart = this.config.heart!;
+      this.transport = new HeartbeatTransport({
+        module: this.config.name, node: this.env.node, peer: this.mirror.settings.peer, cluster: this.env.cluster,
+        links: heart.heartbeats.map((h) => ({ ident: h.ident, lan: h.lan })), port: heart.port, moduleKey: this.env.moduleKey, incarnation: this.env.incarnation,
+        onHeartbeat: (ident, message) => void this.submit({ type: 'heartbeat', ident, message }),
+        onRejected: (ident, from, reason) => this.onRejected(ident, from, reason),
+      });
+      await this.transport.start();
+    }
+    this.ticker = setInterval(() => {
+      if (this.tickQueued) return;
+      this.tickQueued = true;
+      void this.submit({ type: 'tick' }).finally(() => { this.tickQueued = false; });
+    }, TICK_MS);
+  }
+
+  stop(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.transport?.stop();
+  }
+
   status(): ModuleStatus {
     const m = this.mirror ?? this.farm!;
-    const changedAt = Object.fromEntries(this.store.resources(this.config.name).map((r) => [r.name, r.updatedAt]));
+    const changedAt = Object.fromEntries(this.env.store.resources(this.config.name).map((r) => [r.name, r.updatedAt]));
     return { module: this.config.name, mode: this.config.mode, state: m.state, qualifier: m.qualifier, resources: m.resources, changedAt };
   }
 
-  handle(request: RuntimeRequest): RuntimeReply {
+  async handle(request: RuntimeRequest): Promise<RuntimeReply> {
     if (request.op === 'state') return this.reply(true, 'ok');
     if (request.op === 'set') {
-      const result = this.step({ type: 'resource', name: request.name, value: request.value, by: request.by }, request.history ? undefined : request.name);
-      return this.reply(true, result ?? `${request.name} = ${request.value}`);
+      const r = await this.submit({ type: 'resource', name: request.name, value: request.value, by: request.by }, request.history ? undefined : request.name);
+      return this.reply(true, r?.message ?? `${request.name} = ${request.value}`);
     }
     const { command } = request;
-    const stopWhileStopped = this.status().state === 'STOP' && (command.kind === 'stop' || command.kind === 'forcestop' || command.kind === 'shutdown');
-    if (!EXECUTABLE.has(command.kind) && !stopWhileStopped) {
-      return this.reply(false, `"${command.kind}" is not available in this version: it installs, configures and supervises modules, and running them (heartbeats, scripts, virtual IP) comes with the failover runtime (docs/roadmap.md)`);
-    }
+    const why = this.cannotRun();
+    if (why && !ALWAYS.has(command.kind)) return this.reply(false, `"${command.kind}" refused: ${why}`);
     if (command.kind === 'setting' && command.setting === 'failover' && this.farm) return this.reply(false, 'failover on|off applies to mirror modules only');
-    const ok: { value: boolean } = { value: true };
-    const message = this.step({ type: 'command', command, by: request.by, identity: request.identity }, undefined, ok);
-    return this.reply(ok.value, message ?? 'done');
-  }
-
-  /** A clock tick: rules periods and timeouts advance. */
-  tick(): void {
-    this.step({ type: 'tick' });
+    const r = await this.submit({ type: 'command', command, by: request.by, identity: request.identity });
+    return this.reply(r?.ok ?? true, r?.message ?? 'done');
   }
 
   private reply(ok: boolean, message: string): RuntimeReply {
     return { ok, message, status: this.status() };
   }
 
-  /** Steps the machine and executes its actions; returns the command result message, if any. */
-  private step(event: Record<string, unknown>, noHistoryFor?: string, ok?: { value: boolean }): string | undefined {
-    const e = { ...event, now: this.now() } as never;
+  /** Queues an event; resolves with the command result of its step, after its actions ran. */
+  private submit(event: Record<string, unknown>, noHistoryFor?: string): Promise<{ ok: boolean; message: string } | undefined> {
+    const run = this.chain.then(() => this.step(event, noHistoryFor));
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async step(event: Record<string, unknown>, noHistoryFor?: string): Promise<{ ok: boolean; message: string } | undefined> {
+    const e = { ...event, now: this.env.now() };
     let actions: readonly Action[];
-    if (this.mirror) ({ state: this.mirror, actions } = stepMirror(this.mirror, e));
-    else ({ state: this.farm, actions } = stepFarm(this.farm!, e));
-    let message: string | undefined;
+    if (this.mirror) ({ state: this.mirror, actions } = stepMirror(this.mirror, e as MirrorEvent));
+    else ({ state: this.farm, actions } = stepFarm(this.farm!, e as FarmEvent));
+    let result: { ok: boolean; message: string } | undefined;
     for (const a of actions) {
-      switch (a.type) {
-        case 'log':
-          this.store.appendLog(this.config.name, a.component, a.level, a.text);
-          if (a.level !== 'I' && a.level !== 'D') this.hooks.onLog?.(a.level, a.component, a.text);
-          break;
-        case 'setResource':
-          this.store.setResource(this.config.name, a.name, a.value, a.by, a.name !== noHistoryFor);
-          if (a.name === 'state.local') this.store.setModuleState(this.config.name, ...(a.value.split(' ') as [string, string]));
-          break;
-        case 'persist': this.store.saveMirrorData(this.config.name, a.data); break;
-        case 'commandResult': message = a.message; if (ok) ok.value = a.ok; break;
-        case 'checkers': break; // no checker runs while the module is stopped
-        // A stopped module still announces STOP to its peer; the heartbeat transport comes with the
-        // failover runtime, and until then a module never leaves STOP, so nothing depends on it.
-        case 'sendHeartbeat': break;
-        default: throw new Error(`internal: action ${a.type} reached a runtime that cannot execute it`);
-      }
+      if (a.type === 'commandResult') result = { ok: a.ok, message: a.message };
+      else await this.execute(a, noHistoryFor);
     }
-    return message;
+    return result;
+  }
+
+  private log(level: LogLevel, component: string, text: string): void {
+    this.env.store.appendLog(this.config.name, component, level, text);
+    if (level !== 'I' && level !== 'D') this.env.onLog?.(level, component, text);
+  }
+
+  private async execute(a: Action, noHistoryFor?: string): Promise<void> {
+    const { store } = this.env;
+    const name = this.config.name;
+    switch (a.type) {
+      case 'log': return this.log(a.level, a.component, a.text);
+      case 'setResource':
+        store.setResource(name, a.name, a.value, a.by, a.name !== noHistoryFor);
+        if (a.name === 'state.local') store.setModuleState(name, ...(a.value.split(' ') as [string, string]));
+        return;
+      case 'persist': return store.saveMirrorData(name, a.data);
+      case 'sendHeartbeat': return this.transport?.send(a.idents, a.message as MirrorHeartbeat);
+      case 'runScripts': {
+        const batch = a.batch;
+        void runScriptBatch(a.scripts, { binDir: this.env.binDir, env: this.env.scriptEnv, userlogDir: this.config.user?.logging === 'none' ? null : this.env.userlogDir, timeoutMs: this.config.user?.nicestoptimeoutMs ?? 300_000,
+          onStart: (c) => this.log('S', 'userplug', `Script ${c.script} ${c.args.join(' ')}`) })
+          .then((outcomes) => {
+            for (const o of outcomes.filter((x) => x.code !== 0)) this.log('E', 'userplug', `Script ${o.script} ${o.timedOut ? 'killed after its timeout' : `failed (exit ${o.code})`}`);
+            return this.submit({ type: 'scriptsDone', batch, ok: outcomes.every((o) => o.code === 0) });
+          });
+        return;
+      }
+      case 'addVip': return this.eachVip((v) => addVip(v, name, true), 'set');
+      case 'removeVip': return this.eachVip((v) => removeVip(v), 'unset');
+      case 'setReplication': return; // a mirror without <rfs> has nothing to replicate (others cannot start)
+      case 'checkers': return; // the checkers come with the rest of the failover runtime
+      case 'startResync': case 'setBuckets': case 'commandResult':
+        throw new Error(`internal: action ${a.type} reached a runtime that cannot execute it`);
+    }
+  }
+
+  private async eachVip(fn: (v: VipAddress) => Promise<void>, verb: 'set' | 'unset'): Promise<void> {
+    if (!this.config.vip) return;
+    try {
+      this.vips ??= await vipAddresses(this.config.vip);
+      for (const v of this.vips) {
+        await fn(v);
+        this.log('E', 'vipplug', `Virtual IP ${v.addr} ${verb}`);
+      }
+    } catch (e) {
+      this.log('C', 'vipplug', `Virtual IP could not be ${verb}: ${(e as Error).message}`);
+    }
+  }
+
+  private onRejected(ident: string, from: string, reason: string): void {
+    this.rejected++;
+    this.env.store.setResource(this.config.name, 'heartbeat.rejected', String(this.rejected), 'heart', false);
+    const key = `${from} ${reason}`;
+    if (this.rejectLogged.has(key)) return;
+    this.rejectLogged.add(key);
+    this.log('E', 'heart', `Heartbeat ${ident} from ${from} dropped: ${reason}`);
   }
 
   /** Resources the machine does not derive itself (custom.*, usersetting.boot…) survive a restart of the process. */
   private restoreResources(): void {
-    const stored = Object.fromEntries(this.store.resources(this.config.name).map((r) => [r.name, r.value]));
+    const stored = Object.fromEntries(this.env.store.resources(this.config.name).map((r) => [r.name, r.value]));
     if (this.mirror) this.mirror = { ...this.mirror, resources: { ...stored, ...this.mirror.resources } };
     if (this.farm) this.farm = { ...this.farm, resources: { ...stored, ...this.farm.resources } };
   }
@@ -144,8 +230,8 @@ export class ModuleRuntime {
   private restoreSwitches(): void {
     if (!this.farm) return;
     for (const setting of ['errd', 'checker'] as const) {
-      if (this.store.resource(this.config.name, `usersetting.${setting}`)?.value === 'off') {
-        ({ state: this.farm } = stepFarm(this.farm, { type: 'command', now: this.now(), command: { kind: 'setting', setting, on: false }, by: 'restore', identity: 'restore' }));
+      if (this.env.store.resource(this.config.name, `usersetting.${setting}`)?.value === 'off') {
+        ({ state: this.farm } = stepFarm(this.farm, { type: 'command', now: this.env.now(), command: { kind: 'setting', setting, on: false }, by: 'restore', identity: 'restore' }));
       }
     }
   }

@@ -12,7 +12,7 @@ import { writeZip } from '../../src/catalog/zip.js';
 import { runTandem, until } from '../helpers.js';
 
 const CLUSTER = `<cluster><lans><lan name="default"><node name="n1" addr="127.0.0.41"/><node name="n2" addr="127.0.0.42"/></lan></lans></cluster>`;
-const MIRROR = `<safe><service mode="mirror" maxloop="2"><heart><heartbeat name="default"/></heart><user/>
+const MIRROR = `<safe><service mode="mirror" maxloop="2"><heart pulse="100ms" timeout="1s"><heartbeat name="default"/></heart><user/>
   <errd><proc name="myapp" atleast="1" action="restart" class="prim"/></errd></service></safe>`;
 const FARM = `<safe><service mode="farm"><farm><lan name="default"/></farm><user/></service></safe>`;
 
@@ -84,14 +84,21 @@ test('state, set/get, switches, loop verbs, boot, errd list, logsave — each wi
   assert.deepEqual(j('boot', 'status').doc, [{ module: 'app', boot: 'on' }, { module: 'web', boot: 'off' }]);
   assert.equal(t('boot', 'sometimes', '-m', 'app').status, 2);
 
-  const start = j('start', '-m', 'app');
-  assert.equal(start.status, 1, 'starting needs the failover runtime, and says so');
-  assert.match(start.doc.message, /not available in this version/);
-  assert.equal(j('stop', '-m', 'app').doc.message, 'already stopped');
-  assert.equal(j('waitstate', '-m', 'app', 'STOP').doc.state, 'STOP');
-  assert.equal(j('waitstop', '-m', 'app').status, 0);
+  const farmStart = j('start', '-m', 'web');
+  assert.equal(farmStart.status, 1, 'a farm cannot run yet, and says why');
+  assert.match(farmStart.doc.message, /farm modules cannot start yet/);
+  assert.equal(j('stop', '-m', 'web').doc.message, 'already stopped');
   assert.equal(t('waitstate', '-m', 'app', 'PRIM', '--timeout', '0.5').status, 1);
   assert.equal(t('waitstate', '-m', 'app', 'SLEEPING').status, 2);
+  // a mirror without <rfs> runs: alone, its peer is not there (failover back on: off holds it in WAIT)
+  assert.equal(j('failover', 'on', '-m', 'app').status, 0);
+  assert.equal(j('start', '-m', 'app').status, 0);
+  assert.equal(j('waitstate', '-m', 'app', 'ALONE', '--timeout', '20').doc.state, 'ALONE');
+  assert.equal(t('state', '-m', 'app', '-lq').status, 2, 'ALONE is exit 2');
+  assert.equal(j('waitstart', '-m', 'app').status, 0);
+  assert.equal(t('start', '-m', 'app').status, 1, 'already started');
+  assert.equal(j('stop', '-m', 'app').status, 0);
+  assert.equal(j('waitstop', '-m', 'app', '--timeout', '20').doc.state, 'STOP');
   assert.equal(j('shutdown').status, 0);
 
   const saved = join(root, 'saved.log');
@@ -163,13 +170,16 @@ test('a new boot id is a boot: boot="on" asks the module to start after boot_del
     assert.equal(t('config', '-m', 'app').status, 0);
     const bootLines = () => t('log', '-m', 'app').stdout.split('\n').filter((l) => l.includes('Boot:'));
     await daemon('boot-A', async () => {
-      await until('the boot start was asked for', () => bootLines().length === 2);
+      assert.equal(t('state', '-m', 'app', '-lq').status, 0, 'still stopped during boot_delay');
+      assert.equal(t('waitstate', '-m', 'app', 'ALONE', '--timeout', '20').status, 0, 'started after boot_delay');
     });
-    assert.match(bootLines()[0], /Boot: module starts after 1000 ms \(boot="on"\)/);
-    // starting a module is the failover runtime's; until then the start is refused with that reason
-    assert.match(bootLines()[1], /Boot: start refused: "start" is not available in this version/);
-    await daemon('boot-A', async () => { await new Promise((r) => setTimeout(r, 1500)); });
-    assert.equal(bootLines().length, 2, 'same boot id: a daemon restart, not a boot');
+    assert.deepEqual(bootLines().map((l) => l.replace(/^.*Boot: /, '')), ['module starts after 1000 ms (boot="on")']);
+    assert.match(t('log', '-m', 'app').stdout, /Action start called by boot/);
+    await daemon('boot-A', async () => {
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(t('state', '-m', 'app', '-lq').status, 0, 'same boot id: nothing started');
+    });
+    assert.equal(bootLines().length, 1, 'same boot id: a daemon restart, not a boot');
     assert.match(t('cmdlog').stdout, /boot detected \(boot id boot-A\)/);
   } finally {
     rmSync(root, { recursive: true, force: true });
