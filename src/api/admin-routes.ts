@@ -15,7 +15,7 @@ export interface AdminView {
   /** Re-reads the applied cluster configuration soon (after this answer: the reload reopens the doors). */
   reloadSoon(): void;
   /** Installs (or reinstalls) a module package with the given id; configures it when asked. */
-  installModule(module: string, id: number, safe: Buffer, configure: boolean): Promise<CommandRun>;
+  installModule(module: string, id: number, safe: Buffer, configure: boolean, nodes: readonly string[]): Promise<CommandRun>;
 }
 
 /** Commands that make no sense remotely: following a log forever, or distributing again. */
@@ -35,6 +35,7 @@ const installSchema = {
   body: {
     type: 'object', required: ['module', 'id', 'safe', 'configure'], additionalProperties: false,
     properties: {
+      nodes: { type: 'array', maxItems: 64, items: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$' } },
       module: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,31}$' }, id: { type: 'integer', minimum: 1, maximum: 1000 },
       safe: { type: 'string', maxLength: MAX_PACKAGE }, configure: { type: 'boolean' },
     },
@@ -49,6 +50,6 @@ export function adminRoutes(app: FastifyInstance, view: AdminView): void {
   });
   app.post<{ Body: { zip: string } }>('/api/v1/cluster/apply', { schema: clusterSchema, bodyLimit: MAX_PACKAGE * 2 }, async (req) => view.applyCluster(Buffer.from(req.body.zip, 'base64')));
   app.post('/api/v1/cluster/reload', async () => { view.reloadSoon(); return { ok: true }; });
-  app.post<{ Body: { module: string; id: number; safe: string; configure: boolean } }>('/api/v1/modules/install', { schema: installSchema, bodyLimit: MAX_PACKAGE * 2 },
-    async (req) => view.installModule(req.body.module, req.body.id, Buffer.from(req.body.safe, 'base64'), req.body.configure));
+  app.post<{ Body: { module: string; id: number; safe: string; configure: boolean; nodes?: string[] } }>('/api/v1/modules/install', { schema: installSchema, bodyLimit: MAX_PACKAGE * 2 },
+    async (req) => view.installModule(req.body.module, req.body.id, Buffer.from(req.body.safe, 'base64'), req.body.configure, req.body.nodes ?? []));
 }

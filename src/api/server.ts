@@ -23,6 +23,8 @@ export interface ModulesView {
   command(module: string, command: ModuleCommand, by: string, identity?: string): Promise<RuntimeReply>;
   set(module: string, name: string, value: string, by: string, history: boolean): Promise<RuntimeReply>;
   state(module: string): Promise<RuntimeReply>;
+  /** Restarts a stopped module's process so it reads its configuration again; refused unless stopped. */
+  reload(module: string): Promise<RuntimeReply>;
 }
 
 const clusterStateSchema = {
@@ -94,6 +96,7 @@ export function buildApi(view: NodeView, admin: AdminView, options: FastifyServe
     }
   };
   app.get<{ Params: { module: string } }>('/api/v1/modules/:module', { schema: { params: moduleParams } }, (req, reply) => answer(reply, () => view.modules.state(req.params.module)));
+  app.post<{ Params: { module: string } }>('/api/v1/modules/:module/reload', { schema: { params: moduleParams } }, (req, reply) => answer(reply, () => view.modules.reload(req.params.module)));
   app.post<{ Params: { module: string }; Body: { command: ModuleCommand; by: string; identity?: string } }>('/api/v1/modules/:module/commands', { schema: commandSchema },
     (req, reply) => answer(reply, () => view.modules.command(req.params.module, req.body.command, req.body.by, req.body.identity)));
   app.post<{ Params: { module: string }; Body: { name: string; value: string; by: string; history?: boolean } }>('/api/v1/modules/:module/resources', { schema: setSchema },

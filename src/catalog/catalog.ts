@@ -52,8 +52,22 @@ export class ModuleCatalog {
     return m.id;
   }
 
+  /**
+   * The nodes the module is installed on, when known (`-E` records them): in a cluster of more than
+   * two nodes they tell a mirror which node is its peer.
+   */
+  nodesOf(name: string): string[] | null {
+    const file = join(this.p.lib, 'modules', name, 'nodes.json');
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as string[]) : null;
+  }
+
+  setNodes(name: string, nodes: readonly string[]): void {
+    mkdirSync(join(this.p.lib, 'modules', name), { recursive: true });
+    writeFileSync(join(this.p.lib, 'modules', name, 'nodes.json'), `${JSON.stringify([...new Set(nodes)].sort())}\n`);
+  }
+
   /** Installs a .safe (zip bytes) as module `name`; `id` forces the id (as `-E` does to keep ids equal). */
-  install(name: string, safe: Buffer, options: { id?: number; reinstall?: boolean } = {}): { id: number } {
+  install(name: string, safe: Buffer, options: { id?: number; reinstall?: boolean; nodes?: readonly string[] } = {}): { id: number } {
     if (!MODULE_NAME.test(name)) throw new CatalogError(`"${name}" is not a valid module name`, 'use a letter then letters, digits or _ (at most 32)', true);
     const existing = this.store.modules();
     const mine = existing.find((m) => m.name === name);
@@ -70,6 +84,7 @@ export class ModuleCatalog {
     if (owner) throw new CatalogError(`module id ${id} is already used by module "${owner.name}" on this node`, 'module ids must be equal on every node: uninstall the other module, or install with another -M id everywhere');
     replaceTree(this.editableDir(name), entries);
     this.store.addModule(name, id);
+    if (options.nodes) this.setNodes(name, options.nodes);
     return { id };
   }
 
@@ -96,7 +111,7 @@ export class ModuleCatalog {
     const cluster = this.cluster();
     let text: string;
     try { text = readFileSync(file, 'utf8'); } catch (e) { return { config: null, errors: [`${file}: cannot read: ${(e as NodeJS.ErrnoException).code}`], warnings: [] }; }
-    const r = parseUserConfig(text, file, { name, id, cluster: cluster ?? undefined, env: process.env as Record<string, string> });
+    const r = parseUserConfig(text, file, { name, id, cluster: cluster ?? undefined, installedOn: this.nodesOf(name) ?? undefined, env: process.env as Record<string, string> });
     const errors = r.problems.items.filter((x) => x.severity === 'error').map(formatProblem);
     const warnings = r.problems.items.filter((x) => x.severity !== 'error').map(formatProblem);
     if (existsSync(join(this.editableDir(name), 'conf', 'module.nokey'))) warnings.push(`module ${name} has no key ("tandem module delkey"): its heartbeats will not be authenticated`);

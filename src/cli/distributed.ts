@@ -15,6 +15,7 @@ import { nodeCredentials, previousCredentials, type NodeCredentials } from '../d
 import type { CommandRun } from '../api/admin-routes.js';
 import { ModuleCatalog } from '../catalog/catalog.js';
 import { clusterZip } from './cluster-config.js';
+import { tryDaemon } from './client.js';
 import { EXIT, fail, type Output } from './output.js';
 import { localNode, openNodeStore, recorded } from './record.js';
 
@@ -137,9 +138,12 @@ export async function runDistributed(hosts: string, rest: string[], root: string
     let safe: string;
     let id: number;
     let configure: boolean;
+    let nodes: string[];
     try {
       const catalog = new ModuleCatalog(paths(root), store, node);
       id = catalog.idOf(module);
+      nodes = [...new Set([node, ...targets.map((t) => t.node)])];
+      catalog.setNodes(module, nodes);
       safe = catalog.package(module).toString('base64');
       configure = catalog.list().some((m) => m.name === module && m.configured);
     } catch (err) {
@@ -147,7 +151,8 @@ export async function runDistributed(hosts: string, rest: string[], root: string
     } finally {
       store.close();
     }
-    const results = await onEach(targets.filter((t) => t.node !== node), (t) => callTrusted<CommandRun>(t, root, node, '/api/v1/modules/install', { module, id, safe, configure }));
+    const results = await onEach(targets.filter((t) => t.node !== node), (t) => callTrusted<CommandRun>(t, root, node, '/api/v1/modules/install', { module, id, safe, configure, nodes }));
+    await tryDaemon(root, 'POST', `/api/v1/modules/${encodeURIComponent(module)}/reload`); // the local process learns its nodes
     return recorded(root, module, ['-H', hosts, '-E', module], () => printGrouped(out, results));
   }
   if (rest.length === 0) fail(out, EXIT.invalid, '-H needs a command to run', 'tandem -H "*" state');

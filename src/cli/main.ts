@@ -98,7 +98,7 @@ for (const [name, level] of [['printi', 'I'], ['printe', 'E']] as const) {
 /** A recorded, state-changing catalog command; then tandemd adjusts its module processes. */
 async function moduleChange(args: string[], module: string, fn: (c: ModuleCatalog) => number): Promise<void> {
   process.exitCode = await recorded(root(), module, args, () => withCatalog(out(), root(), fn));
-  if (process.exitCode === EXIT.ok) await reconcileDaemon(root());
+  if (process.exitCode === EXIT.ok) await reconcileDaemon(root(), module);
 }
 const moduleName = (cmd: Command): Command => cmd.requiredOption('-m, --module <AM>', 'module name');
 example(moduleName(program.command('deconfig').description('remove the applied configuration of a module (its files in /etc/tandem/modules/AM stay); runs bin/deconfig'))
@@ -111,7 +111,8 @@ example(moduleName(program.command('confinfo').description('signature and date o
 const modules = program.command('module').description('install, package and list modules');
 example(moduleName(modules.command('install').description('install a .safe package as module AM (ids are equal on every node: -M forces one)'))
   .argument('[file.safe]', 'package to install (default: the shipped template named AM: mirror, farm, customchecker)').option('-M, --id <n>', 'module id').option('-r, --reinstall', 'replace an installed module, keeping its id')
-  .action((file: string | undefined, o: { module: string; id?: string; reinstall?: boolean }) => moduleChange(['module', 'install', '-m', o.module, ...(file ? [file] : [])], o.module, (c) => moduleInstall(c, out(), o.module, file, o))),
+  .option('--nodes <n1,n2>', 'the nodes the module is installed on (-E records them; a mirror in a larger cluster finds its peer this way)')
+  .action((file: string | undefined, o: { module: string; id?: string; reinstall?: boolean; nodes?: string }) => moduleChange(['module', 'install', '-m', o.module, ...(file ? [file] : [])], o.module, (c) => moduleInstall(c, out(), o.module, file, o))),
 'tandem module install -m mirror   (the shipped template; or a FILE.safe)');
 example(moduleName(modules.command('uninstall').description('deconfigure and remove a module from this node'))
   .action((o: { module: string }) => moduleChange(['module', 'uninstall', '-m', o.module], o.module, (c) => moduleUninstall(c, out(), o.module))), 'tandem module uninstall -m mirror');

@@ -29,9 +29,13 @@ export function withCatalog(out: Output, root: string | undefined, fn: (c: Modul
   }
 }
 
-/** After a change to what is installed or configured, a running tandemd adjusts its module processes. */
-export async function reconcileDaemon(root: string | undefined): Promise<void> {
+/**
+ * After a change to what is installed or configured, a running tandemd adjusts its module
+ * processes, and a stopped module's process re-reads its configuration.
+ */
+export async function reconcileDaemon(root: string | undefined, module?: string): Promise<void> {
   await tryDaemon(root, 'POST', '/api/v1/modules/reconcile');
+  if (module) await tryDaemon(root, 'POST', `/api/v1/modules/${encodeURIComponent(module)}/reload`);
 }
 
 /** The templates shipped with tandem (built into dist/templates by scripts/build-templates.mjs). */
@@ -44,14 +48,14 @@ function shippedTemplate(name: string): string | undefined {
 
 const runsText = (runs: readonly ScriptRun[]): string[] => runs.map((r) => `  ${r.script}: exit ${r.code}${r.output ? `\n    ${r.output.replace(/\n/g, '\n    ')}` : ''}`);
 
-export function moduleInstall(c: ModuleCatalog, out: Output, name: string, file: string | undefined, o: { id?: string; reinstall?: boolean }): number {
+export function moduleInstall(c: ModuleCatalog, out: Output, name: string, file: string | undefined, o: { id?: string; reinstall?: boolean; nodes?: string }): number {
   file ??= shippedTemplate(name);
   if (!file) throw new CatalogError(`module install needs a .safe file (no shipped template is named "${name}")`, `tandem module install -m ${name} /path/to/${name}.safe; shipped templates: ${SHIPPED.join(', ')}`, true);
   let bytes: Buffer;
   try { bytes = readFileSync(file); } catch (e) { throw new CatalogError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code}`, undefined, true); }
   const id = o.id === undefined ? undefined : Number(o.id);
   if (id !== undefined && !Number.isInteger(id)) throw new CatalogError(`-M ${o.id}: a module id is a whole number`, undefined, true);
-  const r = c.install(name, bytes, { id, reinstall: o.reinstall });
+  const r = c.install(name, bytes, { id, reinstall: o.reinstall, nodes: o.nodes?.split(',').map((n) => n.trim()).filter(Boolean) });
   emit(out, { ok: true, module: name, id: r.id }, () => `module ${name} installed with id ${r.id} in ${c.editableDir(name)}\n  next: edit conf/userconfig.xml, then "tandem config -m ${name}"`);
   return EXIT.ok;
 }

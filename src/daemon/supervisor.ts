@@ -15,7 +15,6 @@ const MODULE_MAIN = fileURLToPath(new URL('../module/main.js', import.meta.url))
 export interface SupervisorOptions {
   readonly root: string;
   readonly node: string;
-  readonly incarnation: number;
   /** Module log lines about the module's process (E: normal, C: critical). */
   readonly log: (module: string, level: 'E' | 'C', text: string) => void;
 }
@@ -26,6 +25,8 @@ interface Managed {
   gaveUp: boolean;
   wanted: boolean;
   starts: number;
+  /** Stopped on purpose to be started again (a new configuration): not a death. */
+  respawn: boolean;
   nextId: number;
   pending: Map<number, { resolve: (r: RuntimeReply) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>;
 }
@@ -58,6 +59,13 @@ export class Supervisor {
     }
   }
 
+  /** Restarts a module's process so it re-reads its configuration (the caller checks it is stopped). */
+  respawn(name: string): void {
+    const m = this.modules.get(name);
+    if (!m) return;
+    if (m.child) { m.respawn = true; m.child.kill('SIGTERM'); } else if (m.wanted) { m.gaveUp = false; m.deaths = []; this.spawn(name, m); }
+  }
+
   processes(): ModuleProcess[] {
     return [...this.modules].map(([module, m]) => ({ module, pid: m.child?.pid ?? null, starts: m.starts, gaveUp: m.gaveUp }));
   }
@@ -88,13 +96,13 @@ export class Supervisor {
   }
 
   private add(name: string): Managed {
-    const m: Managed = { child: null, deaths: [], gaveUp: false, wanted: true, starts: 0, nextId: 1, pending: new Map() };
+    const m: Managed = { child: null, deaths: [], gaveUp: false, wanted: true, starts: 0, respawn: false, nextId: 1, pending: new Map() };
     this.modules.set(name, m);
     return m;
   }
 
   private spawn(name: string, m: Managed): void {
-    const child = fork(MODULE_MAIN, ['--root', this.o.root, '--node', this.o.node, '--module', name, '--incarnation', String(this.o.incarnation)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(MODULE_MAIN, ['--root', this.o.root, '--node', this.o.node, '--module', name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     m.child = child;
     m.starts++;
     child.on('message', (msg: { id: number; reply?: RuntimeReply; error?: string }) => {
@@ -113,6 +121,7 @@ export class Supervisor {
     for (const [, w] of m.pending) { clearTimeout(w.timer); w.reject(new Error(`module ${name} process exited while answering`)); }
     m.pending.clear();
     if (!m.wanted) return;
+    if (m.respawn) { m.respawn = false; this.spawn(name, m); return; }
     const now = Date.now();
     m.deaths = [...m.deaths.filter((t) => now - t < DEATH_WINDOW_MS), now];
     const how = signal ? `killed by ${signal}` : `exited with code ${code}`;

@@ -80,7 +80,7 @@ const say = (text: string): void => {
 
 const catalog = new ModuleCatalog(p, store, node);
 const supervisor = new Supervisor({
-  root, node, incarnation,
+  root, node,
   log: (module, level, text) => {
     store.appendLog(module, 'tandemd', level, text);
     syslog.write({ module, component: 'tandemd', level, text });
@@ -103,6 +103,12 @@ const view: NodeView = {
     command: (module, command, by, identity) => supervisor.request(module, { op: 'command', command, by, identity }),
     set: (module, name, value, by, history) => supervisor.request(module, { op: 'set', name, value, by, history }),
     state: (module) => supervisor.request(module, { op: 'state' }),
+    reload: async (module) => {
+      const r = await supervisor.request(module, { op: 'state' });
+      if (r.status.state !== 'STOP') return { ...r, ok: false, message: `module ${module} is ${r.status.state}: stop it to reload its configuration` };
+      supervisor.respawn(module);
+      return { ...r, message: 'module process restarted with its configuration' };
+    },
   },
 };
 
@@ -121,9 +127,9 @@ const admin: AdminView = {
   run: (argv) => runCli(root, node, argv),
   applyCluster: (zip) => withTempFile('cluster.zip', zip, (file) => runCli(root, node, ['cluster', 'config', file])),
   reloadSoon: () => { reloading = reloading.then(() => new Promise((r) => setTimeout(r, 50))).then(reload); },
-  installModule: (module, id, safe, configure) => withTempFile(`${module}.safe`, safe, async (file) => {
+  installModule: (module, id, safe, configure, nodes) => withTempFile(`${module}.safe`, safe, async (file) => {
     const installed = catalog.list().some((m) => m.name === module);
-    const r = await runCli(root, node, ['module', 'install', '-m', module, '-M', String(id), ...(installed ? ['-r'] : []), file]);
+    const r = await runCli(root, node, ['module', 'install', '-m', module, '-M', String(id), ...(installed ? ['-r'] : []), ...(nodes.length ? ['--nodes', nodes.join(',')] : []), file]);
     if (r.code !== 0 || !configure) return r;
     const c = await runCli(root, node, ['config', '-m', module]);
     return { code: c.code, stdout: r.stdout + c.stdout, stderr: r.stderr + c.stderr };

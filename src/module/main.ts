@@ -3,7 +3,7 @@
 // module never stalls the daemon or another module. It talks to tandemd over the fork IPC channel:
 // requests { id, request } in, { id, reply } or { id, error } out. It exits when tandemd goes away.
 //
-//   main.js --root DIR --node NAME --module AM --incarnation N
+//   main.js --root DIR --node NAME --module AM
 
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +36,9 @@ const id = store.modules().find((m) => m.name === name)?.id ?? fatal(`module ${n
 const clusterFile = join(p.etc, 'cluster.xml');
 const cluster = parseClusterXml(readFileSync(clusterFile, 'utf8'), clusterFile).config ?? fatal(`${clusterFile} is invalid`);
 const configFile = join(p.lib, 'modules', name, 'applied', 'conf', 'userconfig.xml');
-const parsed = parseUserConfig(readFileSync(configFile, 'utf8'), configFile, { name, id, cluster, env: process.env as Record<string, string> });
+const nodesFile = join(p.lib, 'modules', name, 'nodes.json');
+const installedOn = existsSync(nodesFile) ? (JSON.parse(readFileSync(nodesFile, 'utf8')) as string[]) : undefined;
+const parsed = parseUserConfig(readFileSync(configFile, 'utf8'), configFile, { name, id, cluster, installedOn, env: process.env as Record<string, string> });
 if (!parsed.config) fatal(`the applied configuration is invalid:\n${parsed.problems.items.map(formatProblem).join('\n')}`);
 
 const syslog = new SyslogSink(process.env.TANDEM_SYSLOG_SOCKET ?? '/dev/log');
@@ -44,7 +46,7 @@ const applied = join(p.lib, 'modules', name, 'applied');
 const keyFile = join(applied, 'conf', 'module.key');
 const config = parsed.config;
 const runtime = new ModuleRuntime(config, {
-  node, cluster, incarnation: Number(opt('--incarnation')), store, now: () => Date.now(),
+  node, cluster, incarnation: store.nextIncarnation(`incarnation:${name}`), store, now: () => Date.now(),
   binDir: join(applied, 'bin'),
   scriptEnv: { ...scriptEnv(name, applied, p), ...Object.fromEntries((config.user?.vars ?? []).map((v) => [v.name, v.value])) },
   userlogDir: join(p.log, 'modules', name),

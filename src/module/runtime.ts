@@ -4,17 +4,19 @@
 // starts (the contract in src/core/actions.ts), and only then is the next event stepped.
 //
 // Executors in this version: log lines (and their syslog copy), resources, durable data
-// generations, command results, mirror heartbeats over UDP, user scripts, the mirror virtual IP.
-// Not yet: replication (a mirror with <rfs>), farm pulses and load balancing, checkers. A module
-// that would need them is refused `start` with that reason before the machine sees it
-// (docs/decisions/0007), so it never enters a state whose actions nobody performs.
+// generations, command results, mirror heartbeats over UDP, user scripts, the mirror virtual IP,
+// the intf and ip checkers. Not yet: replication (a mirror with <rfs>), farm pulses and load
+// balancing, the other checkers and errd. A module that would need them is refused `start` with
+// that reason before the machine sees it (docs/decisions/0007), so it never enters a state whose
+// actions nobody performs.
 
 import { FRESH_DATA, initialMirror, stepMirror } from '../core/mirror/machine.js';
 import { initialFarm, stepFarm } from '../core/farm/machine.js';
 import type { Action, PersistedData } from '../core/actions.js';
 import type { MirrorCommand, MirrorEvent, MirrorHeartbeat, MirrorNode } from '../core/mirror/types.js';
 import type { FarmCommand, FarmEvent, FarmNode } from '../core/farm/types.js';
-import type { ClusterConfig, ModuleConfig } from '../shared/config.js';
+import type { ClusterConfig, ModuleConfig, WhenClass } from '../shared/config.js';
+import { CheckerRunner, SUPPORTED_CHECKERS } from '../checkers/runner.js';
 import type { LogLevel, Store } from '../store/store.js';
 import { runScriptBatch } from '../scripts/runner.js';
 import { addVip, removeVip, vipAddresses, type VipAddress } from '../vip/mirror-vip.js';
@@ -72,25 +74,41 @@ export class ModuleRuntime {
   private transport: HeartbeatTransport | null = null;
   private vips: VipAddress[] | null = null;
   private rejected = 0;
+  private misconfigured: string | null = null;
+  private activeCheckers: readonly WhenClass[] = [];
+  private readonly checkerRunner: CheckerRunner;
   private readonly rejectLogged = new Set<string>();
 
   constructor(readonly config: ModuleConfig, private readonly env: RuntimeEnv) {
     const { store } = env;
     if (config.mode === 'mirror') {
       const saved = store.loadMirrorData<PersistedData>(config.name);
-      this.mirror = initialMirror(mirrorSettings(config, env.node, env.cluster), saved ?? { ...FRESH_DATA, settings: { ...FRESH_DATA.settings, failover: config.failover } }, env.incarnation);
+      let settings;
+      try {
+        settings = mirrorSettings(config, env.node, env.cluster);
+      } catch (e) {
+        // the module still answers state and switches; start says why it cannot run
+        this.misconfigured = (e as Error).message;
+        settings = { ...mirrorSettings({ ...config, nodes: [env.node, '?'] }, env.node, env.cluster) };
+      }
+      this.mirror = initialMirror(settings, saved ?? { ...FRESH_DATA, settings: { ...FRESH_DATA.settings, failover: config.failover } }, env.incarnation);
     } else {
       this.farm = initialFarm(farmSettings(config, env.node, env.cluster), env.incarnation);
     }
     this.restoreSwitches();
     this.restoreResources();
     store.setModuleState(config.name, 'STOP', 'NotReady');
+    this.checkerRunner = new CheckerRunner(config.checkers, (name, value, by) => void this.submit({ type: 'resource', name, value, by }));
   }
 
   /** Why this module cannot run in this version, or null when it can. */
   private cannotRun(): string | null {
+    if (this.misconfigured) return this.misconfigured;
     if (this.farm) return 'farm modules cannot start yet: their pulses and load balancing come after the mirror failover runtime (docs/roadmap.md)';
     if (this.config.rfs) return 'this mirror replicates directories (<rfs>), and file replication comes with the next issue; a mirror without <rfs> runs now';
+    const unsupported = this.config.checkers.filter((c) => !SUPPORTED_CHECKERS.has(c.type));
+    if (unsupported.length) return `its ${unsupported.map((c) => `${c.type} checker ${c.ident}`).join(', ')} cannot run yet (intf and ip checkers run now; the others come with the rest of the failover runtime)`;
+    if (this.config.errd?.procs.length) return 'its process monitoring (<errd>) cannot run yet; it comes with the rest of the failover runtime';
     return null;
   }
 
@@ -116,6 +134,7 @@ export class ModuleRuntime {
   stop(): void {
     if (this.ticker) clearInterval(this.ticker);
     this.transport?.stop();
+    this.checkerRunner.stop();
   }
 
   status(): ModuleStatus {
@@ -135,6 +154,7 @@ export class ModuleRuntime {
     if (why && !ALWAYS.has(command.kind)) return this.reply(false, `"${command.kind}" refused: ${why}`);
     if (command.kind === 'setting' && command.setting === 'failover' && this.farm) return this.reply(false, 'failover on|off applies to mirror modules only');
     const r = await this.submit({ type: 'command', command, by: request.by, identity: request.identity });
+    if (command.kind === 'setting' && command.setting === 'checker') this.checkerRunner.setActive(this.activeCheckers, command.on);
     return this.reply(r?.ok ?? true, r?.message ?? 'done');
   }
 
@@ -185,13 +205,18 @@ export class ModuleRuntime {
           .then((outcomes) => {
             for (const o of outcomes.filter((x) => x.code !== 0)) this.log('E', 'userplug', `Script ${o.script} ${o.timedOut ? 'killed after its timeout' : `failed (exit ${o.code})`}`);
             return this.submit({ type: 'scriptsDone', batch, ok: outcomes.every((o) => o.code === 0) });
+          }, (e: Error) => {
+            this.log('C', 'userplug', `Scripts could not run: ${e.message}`);
+            return this.submit({ type: 'scriptsDone', batch, ok: false });
           });
         return;
       }
       case 'addVip': return this.eachVip((v) => addVip(v, name, true), 'set');
       case 'removeVip': return this.eachVip((v) => removeVip(v), 'unset');
       case 'setReplication': return; // a mirror without <rfs> has nothing to replicate (others cannot start)
-      case 'checkers': return; // the checkers come with the rest of the failover runtime
+      case 'checkers':
+        this.activeCheckers = a.active;
+        return this.checkerRunner.setActive(a.active, (this.mirror ?? this.farm)!.resources['usersetting.checker'] !== 'off');
       case 'startResync': case 'setBuckets': case 'commandResult':
         throw new Error(`internal: action ${a.type} reached a runtime that cannot execute it`);
     }

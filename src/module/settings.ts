@@ -15,8 +15,10 @@ const checkerResources = (c: ModuleConfig) => c.checkers.map((k) => ({ resource:
 
 export function mirrorSettings(c: ModuleConfig, node: string, cluster: ClusterConfig): MirrorSettings {
   const heartbeats = c.heart?.heartbeats ?? [];
-  const peers = lanNodes(cluster, heartbeats.map((h) => h.lan)).filter((n) => n !== node);
-  if (peers.length !== 1) throw new Error(`a mirror module runs on exactly two nodes; its heartbeat networks give ${peers.length + 1} (${[node, ...peers].join(', ')})`);
+  // the nodes it is installed on (recorded by -E), else every node of its heartbeat networks
+  const nodes = c.nodes.length ? c.nodes : lanNodes(cluster, heartbeats.map((h) => h.lan));
+  const peers = nodes.filter((n) => n !== node);
+  if (peers.length !== 1) throw new Error(`a mirror module runs on exactly two nodes, and this one could be on ${nodes.join(', ')}: install it on its two nodes with "tandem -H <peer> -E ${c.name}" (which records them), or use heartbeat lans with two nodes`);
   return {
     node, peer: peers[0],
     heartbeats: heartbeats.map((h) => ({ ident: h.ident, pulseMs: h.pulseMs, timeoutMs: h.timeoutMs })),

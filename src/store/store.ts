@@ -94,12 +94,16 @@ export class Store {
 
   // --- node facts ---------------------------------------------------------------------------
 
-  /** Increments and returns the node's incarnation: every daemon start gets a larger one. */
-  nextIncarnation(): number {
+  /**
+   * Increments and returns an incarnation: every daemon start (key "incarnation") and every start of
+   * a module process ("incarnation:AM") gets a larger one, so peers never mistake new messages for
+   * replays of old ones.
+   */
+  nextIncarnation(key = 'incarnation'): number {
     return this.transaction(() => {
-      const row = this.db.prepare("SELECT value FROM node_meta WHERE key = 'incarnation'").get() as { value: string } | undefined;
+      const row = this.db.prepare('SELECT value FROM node_meta WHERE key = ?').get(key) as { value: string } | undefined;
       const next = (row ? Number(row.value) : 0) + 1;
-      this.db.prepare("INSERT INTO node_meta (key, value) VALUES ('incarnation', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(next));
+      this.db.prepare('INSERT INTO node_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, String(next));
       return next;
     });
   }

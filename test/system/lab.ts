@@ -93,6 +93,18 @@ export class Lab {
     return spawnSync('nsenter', this.enter(n, [process.execPath, CLI, '--root', n.root, ...args]), { encoding: 'utf8', env: { ...process.env, TANDEM_ROOT: '', TANDEM_NODE: n.name } });
   }
 
+  /** Runs a command on a node and waits for it. */
+  run(name: string, argv: readonly string[], timeoutMs = 30_000): SpawnSyncReturns<string> {
+    return spawnSync('nsenter', this.enter(this.node(name), argv), { encoding: 'utf8', timeout: timeoutMs });
+  }
+
+  /** kill -9 of every process of a node: a node crash, as far as the others can tell. */
+  crash(name: string): number {
+    const pids = spawnSync('ip', ['netns', 'pids', this.node(name).netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+    for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+    return pids.length;
+  }
+
   /** Starts a long-running process on a node (killed at teardown). */
   start(name: string, argv: readonly string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
     const child = spawn('nsenter', this.enter(this.node(name), argv), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TANDEM_ROOT: '', ...env } });
@@ -108,7 +120,7 @@ export class Lab {
   teardown(): void {
     for (const c of this.children) c.kill('SIGKILL');
     // processes entered into a namespace outlive nsenter's own kill: kill by namespace too
-    for (const n of this.nodes) spawnSync('ip', ['netns', 'pids', n.netns], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean).forEach((pid) => { try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ } });
+    for (const n of this.nodes) this.crash(n.name);
     for (const n of this.nodes) {
       spawnSync('umount', ['-l', n.mountns]);
       spawnSync('ip', ['netns', 'del', n.netns]);
