@@ -12,6 +12,7 @@ import { clusterGenkey, clusterState } from './cluster.js';
 import { clusterConfcheck, clusterConfig, clusterConfinfo, clusterDeconfig, clusterDelkey, clusterPackage } from './cluster-config.js';
 import { distributedArgs, runDistributed } from './distributed.js';
 import { tryDaemon } from './client.js';
+import { labCrash, labDaemon, labDown, labExec, labStatus, labTandem, labUp } from './lab.js';
 import { paths } from '../daemon/paths.js';
 import { VERSION } from '../daemon/version.js';
 import { printToModuleLog, recorded } from './record.js';
@@ -191,6 +192,20 @@ control('clean', 'last resort: wipe the module log (log), reset its resources (r
 example(program.command('logsave').description('save the module log into a file (absolute path)').requiredOption('-m, --module <AM>', 'module name').option('-A, --all', 'every level').argument('<file>')
   .action((file: string, o: { module: string; all?: boolean }) => { process.exitCode = saveLog({ ...o, file, root: root() }, out()); }), 'tandem logsave -m mirror /tmp/mirror-log.txt');
 
+const lab = example(program.command('lab').description('a lab of network namespaces on this host for the demo: nodes on a bridge, each with its own network and mount namespace (root)'), 'tandem lab up --nodes 3');
+example(lab.command('up').description('make the lab: N nodes on SUBNET.0/24').option('--nodes <n>', 'number of nodes (2-9)', '3').option('--subnet <a.b.c>', 'the /24 the nodes live on', '10.77.0').option('--dir <dir>', 'where the nodes keep their files', '/var/lib/tandem-lab')
+  .action((o: { nodes?: string; subnet?: string; dir?: string }) => { process.exitCode = labUp(out(), o); }), 'tandem lab up --nodes 3');
+example(lab.command('status').description('the lab nodes, their addresses and processes').action(() => { process.exitCode = labStatus(out()); }), 'tandem lab status');
+example(lab.command('down').description('remove the lab: processes, namespaces, mounts').action(() => { process.exitCode = labDown(out()); }), 'tandem lab down');
+example(lab.command('exec').description('run a command inside a lab node').argument('<node>').argument('<command...>')
+  .action((node: string, argv: string[]) => { process.exitCode = labExec(out(), node, argv); }), 'tandem lab exec n1 -- ip addr');
+example(lab.command('tandem').description('run tandem on a lab node').argument('<node>').argument('[args...]').allowUnknownOption()
+  .action((node: string, args: string[]) => { process.exitCode = labTandem(out(), node, args); }), 'tandem lab tandem n1 -- state -m mirror');
+example(lab.command('daemon').description('start tandemd on a lab node, in the background').argument('<node>')
+  .action((node: string) => { process.exitCode = labDaemon(out(), node); }), 'tandem lab daemon n1');
+example(lab.command('crash').description('kill -9 every process of a lab node (a power failure, as the others see it)').argument('<node>')
+  .action((node: string) => { process.exitCode = labCrash(out(), node); }), 'tandem lab crash n1');
+
 const cluster = example(program.command('cluster').description('cluster configuration, keys and membership state'), 'tandem cluster confinfo');
 const clusterCommands: [string, string, string][] = [
   ['config', 'apply cluster.xml (new cluster key and CA), a cluster zip (with its keys), or nothing (new keys); lock | unlock', 'tandem cluster config /etc/tandem/cluster.xml'],
@@ -223,6 +238,7 @@ for (const [sub, description, text] of clusterCommands) {
 
 /** `-H hosts …` runs on other nodes; --root stays a local matter (it names where this node's files are). */
 function distributed(argv: readonly string[]): boolean {
+  if (argv.includes('lab') && argv.indexOf('lab') < (argv.includes('-H') ? argv.indexOf('-H') : Infinity)) return false; // lab tandem NODE -H … runs inside the node
   const d = distributedArgs(argv);
   if (!d) return false;
   const at = d.rest.indexOf('--root');

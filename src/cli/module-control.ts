@@ -70,7 +70,7 @@ export async function waitFor(out: Output, root: string | undefined, verb: strin
   const limit = timeoutS === undefined ? 0 : Number(timeoutS);
   if (!Number.isFinite(limit) || limit < 0) fail(out, EXIT.invalid, `--timeout ${timeoutS} is not a number of seconds`);
   const done = (s: ModuleStatus): boolean =>
-    verb === 'waitstop' ? s.state === 'STOP' : verb === 'waitstart' ? s.state !== 'STOP' && s.qualifier !== 'Transient' : s.state === want;
+    verb === 'waitstop' ? s.state === 'STOP' : verb === 'waitstart' ? s.state !== 'STOP' && s.qualifier !== 'Transient' : s.state === want && s.qualifier !== 'Transient';
   const end = Date.now() + limit * 1000;
   for (;;) {
     const s = await status(out, root, verb, m);

@@ -48,7 +48,7 @@ const config = parsed.config;
 const runtime = new ModuleRuntime(config, {
   node, cluster, incarnation: store.nextIncarnation(`incarnation:${name}`), store, now: () => Date.now(),
   binDir: join(applied, 'bin'),
-  scriptEnv: { ...scriptEnv(name, applied, p), ...Object.fromEntries((config.user?.vars ?? []).map((v) => [v.name, v.value])) },
+  scriptEnv: { ...scriptEnv(name, applied, p), TANDEM_NODE: node, ...Object.fromEntries((config.user?.vars ?? []).map((v) => [v.name, v.value])) },
   userlogDir: join(p.log, 'modules', name),
   moduleKey: existsSync(keyFile) ? Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64') : null,
   onLog: (level, component, text) => syslog.write({ module: name, component, level, text }),

@@ -211,7 +211,7 @@ export class ModuleRuntime {
           });
         return;
       }
-      case 'addVip': return this.eachVip((v) => addVip(v, name, true), 'set');
+      case 'addVip': return this.eachVip((v) => addVip(v, name, true, (m) => this.log('C', 'vipplug', `Virtual IP ${v.addr} not announced: ${m}`)), 'set');
       case 'removeVip': return this.eachVip((v) => removeVip(v), 'unset');
       case 'setReplication': return; // a mirror without <rfs> has nothing to replicate (others cannot start)
       case 'checkers':

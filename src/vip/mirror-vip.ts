@@ -3,7 +3,7 @@
 // requests: RECIPES §2 measured the neighbour switching ~5 ms after it); removal comes before any
 // demotion. Idempotent: adding an address already there, or removing one already gone, is fine.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { VipConfig } from '../shared/config.js';
 import { isIpv4, ipv4ToInt, netmaskPrefix } from '../config/net.js';
@@ -38,20 +38,23 @@ export async function vipAddresses(vip: VipConfig): Promise<VipAddress[]> {
   return out;
 }
 
-export async function addVip(v: VipAddress, module: string, arp: boolean): Promise<void> {
+export async function addVip(v: VipAddress, module: string, arp: boolean, onArpError: (message: string) => void): Promise<void> {
   try {
     await run('ip', ['addr', 'add', `${v.addr}/${v.prefix}`, 'dev', v.device, 'label', `${v.device}:${module}`.slice(0, 15)]);
   } catch (e) {
     if (!/File exists/.test(String((e as { stderr?: string }).stderr))) throw e;
   }
-  if (arp) await announce(v);
+  if (arp) announce(v, onArpError);
 }
 
-/** One unsolicited ARP request (sender = target = VIP); a missing arping is reported, not fatal. */
-export async function announce(v: VipAddress): Promise<void> {
-  await run('arping', ['-q', '-U', '-c', '1', '-I', v.device, v.addr]).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') throw new Error('arping is missing (Debian package iputils-arping): clients keep the old MAC address for up to 45 s');
-  });
+/**
+ * Unsolicited ARP requests (sender = target = VIP), three over two seconds (a neighbour ignores one
+ * that lands within its 1 s locktime of an earlier update: RECIPES §2). Not awaited: arping lingers
+ * after sending, and the first frame leaves at once. A missing arping is reported, not fatal.
+ */
+export function announce(v: VipAddress, onError: (message: string) => void): void {
+  const child = spawn('arping', ['-q', '-U', '-c', '3', '-i', '1', '-I', v.device, v.addr], { stdio: 'ignore' });
+  child.on('error', (e: NodeJS.ErrnoException) => onError(e.code === 'ENOENT' ? 'arping is missing (Debian package iputils-arping): clients keep the old MAC address for up to 45 s' : e.message));
 }
 
 export async function removeVip(v: VipAddress): Promise<void> {

@@ -12,9 +12,9 @@ import { writeZip } from '../../src/catalog/zip.js';
 import { runTandem, until } from '../helpers.js';
 
 const CLUSTER = `<cluster><lans><lan name="default"><node name="n1" addr="127.0.0.41"/><node name="n2" addr="127.0.0.42"/></lan></lans></cluster>`;
-const MIRROR = `<safe><service mode="mirror" maxloop="2"><heart pulse="100ms" timeout="1s"><heartbeat name="default"/></heart><user/>
-  <errd><proc name="myapp" atleast="1" action="restart" class="prim"/></errd></service></safe>`;
-const FARM = `<safe><service mode="farm"><farm><lan name="default"/></farm><user/></service></safe>`;
+const MIRROR = `<safe><service mode="mirror" maxloop="2"><heart pulse="100ms" timeout="1s"><heartbeat name="default"/></heart><user/></service></safe>`;
+const FARM = `<safe><service mode="farm"><farm><lan name="default"/></farm><user/>
+  <errd><proc name="myapp" atleast="1" action="restart" class="both"/></errd></service></safe>`;
 
 type Run = (...args: string[]) => ReturnType<typeof runTandem>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON documents of many shapes
@@ -70,7 +70,8 @@ test('state, set/get, switches, loop verbs, boot, errd list, logsave — each wi
   assert.equal(j('errd', 'off', '-m', 'app').doc.ok, true);
   assert.equal(j('errd', 'disable', 'batch', '-m', 'app').doc.ok, true);
   assert.equal(t('get', '-m', 'app', '-r', 'usersetting.errdclass.batch').stdout.trim(), 'off');
-  assert.deepEqual(j('errd', 'list', '-m', 'app').doc.map((p: { name: string }) => p.name), ['myapp']);
+  assert.deepEqual(j('errd', 'list', '-m', 'web').doc.map((p: { name: string }) => p.name), ['myapp']);
+  assert.deepEqual(j('errd', 'list', '-m', 'app').doc, []);
 
   assert.equal(j('checkloop', '-m', 'app').status, 0);
   assert.equal(j('incloop', '-m', 'app', '-i', 'handler').status, 0);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeZip } from '../../src/catalog/zip.js';
 import { until } from '../helpers.js';
-import { Lab, labUnavailable } from './lab.js';
+import { Lab, labUnavailable } from '../../src/lab/lab.js';
 
 const skip = labUnavailable() || (process.getuid?.() === 0 && !hasArping() ? 'needs arping (iputils-arping)' : false);
 

@@ -1,15 +1,21 @@
-// A lab of network namespaces for system tests (RECIPES §2, DESIGN §9): a bridge in its own
-// namespace, nodes n1…nN each with one network namespace and one persistent mount namespace, and
-// every process of a node entered into both with nsenter. Nothing is added to the host's own
-// network namespace; teardown removes everything, even after a failed test.
+// A lab of network namespaces for the demo and the system tests (RECIPES §2, DESIGN §9): a bridge
+// in its own namespace, nodes n1…nN each with one network namespace and one persistent mount
+// namespace, and every process of a node entered into both with nsenter (`ip netns exec` alone
+// would give each process a fresh mount namespace). Nothing is added to the host's own network
+// namespace; teardown removes everything, even after a failure. A lab's description is kept in
+// /run/tandem-lab-TAG/lab.json so that `tandem lab status|down|exec` find it again.
 
 import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // nsenter --mount starts in the namespace's root directory: every path handed to a node is absolute
-const CLI = resolve('dist/src/cli/main.js');
-const DAEMON = resolve('dist/src/daemon/tandemd.js');
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+const DAEMON = fileURLToPath(new URL('../daemon/tandemd.js', import.meta.url));
+
+/** Where a lab named `tag` keeps its persistent mount namespaces and its description. */
+export const labRunDir = (tag: string): string => join('/run', `tandem-lab-${tag}`);
 
 /** Why system tests cannot run here, or false when they can. */
 export function labUnavailable(): string | false {
@@ -39,16 +45,26 @@ export interface LabNode {
   readonly root: string;
 }
 
+interface LabDescription { readonly tag: string; readonly dir: string; readonly subnet: string; readonly nodes: readonly LabNode[] }
+
 export class Lab {
   readonly nodes: LabNode[] = [];
   private readonly bridge: string;
   private readonly mountDir: string;
   private readonly children: ChildProcess[] = [];
 
-  constructor(readonly dir: string, count: number, readonly subnet = '10.78.0') {
-    const tag = `td${process.pid % 100000}`;
+  /** The lab `tag` made earlier (by `tandem lab up`), or null. */
+  static find(tag: string): Lab | null {
+    const file = join(labRunDir(tag), 'lab.json');
+    if (!existsSync(file)) return null;
+    const d = JSON.parse(readFileSync(file, 'utf8')) as LabDescription;
+    return new Lab(d.dir, 0, d.subnet, d.tag, d.nodes);
+  }
+
+  constructor(readonly dir: string, count: number, readonly subnet = '10.78.0', readonly tag = `td${process.pid % 100000}`, existing?: readonly LabNode[]) {
     this.bridge = `${tag}br`;
-    this.mountDir = join('/run', `tandem-lab-${tag}`);
+    this.mountDir = labRunDir(tag);
+    if (existing) { this.nodes.push(...existing); return; }
     try {
       mkdirSync(this.mountDir, { recursive: true });
       // a private mount point to hold the persistent mount namespaces (unshare --mount=FILE needs it)
@@ -71,6 +87,8 @@ export class Lab {
         mkdirSync(node.root, { recursive: true });
         this.nodes.push(node);
       }
+      const description: LabDescription = { tag, dir, subnet, nodes: this.nodes };
+      writeFileSync(join(this.mountDir, 'lab.json'), `${JSON.stringify(description, null, 2)}\n`);
     } catch (e) {
       this.teardown();
       throw e;
@@ -115,6 +133,22 @@ export class Lab {
   startDaemon(name: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
     const n = this.node(name);
     return this.start(name, [process.execPath, DAEMON, '--root', n.root, '--node', n.name], env);
+  }
+
+  /** Starts tandemd on a node, detached from this process (it outlives `tandem lab daemon`), logging to ROOT/var/log/tandem/tandemd.log. */
+  startDetachedDaemon(name: string, env: NodeJS.ProcessEnv = {}): number {
+    const n = this.node(name);
+    const logDir = join(n.root, 'var/log/tandem');
+    mkdirSync(logDir, { recursive: true });
+    const log = openSync(join(logDir, 'tandemd.log'), 'a');
+    const child = spawn('nsenter', this.enter(n, [process.execPath, DAEMON, '--root', n.root, '--node', n.name]), { stdio: ['ignore', log, log], detached: true, env: { ...process.env, TANDEM_ROOT: '', ...env } });
+    child.unref();
+    return child.pid ?? 0;
+  }
+
+  /** Every process of each node (`ip netns pids`). */
+  processes(): Record<string, number> {
+    return Object.fromEntries(this.nodes.map((n) => [n.name, spawnSync('ip', ['netns', 'pids', n.netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length]));
   }
 
   teardown(): void {
