@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # the tests call (unzip reads our .safe packages; iproute2 and util-linux build the namespace lab;
 # openssl makes the cluster CA and node certificates; arping announces a moved virtual IP).
 # Installed only when missing and only when we are root (CI is root).
-declare -A pkg_for_cmd=([g++]=g++ [make]=make [python3]=python3 [unzip]=unzip [ip]=iproute2 [nsenter]=util-linux [openssl]=openssl [arping]=iputils-arping)
+declare -A pkg_for_cmd=([g++]=g++ [make]=make [python3]=python3 [unzip]=unzip [ip]=iproute2 [nsenter]=util-linux [openssl]=openssl [arping]=iputils-arping [ping]=iputils-ping)
 missing=()
 for cmd in "${!pkg_for_cmd[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_for_cmd[$cmd]}")

@@ -3,18 +3,22 @@
 // checker's resource (up | down), reported only when it changes. Checkers of inactive classes stop,
 // and the core resets their resources to init.
 //
-// In this version: intf (the interface of a VIP network is up) and ip (the VIP is present on this
-// node), generated from <virtual_addr check="on">. The others (tcp, ping, custom, module,
-// splitbrain, errd) come next; a module that configures them is refused start, with the reason.
+// Kinds: intf (the interface of a VIP network is up) and ip (the VIP is present on this node),
+// generated from <virtual_addr check="on">; tcp (a connection opens within the timeout); ping (one
+// ICMP echo answered, iputils ping); custom (a program of the module that loops and reports with
+// `tandem set`, started when its class is active and stopped when it is not). Not yet: module,
+// splitbrain and errd; a module that configures them is refused start, with the reason.
 
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Checker, WhenClass } from '../shared/config.js';
 import { deviceFor } from '../vip/mirror-vip.js';
 
 const run = promisify(execFile);
 
-export const SUPPORTED_CHECKERS: ReadonlySet<Checker['type']> = new Set(['intf', 'ip']);
+export const SUPPORTED_CHECKERS: ReadonlySet<Checker['type']> = new Set(['intf', 'ip', 'tcp', 'ping', 'custom']);
 
 type Verdict = 'up' | 'down';
 
@@ -25,17 +29,41 @@ async function check(c: Checker, prefix: number): Promise<Verdict> {
     const { stdout } = await run('ip', ['-o', 'link', 'show', 'dev', device]);
     return /[<,]LOWER_UP[,>]/.test(stdout) && /[<,]UP[,>]/.test(stdout) ? 'up' : 'down';
   }
+  if (c.type === 'tcp') return tcpOpens(c.target.addr, Number(c.target.port), c.timeoutMs);
+  if (c.type === 'ping') {
+    const ok = await run('ping', ['-n', '-q', '-c', '1', '-W', String(Math.max(1, Math.ceil(c.timeoutMs / 1000))), c.target.addr]).then(() => true, () => false);
+    return ok ? 'up' : 'down';
+  }
   const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show']);
   return stdout.split('\n').some((l) => l.includes(` inet ${c.target.addr}/`)) ? 'up' : 'down';
+}
+
+function tcpOpens(host: string, port: number, timeoutMs: number): Promise<Verdict> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: timeoutMs });
+    const done = (v: Verdict): void => { socket.destroy(); resolve(v); };
+    socket.once('connect', () => done('up'));
+    socket.once('timeout', () => done('down'));
+    socket.once('error', () => done('down'));
+  });
+}
+
+export interface CustomCheckerEnv {
+  readonly module: string;
+  readonly binDir: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly onExit: (ident: string, code: number | null) => void;
 }
 
 export class CheckerRunner {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly last = new Map<string, Verdict>();
+  private readonly customs = new Map<string, ChildProcess>();
 
   constructor(
     private readonly checkers: readonly Checker[],
     private readonly report: (resource: string, value: Verdict, by: string) => void,
+    private readonly custom: CustomCheckerEnv,
     /** The prefix length of the VIP networks, to find an interface by network address. */
     private readonly prefix = 24,
   ) {}
@@ -44,6 +72,7 @@ export class CheckerRunner {
   setActive(active: readonly WhenClass[], enabled: boolean): void {
     for (const c of this.checkers) {
       const on = enabled && SUPPORTED_CHECKERS.has(c.type) && active.includes(c.when);
+      if (c.type === 'custom') { this.setCustom(c, on); continue; }
       const running = this.timers.has(c.resource);
       if (on && !running) {
         this.last.delete(c.resource); // a class that starts again reports afresh (the core reset it to init)
@@ -60,6 +89,27 @@ export class CheckerRunner {
   stop(): void {
     for (const t of this.timers.values()) clearInterval(t);
     this.timers.clear();
+    for (const c of this.checkers) if (c.type === 'custom') this.setCustom(c, false);
+  }
+
+  /** A custom checker runs as long as its class is active: `exec <module> <resource> [arg…]`. */
+  private setCustom(c: Checker, on: boolean): void {
+    const child = this.customs.get(c.resource);
+    if (on && !child) {
+      const exec = isAbsolute(c.target.exec) ? c.target.exec : join(this.custom.binDir, c.target.exec);
+      const args = [this.custom.module, c.resource, ...(c.target.arg ? c.target.arg.split(/\s+/).filter(Boolean) : [])];
+      const p = spawn(exec, args, { env: this.custom.env, cwd: this.custom.binDir, stdio: 'ignore', detached: true });
+      p.on('error', () => undefined); // reported by the exit below
+      p.on('exit', (code) => {
+        if (this.customs.get(c.resource) !== p) return;
+        this.customs.delete(c.resource);
+        this.custom.onExit(c.ident, code);
+      });
+      this.customs.set(c.resource, p);
+    } else if (!on && child) {
+      this.customs.delete(c.resource);
+      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* gone */ }
+    }
   }
 
   private async once(c: Checker): Promise<void> {

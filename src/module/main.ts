@@ -5,7 +5,8 @@
 //
 //   main.js --root DIR --node NAME --module AM
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { parseClusterXml } from '../config/cluster.js';
 import { parseUserConfig } from '../config/userconfig.js';
@@ -45,10 +46,14 @@ const syslog = new SyslogSink(process.env.TANDEM_SYSLOG_SOCKET ?? '/dev/log');
 const applied = join(p.lib, 'modules', name, 'applied');
 const keyFile = join(applied, 'conf', 'module.key');
 const config = parsed.config;
+// scripts and custom checkers call `tandem set|printi|…`: a wrapper on their PATH reaches this node
+const wrapperDir = join(p.lib, 'bin');
+mkdirSync(wrapperDir, { recursive: true });
+writeFileSync(join(wrapperDir, 'tandem'), `#!/bin/sh\nexec ${process.execPath} ${fileURLToPath(new URL('../cli/main.js', import.meta.url))} --root ${opt('--root')} "$@"\n`, { mode: 0o755 });
 const runtime = new ModuleRuntime(config, {
   node, cluster, incarnation: store.nextIncarnation(`incarnation:${name}`), store, now: () => Date.now(),
   binDir: join(applied, 'bin'),
-  scriptEnv: { ...scriptEnv(name, applied, p), TANDEM_NODE: node, ...Object.fromEntries((config.user?.vars ?? []).map((v) => [v.name, v.value])) },
+  scriptEnv: { ...scriptEnv(name, applied, p), TANDEM_NODE: node, PATH: `${wrapperDir}:${process.env.PATH ?? '/usr/bin:/bin'}`, ...Object.fromEntries((config.user?.vars ?? []).map((v) => [v.name, v.value])) },
   userlogDir: join(p.log, 'modules', name),
   moduleKey: existsSync(keyFile) ? Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64') : null,
   onLog: (level, component, text) => syslog.write({ module: name, component, level, text }),

@@ -5,7 +5,7 @@
 //
 // Executors in this version: log lines (and their syslog copy), resources, durable data
 // generations, command results, mirror heartbeats over UDP, user scripts, the mirror virtual IP,
-// the intf and ip checkers. Not yet: replication (a mirror with <rfs>), farm pulses and load
+// the intf, ip, tcp, ping and custom checkers. Not yet: replication (a mirror with <rfs>), farm pulses and load
 // balancing, the other checkers and errd. A module that would need them is refused `start` with
 // that reason before the machine sees it (docs/decisions/0007), so it never enters a state whose
 // actions nobody performs.
@@ -98,7 +98,10 @@ export class ModuleRuntime {
     this.restoreSwitches();
     this.restoreResources();
     store.setModuleState(config.name, 'STOP', 'NotReady');
-    this.checkerRunner = new CheckerRunner(config.checkers, (name, value, by) => void this.submit({ type: 'resource', name, value, by }));
+    this.checkerRunner = new CheckerRunner(config.checkers, (name, value, by) => void this.submit({ type: 'resource', name, value, by }), {
+      module: config.name, binDir: env.binDir, env: env.scriptEnv,
+      onExit: (ident, code) => this.log('E', 'checker', `Custom checker ${ident} exited (${code === null ? 'killed' : `code ${code}`}); it is started again when its class is next active`),
+    });
   }
 
   /** Why this module cannot run in this version, or null when it can. */
@@ -107,7 +110,7 @@ export class ModuleRuntime {
     if (this.farm) return 'farm modules cannot start yet: their pulses and load balancing come after the mirror failover runtime (docs/roadmap.md)';
     if (this.config.rfs) return 'this mirror replicates directories (<rfs>), and file replication comes with the next issue; a mirror without <rfs> runs now';
     const unsupported = this.config.checkers.filter((c) => !SUPPORTED_CHECKERS.has(c.type));
-    if (unsupported.length) return `its ${unsupported.map((c) => `${c.type} checker ${c.ident}`).join(', ')} cannot run yet (intf and ip checkers run now; the others come with the rest of the failover runtime)`;
+    if (unsupported.length) return `its ${unsupported.map((c) => `${c.type} checker ${c.ident}`).join(', ')} cannot run yet (intf, ip, tcp, ping and custom checkers run now; module and splitbrain come with the rest of the failover runtime)`;
     if (this.config.errd?.procs.length) return 'its process monitoring (<errd>) cannot run yet; it comes with the rest of the failover runtime';
     return null;
   }
