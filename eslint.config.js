@@ -20,6 +20,11 @@ export default tseslint.config(
     },
   },
   {
+    // plain Node scripts (benchmark client and runner)
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', performance: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', Buffer: 'readonly' } },
+  },
+  {
     // shared: the bottom layer imports nothing of ours.
     files: ['src/shared/**/*.ts'],
     rules: {

@@ -10,6 +10,6 @@ echo "== build (tsc, strict)"
 npx --no-install tsc -p tsconfig.json
 node scripts/build-templates.mjs
 echo "== lint (layering and core purity)"
-npx --no-install eslint src test
+npx --no-install eslint src test bench
 echo "== tests"
 exec node scripts/run-tests.mjs "$@"

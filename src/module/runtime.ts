@@ -19,7 +19,7 @@ import type { ClusterConfig, ModuleConfig, WhenClass } from '../shared/config.js
 import { CheckerRunner, SUPPORTED_CHECKERS } from '../checkers/runner.js';
 import type { LogLevel, Store } from '../store/store.js';
 import { runScriptBatch } from '../scripts/runner.js';
-import { addVip, removeVip, vipAddresses, type VipAddress } from '../vip/mirror-vip.js';
+import { addVip, removeVip, vipAddresses, vipPresent, type VipAddress } from '../vip/mirror-vip.js';
 import { HeartbeatTransport } from './heartbeat-transport.js';
 import { farmSettings, mirrorSettings } from './settings.js';
 
@@ -63,7 +63,8 @@ export interface RuntimeEnv {
 
 /** Commands that only read or switch state: executable by every module. */
 const ALWAYS = new Set<ModuleCommand['kind']>(['setting', 'loop', 'stop', 'forcestop', 'shutdown']);
-const TICK_MS = 50;
+/** The clock ticks at half the fastest heartbeat pulse, within 10–50 ms. */
+const tickMs = (config: ModuleConfig): number => Math.min(50, Math.max(10, Math.floor(Math.min(...(config.heart?.heartbeats.map((h) => h.pulseMs) ?? [100])) / 2)));
 
 export class ModuleRuntime {
   private mirror: MirrorNode | null = null;
@@ -117,6 +118,17 @@ export class ModuleRuntime {
 
   /** Opens the heartbeat sockets and starts the clock. */
   async start(): Promise<void> {
+    // a new module process is never primary: a VIP left by a killed one would answer ARP beside the
+    // real primary's (a duplicate address), so it goes first
+    if (this.mirror && this.config.vip && !this.cannotRun()) {
+      this.vips ??= await vipAddresses(this.config.vip).catch(() => null) ?? null;
+      for (const v of this.vips ?? []) {
+        if (await vipPresent(v)) {
+          await removeVip(v);
+          this.log('E', 'vipplug', `Virtual IP ${v.addr} removed: a previous run of the module left it on ${v.device}`);
+        }
+      }
+    }
     if (this.mirror && !this.cannotRun()) {
       const heart = this.config.heart!;
       this.transport = new HeartbeatTransport({
@@ -131,7 +143,7 @@ export class ModuleRuntime {
       if (this.tickQueued) return;
       this.tickQueued = true;
       void this.submit({ type: 'tick' }).finally(() => { this.tickQueued = false; });
-    }, TICK_MS);
+    }, tickMs(this.config));
   }
 
   stop(): void {

@@ -57,6 +57,11 @@ export function announce(v: VipAddress, onError: (message: string) => void): voi
   child.on('error', (e: NodeJS.ErrnoException) => onError(e.code === 'ENOENT' ? 'arping is missing (Debian package iputils-arping): clients keep the old MAC address for up to 45 s' : e.message));
 }
 
+export async function vipPresent(v: VipAddress): Promise<boolean> {
+  const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show', 'dev', v.device]);
+  return stdout.includes(` inet ${v.addr}/`);
+}
+
 export async function removeVip(v: VipAddress): Promise<void> {
   try {
     await run('ip', ['addr', 'del', `${v.addr}/${v.prefix}`, 'dev', v.device]);

@@ -1,0 +1,123 @@
+// Failover benchmark (issue 4, BASELINES §1 method): a 2-node mirror module with a VIP and an HTTP
+// responder in a namespace lab, a client starting a request every 10 ms; at a random phase of the
+// heartbeat pulse, SIGSTOP then SIGKILL of every process of the primary node; failover time = end
+// of the first good reply from the other node − the moment before the first signal. The killed
+// node is restarted and joins as secondary; the next cycle kills the new primary.
+//
+//   node dist/bench/failover.js [--profile default|fast|safekit] [--runs N]
+// Writes bench/results/failover-<profile>.json after every cycle (partial results survive).
+
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir, cpus, release } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeZip } from '../src/catalog/zip.js';
+import { Lab, labUnavailable } from '../src/lab/lab.js';
+
+export const PROFILES: Record<string, { pulse: string; timeout: string; pulseMs: number }> = {
+  default: { pulse: '100ms', timeout: '700ms', pulseMs: 100 },
+  fast: { pulse: '50ms', timeout: '250ms', pulseMs: 50 },
+  safekit: { pulse: '700ms', timeout: '30s', pulseMs: 700 },
+};
+
+const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : dflt; };
+const profileName = arg('--profile', 'default');
+const profile = PROFILES[profileName];
+if (!profile) throw new Error(`--profile ${profileName}: one of ${Object.keys(PROFILES).join(', ')}`);
+const runs = Number(arg('--runs', profileName === 'safekit' ? '3' : '20'));
+const POLLER = fileURLToPath(new URL('../../bench/poller.mjs', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
+const VIP = '10.83.0.100';
+
+const MODULE = `<safe><service mode="mirror"><heart pulse="${profile.pulse}" timeout="${profile.timeout}"><heartbeat name="default"/></heart>
+  <vip><interface_list><interface><real_interface><virtual_addr addr="${VIP}" where="one_side_alias" netmask="255.255.255.0"/></real_interface></interface></interface_list></vip>
+  <user/></service></safe>`;
+// As in BASELINES §1 the responder runs on both nodes (start_both, all addresses), so the time
+// measured is detection + VIP move, like keepalived's; an application started by start_prim adds
+// its own start-up time (a Node HTTP server: ≈ 150 ms here).
+const START = `#!/bin/sh
+nohup ${process.execPath} -e "require('http').createServer((q,r)=>r.end(process.env.TANDEM_NODE)).listen(8080)" > /dev/null 2>&1 &
+echo $! > "$SAFEUSERVAR/app.pid"
+`;
+const STOP = '#!/bin/sh\n[ -f "$SAFEUSERVAR/app.pid" ] && kill "$(cat "$SAFEUSERVAR/app.pid")" 2>/dev/null; rm -f "$SAFEUSERVAR/app.pid"; exit 0\n';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, check: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) { if (Date.now() > end) throw new Error(`timed out: ${what}`); await sleep(100); }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function main(): Promise<void> {
+  const why = labUnavailable();
+  if (why) throw new Error(`the failover benchmark ${why}`);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-failover-'));
+  const lab = new Lab(dir, 3, '10.83.0');
+  const result = { bench: 'failover', profile: profileName, heart: { pulse: profile.pulse, timeout: profile.timeout }, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}`, date: new Date().toISOString(), runs: [] as { killed: string; ms: number; failedAfter: number }[] };
+  const save = () => { mkdirSync(RESULTS, { recursive: true }); writeFileSync(join(RESULTS, `failover-${profileName}.json`), `${JSON.stringify(result, null, 2)}\n`); };
+  try {
+    const state = (n: string) => lab.tandem(n, 'state', '-m', 'app', '-lq').stdout.trim();
+    writeFileSync(join(dir, 'cluster.xml'), '<cluster><lans><lan name="default"><node name="n1" addr="10.83.0.1"/><node name="n2" addr="10.83.0.2"/></lan></lans></cluster>');
+    lab.tandem('n1', 'cluster', 'config', join(dir, 'cluster.xml'));
+    lab.tandem('n1', 'cluster', 'package', join(dir, 'cluster.zip'));
+    lab.tandem('n2', 'cluster', 'config', join(dir, 'cluster.zip'));
+    writeFileSync(join(dir, 'app.safe'), writeZip([
+      { name: 'conf/userconfig.xml', data: Buffer.from(MODULE), mode: 0o644 },
+      { name: 'bin/start_both', data: Buffer.from(START), mode: 0o755 },
+      { name: 'bin/stop_both', data: Buffer.from(STOP), mode: 0o755 },
+    ]));
+    lab.tandem('n1', 'module', 'install', '-m', 'app', join(dir, 'app.safe'));
+    lab.tandem('n1', 'config', '-m', 'app');
+    for (const n of ['n1', 'n2']) lab.startDetachedDaemon(n);
+    await until('both daemons', () => lab.tandem('n1', 'state').status === 0 && lab.tandem('n2', 'state').status === 0, 30_000);
+    if (lab.tandem('n1', '-H', 'n2', '-E', 'app').status !== 0) throw new Error('-E failed');
+    await until('n2 module', () => lab.tandem('n2', 'state', '-m', 'app').status === 0, 30_000);
+    lab.tandem('n1', 'start', '-m', 'app');
+    await until('n1 alone', () => state('n1') === 'ALONE', 60_000);
+    lab.tandem('n2', 'start', '-m', 'app');
+    await until('pair', () => state('n1') === 'PRIM' && state('n2') === 'SECOND', 60_000);
+
+    let primary = 'n1';
+    for (let i = 0; i < runs; i++) {
+      const other = primary === 'n1' ? 'n2' : 'n1';
+      await sleep(Math.max(1000, 3 * profile.pulseMs));
+      const timeoutMs = Number(profile.timeout.replace(/ms$/, '')) * (profile.timeout.endsWith('ms') ? 1 : 1000);
+      const poller = spawn('nsenter', [`--net=/var/run/netns/${lab.node('n3').netns}`, '--', process.execPath, POLLER, VIP, '8080', String((timeoutMs + 3000) / 1000)], { stdio: ['ignore', 'pipe', 'ignore'] });
+      let out = '';
+      poller.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+      await sleep(300 + Math.random() * profile.pulseMs);
+      const pids = spawnSync('ip', ['netns', 'pids', lab.node(primary).netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);
+      const killedAt = performance.timeOrigin + performance.now();
+      for (const pid of pids) { try { process.kill(pid, 'SIGSTOP'); } catch { /* gone */ } }
+      for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      await new Promise((r) => poller.on('exit', r));
+      const attempts = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as [number, number, string]);
+      const firstGood = attempts.filter(([t0, , body]) => t0 > killedAt && body === other).sort((a, b) => a[1] - b[1])[0];
+      if (!firstGood) throw new Error(`cycle ${i + 1}: ${other} never answered`);
+      const failedAfter = attempts.filter(([t0, , body]) => t0 > firstGood[1] && body !== other).length;
+      result.runs.push({ killed: primary, ms: Math.round(firstGood[1] - killedAt), failedAfter });
+      save();
+      process.stdout.write(`cycle ${i + 1}/${runs}: killed ${primary}, ${other} served after ${Math.round(firstGood[1] - killedAt)} ms (${failedAfter} failed requests after)\n`);
+      if (process.env.BENCH_VERBOSE) process.stdout.write(`  killed at ${new Date(killedAt).toISOString()}\n${lab.tandem(other, 'log', '-m', 'app', '-A', '-s', '12').stdout}`);
+      // the dead node comes back and joins as secondary
+      lab.startDetachedDaemon(primary);
+      await until(`${primary} daemon`, () => lab.tandem(primary, 'state', '-m', 'app').status === 0, 60_000);
+      lab.tandem(primary, 'start', '-m', 'app');
+      await until('pair again', () => state(other) === 'PRIM' && state(primary) === 'SECOND', 90_000);
+      primary = other;
+    }
+    const ms = result.runs.map((r) => r.ms).sort((a, b) => a - b);
+    const summary = { n: ms.length, p50: percentile(ms, 50), p90: percentile(ms, 90), p99: percentile(ms, 99), min: ms[0], max: ms[ms.length - 1], mean: Math.round(ms.reduce((a, b) => a + b, 0) / ms.length) };
+    Object.assign(result, { summary });
+    save();
+    process.stdout.write(`${profileName} (pulse ${profile.pulse}, timeout ${profile.timeout}): ${JSON.stringify(summary)}\n`);
+  } finally {
+    lab.teardown();
+  }
+}
+
+main().catch((e: Error) => { process.stderr.write(`bench failover: ${e.message}\n`); process.exitCode = 1; });
