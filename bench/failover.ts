@@ -14,11 +14,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeZip } from '../src/catalog/zip.js';
 import { Lab, labUnavailable } from '../src/lab/lab.js';
+import { firstGoodAfter, summarize } from './measure.js';
 
-export const PROFILES: Record<string, { pulse: string; timeout: string; pulseMs: number }> = {
-  default: { pulse: '100ms', timeout: '700ms', pulseMs: 100 },
-  fast: { pulse: '50ms', timeout: '250ms', pulseMs: 50 },
-  safekit: { pulse: '700ms', timeout: '30s', pulseMs: 700 },
+export const PROFILES: Record<string, { pulse: string; timeout: string; pulseMs: number; timeoutMs: number }> = {
+  default: { pulse: '100ms', timeout: '700ms', pulseMs: 100, timeoutMs: 700 },
+  fast: { pulse: '50ms', timeout: '250ms', pulseMs: 50, timeoutMs: 250 },
+  safekit: { pulse: '700ms', timeout: '30s', pulseMs: 700, timeoutMs: 30_000 },
 };
 
 const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : dflt; };
@@ -46,10 +47,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, check: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!check()) { if (Date.now() > end) throw new Error(`timed out: ${what}`); await sleep(100); }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 async function main(): Promise<void> {
@@ -85,8 +82,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < runs; i++) {
       const other = primary === 'n1' ? 'n2' : 'n1';
       await sleep(Math.max(1000, 3 * profile.pulseMs));
-      const timeoutMs = Number(profile.timeout.replace(/ms$/, '')) * (profile.timeout.endsWith('ms') ? 1 : 1000);
-      const poller = spawn('nsenter', [`--net=/var/run/netns/${lab.node('n3').netns}`, '--', process.execPath, POLLER, VIP, '8080', String((timeoutMs + 3000) / 1000)], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const poller = spawn('nsenter', [`--net=/var/run/netns/${lab.node('n3').netns}`, '--', process.execPath, POLLER, VIP, '8080', String((profile.timeoutMs + 3000) / 1000)], { stdio: ['ignore', 'pipe', 'ignore'] });
       let out = '';
       poller.stdout.on('data', (c: Buffer) => { out += c.toString(); });
       await sleep(300 + Math.random() * profile.pulseMs);
@@ -95,13 +91,10 @@ async function main(): Promise<void> {
       for (const pid of pids) { try { process.kill(pid, 'SIGSTOP'); } catch { /* gone */ } }
       for (const pid of pids) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
       await new Promise((r) => poller.on('exit', r));
-      const attempts = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as [number, number, string]);
-      const firstGood = attempts.filter(([t0, , body]) => t0 > killedAt && body === other).sort((a, b) => a[1] - b[1])[0];
-      if (!firstGood) throw new Error(`cycle ${i + 1}: ${other} never answered`);
-      const failedAfter = attempts.filter(([t0, , body]) => t0 > firstGood[1] && body !== other).length;
-      result.runs.push({ killed: primary, ms: Math.round(firstGood[1] - killedAt), failedAfter });
+      const r = firstGoodAfter(out, killedAt, other);
+      result.runs.push({ killed: primary, ...r });
       save();
-      process.stdout.write(`cycle ${i + 1}/${runs}: killed ${primary}, ${other} served after ${Math.round(firstGood[1] - killedAt)} ms (${failedAfter} failed requests after)\n`);
+      process.stdout.write(`cycle ${i + 1}/${runs}: killed ${primary}, ${other} served after ${r.ms} ms (${r.failedAfter} failed requests after)\n`);
       if (process.env.BENCH_VERBOSE) process.stdout.write(`  killed at ${new Date(killedAt).toISOString()}\n${lab.tandem(other, 'log', '-m', 'app', '-A', '-s', '12').stdout}`);
       // the dead node comes back and joins as secondary
       lab.startDetachedDaemon(primary);
@@ -110,8 +103,7 @@ async function main(): Promise<void> {
       await until('pair again', () => state(other) === 'PRIM' && state(primary) === 'SECOND', 90_000);
       primary = other;
     }
-    const ms = result.runs.map((r) => r.ms).sort((a, b) => a - b);
-    const summary = { n: ms.length, p50: percentile(ms, 50), p90: percentile(ms, 90), p99: percentile(ms, 99), min: ms[0], max: ms[ms.length - 1], mean: Math.round(ms.reduce((a, b) => a + b, 0) / ms.length) };
+    const summary = summarize(result.runs.map((r) => r.ms));
     Object.assign(result, { summary });
     save();
     process.stdout.write(`${profileName} (pulse ${profile.pulse}, timeout ${profile.timeout}): ${JSON.stringify(summary)}\n`);

@@ -118,7 +118,7 @@ test('kill -9 of a module process restarts it with its switches; one that keeps 
   await until('the module process is restarted', () => { const m = procs().find((x) => x.module === 'app')!; return m.starts === 2 && m.pid !== null && t('state', '-m', 'app').status === 0; });
   assert.equal(t('get', '-m', 'app', '-r', 'usersetting.failover').stdout.trim(), 'off', 'switches persist across the restart');
   assert.equal(t('get', '-m', 'app', '-r', 'custom.x').stdout.trim(), 'up', 'resources persist across the restart');
-  assert.match(t('log', '-m', 'app').stdout, /Module process killed by SIGKILL; restarting it/);
+  await until('the restart is in the module log', () => /Module process killed by SIGKILL; restarting it/.test(t('log', '-m', 'app').stdout));
   process.kill(procs().find((m) => m.module === 'web')!.pid!, 'SIGKILL');
   await until('the farm restarts', () => t('state', '-m', 'web').status === 0);
   assert.equal(t('get', '-m', 'web', '-r', 'usersetting.checker').stdout.trim(), 'off');

@@ -89,10 +89,11 @@ test('three namespaced nodes: -G, confinfo, wrong key, -E, config checks, module
 
     // kill -9 of a module process on n2: restarted
     const procs = () => json('n2', 'module', 'processes').doc as { module: string; pid: number; starts: number }[];
-    await until('n2 runs the module process', () => procs()[0]?.pid > 0, 10_000, 200);
-    process.kill(procs()[0].pid, 'SIGKILL');
-    await until('it is restarted', () => procs()[0]?.starts === 2 && procs()[0]?.pid > 0, 10_000, 200);
-    assert.match(lab.tandem('n2', 'log', '-m', 'web').stdout, /Module process killed by SIGKILL; restarting it/);
+    await until('n2 runs the module process', () => procs()[0]?.pid > 0 && lab.tandem('n2', 'state', '-m', 'web').status === 0, 10_000, 200);
+    const before = procs()[0];
+    process.kill(before.pid, 'SIGKILL');
+    await until('it is restarted', () => procs()[0]?.starts === before.starts + 1 && procs()[0]?.pid > 0, 10_000, 200);
+    await until('the restart is logged', () => /Module process killed by SIGKILL; restarting it/.test(lab.tandem('n2', 'log', '-m', 'web').stdout), 10_000, 200);
 
     // module messages of n1 reach its syslog socket
     assert.equal(lab.tandem('n1', 'checker', 'off', '-m', 'web').status, 0);
