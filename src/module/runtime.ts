@@ -154,8 +154,11 @@ export class ModuleRuntime {
 
   status(): ModuleStatus {
     const m = this.mirror ?? this.farm!;
-    const changedAt = Object.fromEntries(this.env.store.resources(this.config.name).map((r) => [r.name, r.updatedAt]));
-    return { module: this.config.name, mode: this.config.mode, state: m.state, qualifier: m.qualifier, resources: m.resources, changedAt };
+    const stored = this.env.store.resources(this.config.name);
+    const changedAt = Object.fromEntries(stored.map((r) => [r.name, r.updatedAt]));
+    // counters the runtime keeps in the store only (heartbeat.rejected) show beside the machine's
+    const resources = { ...Object.fromEntries(stored.map((r) => [r.name, r.value])), ...m.resources };
+    return { module: this.config.name, mode: this.config.mode, state: m.state, qualifier: m.qualifier, resources, changedAt };
   }
 
   async handle(request: RuntimeRequest): Promise<RuntimeReply> {

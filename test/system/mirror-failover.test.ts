@@ -65,6 +65,20 @@ test('mirror with a VIP in namespaces: start, join, client through the VIP, cras
     assert.match(lab.run('n1', ['ip', '-o', 'addr', 'show', 'dev', 'eth0']).stdout, /10\.79\.0\.100\/24 .*eth0:app/);
     assert.doesNotMatch(lab.run('n2', ['ip', '-o', 'addr', 'show', 'dev', 'eth0']).stdout, /10\.79\.0\.100/);
 
+    // swap: the roles exchange and the VIP follows; stop of the primary: the secondary goes alone;
+    // the stopped node starts again as secondary
+    assert.equal(lab.tandem('n1', 'swap', '-m', 'app').status, 0);
+    await until('swapped', () => state('n1') === 'SECOND' && state('n2') === 'PRIM', 30_000, 200);
+    await until('the client follows the VIP to n2', () => ask() === 'n2', 10_000, 200);
+    assert.equal(lab.tandem('n2', 'stop', '-m', 'app').status, 0);
+    await until('n1 alone after the stop of n2', () => state('n1') === 'ALONE' && state('n2') === 'STOP', 30_000, 200);
+    await until('the client is back on n1', () => ask() === 'n1', 10_000, 200);
+    assert.equal(lab.tandem('n2', 'start', '-m', 'app').status, 0);
+    await until('n2 rejoins as secondary', () => state('n1') === 'PRIM' && state('n2') === 'SECOND', 30_000, 200);
+    const bad = lab.tandem('n2', 'prim', '-m', 'app');
+    assert.equal(bad.status, 1, 'prim on a running secondary is refused');
+    assert.match(bad.stderr, /prim/);
+
     const crashedAt = Date.now();
     assert.ok(lab.crash('n1') >= 2, 'tandemd, the module process and the application were killed');
     await until('n2 alone', () => state('n2') === 'ALONE', 10_000, 100);
@@ -73,6 +87,17 @@ test('mirror with a VIP in namespaces: start, join, client through the VIP, cras
     t.diagnostic(`crash of the primary node → client served by the other node through the VIP: ${tookMs} ms (heartbeat timeout 1 s, polled every 100 ms)`);
     assert.ok(tookMs < 6000, `failover took ${tookMs} ms with a 1 s heartbeat timeout`);
     assert.match(lab.tandem('n2', 'log', '-m', 'app').stdout, /Virtual IP 10\.79\.0\.100 set/);
+
+    // n1 comes back with another module key: its heartbeats are refused, with the reason, and counted
+    lab.startDaemon('n1', { NODE_NAME: 'n1' });
+    await until('n1 daemon', () => lab.tandem('n1', 'state', '-m', 'app').status === 0, 20_000, 200);
+    assert.equal(lab.tandem('n1', 'module', 'genkey', '-m', 'app').status, 0);
+    assert.equal(lab.tandem('n1', 'config', '-m', 'app').status, 0);
+    await until('n1 reloaded', () => lab.tandem('n1', 'state', '-m', 'app').status === 0, 20_000, 200);
+    assert.equal(lab.tandem('n1', 'start', '-m', 'app').status, 0);
+    await until('n2 refuses n1 with the reason', () => /Heartbeat default from 10\.79\.0\.1 dropped: sealed with another module key/.test(lab.tandem('n2', 'log', '-m', 'app').stdout), 20_000, 300);
+    assert.ok(Number(lab.tandem('n2', 'get', '-m', 'app', '-r', 'heartbeat.rejected').stdout) > 0);
+    assert.equal(state('n2'), 'ALONE', 'n2 never took n1 as its peer');
   } finally {
     lab.teardown();
   }
