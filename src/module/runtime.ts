@@ -5,17 +5,18 @@
 //
 // Executors in this version: log lines (and their syslog copy), resources, durable data
 // generations, command results, mirror heartbeats over UDP, user scripts, the mirror virtual IP,
-// the intf, ip, tcp, ping and custom checkers. Not yet: replication (a mirror with <rfs>), farm pulses and load
-// balancing, the other checkers and errd. A module that would need them is refused `start` with
-// that reason before the machine sees it (docs/decisions/0007), so it never enters a state whose
-// actions nobody performs.
+// the intf, ip, tcp, ping and custom checkers, errd on processes. Not yet: replication (a mirror
+// with <rfs>), farm pulses and load balancing, the module and splitbrain checkers, errd services.
+// A module that would need them is refused `start` with that reason before the machine sees it
+// (docs/decisions/0007), so it never enters a state whose actions nobody performs.
 
 import { FRESH_DATA, initialMirror, stepMirror } from '../core/mirror/machine.js';
 import { initialFarm, stepFarm } from '../core/farm/machine.js';
 import type { Action, PersistedData } from '../core/actions.js';
 import type { MirrorCommand, MirrorEvent, MirrorHeartbeat, MirrorNode } from '../core/mirror/types.js';
 import type { FarmCommand, FarmEvent, FarmNode } from '../core/farm/types.js';
-import type { ClusterConfig, ModuleConfig, WhenClass } from '../shared/config.js';
+import type { ClusterConfig, ModuleConfig, ProcCheck, WhenClass } from '../shared/config.js';
+import { ERRD_ACTIONS, ErrdRunner } from '../checkers/errd.js';
 import { CheckerRunner, SUPPORTED_CHECKERS } from '../checkers/runner.js';
 import type { LogLevel, Store } from '../store/store.js';
 import { runScriptBatch } from '../scripts/runner.js';
@@ -78,6 +79,7 @@ export class ModuleRuntime {
   private misconfigured: string | null = null;
   private activeCheckers: readonly WhenClass[] = [];
   private readonly checkerRunner: CheckerRunner;
+  private readonly errd: ErrdRunner;
   private readonly rejectLogged = new Set<string>();
 
   constructor(readonly config: ModuleConfig, private readonly env: RuntimeEnv) {
@@ -99,6 +101,7 @@ export class ModuleRuntime {
     this.restoreSwitches();
     this.restoreResources();
     store.setModuleState(config.name, 'STOP', 'NotReady');
+    this.errd = new ErrdRunner(config.errd?.procs ?? [], config.errd?.polltimerMs ?? 30_000, (p, message) => void this.onErrdFailure(p, message));
     this.checkerRunner = new CheckerRunner(config.checkers, (name, value, by) => void this.submit({ type: 'resource', name, value, by }), {
       module: config.name, binDir: env.binDir, env: env.scriptEnv,
       onExit: (ident, code) => this.log('E', 'checker', `Custom checker ${ident} exited (${code === null ? 'killed' : `code ${code}`}); it is started again when its class is next active`),
@@ -112,7 +115,8 @@ export class ModuleRuntime {
     if (this.config.rfs) return 'this mirror replicates directories (<rfs>), and file replication comes with the next issue; a mirror without <rfs> runs now';
     const unsupported = this.config.checkers.filter((c) => !SUPPORTED_CHECKERS.has(c.type));
     if (unsupported.length) return `its ${unsupported.map((c) => `${c.type} checker ${c.ident}`).join(', ')} cannot run yet (intf, ip, tcp, ping and custom checkers run now; module and splitbrain come with the rest of the failover runtime)`;
-    if (this.config.errd?.procs.length) return 'its process monitoring (<errd>) cannot run yet; it comes with the rest of the failover runtime';
+    const unhandled = (this.config.errd?.procs ?? []).filter((p) => p.service || !ERRD_ACTIONS.has(p.action));
+    if (unhandled.length) return `its <proc> ${unhandled.map((p) => p.name).join(', ')} cannot be monitored yet (services and handler programs come with the rest of the failover runtime; processes with restart, stopstart, stop or noaction run now)`;
     return null;
   }
 
@@ -150,6 +154,7 @@ export class ModuleRuntime {
     if (this.ticker) clearInterval(this.ticker);
     this.transport?.stop();
     this.checkerRunner.stop();
+    this.errd.stop();
   }
 
   status(): ModuleStatus {
@@ -165,6 +170,7 @@ export class ModuleRuntime {
     if (request.op === 'state') return this.reply(true, 'ok');
     if (request.op === 'set') {
       const r = await this.submit({ type: 'resource', name: request.name, value: request.value, by: request.by }, request.history ? undefined : request.name);
+      if (request.name.startsWith('usersetting.errdclass.')) this.updateErrd();
       return this.reply(true, r?.message ?? `${request.name} = ${request.value}`);
     }
     const { command } = request;
@@ -173,6 +179,7 @@ export class ModuleRuntime {
     if (command.kind === 'setting' && command.setting === 'failover' && this.farm) return this.reply(false, 'failover on|off applies to mirror modules only');
     const r = await this.submit({ type: 'command', command, by: request.by, identity: request.identity });
     if (command.kind === 'setting' && command.setting === 'checker') this.checkerRunner.setActive(this.activeCheckers, command.on);
+    if (command.kind === 'setting' && command.setting === 'errd') this.updateErrd();
     return this.reply(r?.ok ?? true, r?.message ?? 'done');
   }
 
@@ -234,10 +241,27 @@ export class ModuleRuntime {
       case 'setReplication': return; // a mirror without <rfs> has nothing to replicate (others cannot start)
       case 'checkers':
         this.activeCheckers = a.active;
+        this.updateErrd();
         return this.checkerRunner.setActive(a.active, (this.mirror ?? this.farm)!.resources['usersetting.checker'] !== 'off');
       case 'startResync': case 'setBuckets': case 'commandResult':
         throw new Error(`internal: action ${a.type} reached a runtime that cannot execute it`);
     }
+  }
+
+  /** errd follows the active classes, the errd on|off switch and the custom classes switched on. */
+  private updateErrd(): void {
+    const resources = (this.mirror ?? this.farm)!.resources;
+    const customOn = new Set(Object.entries(resources).filter(([k, v]) => k.startsWith('usersetting.errdclass.') && v === 'on').map(([k]) => k.slice('usersetting.errdclass.'.length)));
+    this.errd.update(this.activeCheckers, resources['usersetting.errd'] !== 'off', customOn);
+  }
+
+  private async onErrdFailure(p: ProcCheck, message: string): Promise<void> {
+    this.log('E', 'errd', message);
+    if (p.action !== 'noaction') {
+      const r = await this.submit({ type: 'command', command: { kind: p.action as 'restart' }, by: 'errd', identity: 'errd' });
+      if (r && !r.ok) this.log('E', 'errd', `Action ${p.action} for ${p.name} refused: ${r.message}`);
+    }
+    this.errd.rearm(p.name);
   }
 
   private async eachVip(fn: (v: VipAddress) => Promise<void>, verb: 'set' | 'unset'): Promise<void> {

@@ -69,3 +69,55 @@ test('tcp, ping and custom checkers feed resources and rules', { skip, timeout: 
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test('errd: a monitored process that dies is reported and its module restarted; errd off stops watching', { timeout: 90_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), 'errd-'));
+  const t = (...args: string[]) => runTandem(['--root', root, ...args], { TANDEM_NODE: 'n1' });
+  const app = `tdapp${process.pid % 100000}`; // a name no other process has
+  let daemon: ChildProcess | null = null;
+  try {
+    writeFileSync(join(root, 'cluster.xml'), '<cluster><lans><lan name="default"><node name="n1" addr="127.0.0.73"/><node name="n2" addr="127.0.0.74"/></lan></lans></cluster>');
+    assert.equal(t('cluster', 'config', join(root, 'cluster.xml')).status, 0);
+    const config = `<safe><service mode="mirror" maxloop="5"><heart pulse="100ms" timeout="1s"><heartbeat name="default"/></heart><user/>
+      <errd polltimer="1s"><proc name="${app}" atleast="1" action="restart" class="prim"/></errd></service></safe>`;
+    const start = `#!/bin/sh\ncp /bin/sleep "$SAFEUSERVAR/${app}"\nnohup "$SAFEUSERVAR/${app}" 1000 > /dev/null 2>&1 &\necho $! > "$SAFEUSERVAR/app.pid"\n`;
+    const stop = '#!/bin/sh\n[ -f "$SAFEUSERVAR/app.pid" ] && kill "$(cat "$SAFEUSERVAR/app.pid")" 2>/dev/null; rm -f "$SAFEUSERVAR/app.pid"; exit 0\n';
+    writeFileSync(join(root, 'app.safe'), writeZip([
+      { name: 'conf/userconfig.xml', data: Buffer.from(config), mode: 0o644 },
+      { name: 'bin/start_prim', data: Buffer.from(start), mode: 0o755 },
+      { name: 'bin/stop_prim', data: Buffer.from(stop), mode: 0o755 },
+    ]));
+    assert.equal(t('module', 'install', '-m', 'app', join(root, 'app.safe')).status, 0);
+    assert.equal(t('config', '-m', 'app').status, 0);
+    daemon = spawn(process.execPath, ['dist/src/daemon/tandemd.js', '--root', root, '--node', 'n1', '--port', String(45000 + Math.floor(Math.random() * 1000))], { stdio: 'ignore' });
+    await until('the module process answers', () => t('state', '-m', 'app').status === 0, 15_000);
+    assert.equal(t('start', '-m', 'app').status, 0);
+    await until('ALONE, Ready', () => t('waitstate', '-m', 'app', 'ALONE', '--timeout', '1').status === 0, 30_000, 200);
+    const pid = () => Number(spawnSync('pgrep', ['-x', app], { encoding: 'utf8' }).stdout.trim().split('\n')[0] || 0);
+    await until('the application runs', () => pid() > 0, 10_000, 200);
+    const first = pid();
+    process.kill(first, 'SIGKILL');
+    await until('errd restarts it', () => pid() > 0 && pid() !== first, 20_000, 200);
+    const log = t('log', '-m', 'app').stdout;
+    assert.match(log, new RegExp(`\\| errd \\| E \\| Process ${app} not running`));
+    assert.match(log, /Action restart called by errd/);
+
+    assert.equal(t('errd', 'off', '-m', 'app').status, 0);
+    const second = pid();
+    process.kill(second, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(pid(), 0, 'errd off: nobody restarts it');
+    assert.equal(t('state', '-m', 'app', '-lq').status, 2, 'and the module stays ALONE');
+    assert.equal(t('stop', '-m', 'app').status, 0);
+    await until('stopped', () => t('waitstop', '-m', 'app', '--timeout', '1').status === 0, 20_000, 200);
+  } finally {
+    if (daemon && daemon.exitCode === null && daemon.signalCode === null) {
+      const d = daemon;
+      const exited = new Promise((r) => d.once('exit', r));
+      d.kill('SIGTERM');
+      await exited;
+    }
+    spawnSync('pkill', ['-9', '-x', app]);
+    rmSync(root, { recursive: true, force: true });
+  }
+});
