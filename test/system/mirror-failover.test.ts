@@ -75,6 +75,19 @@ test('mirror with a VIP in namespaces: start, join, client through the VIP, cras
     await until('the client is back on n1', () => ask() === 'n1', 10_000, 200);
     assert.equal(lab.tandem('n2', 'start', '-m', 'app').status, 0);
     await until('n2 rejoins as secondary', () => state('n1') === 'PRIM' && state('n2') === 'SECOND', 30_000, 200);
+    // restart: only the application scripts run again on the primary, no failover
+    const appPid = () => lab.run('n1', ['cat', join(lab.node('n1').root, 'var/lib/tandem/modules/app/app.pid')]).stdout.trim();
+    const before = appPid();
+    assert.equal(lab.tandem('n1', 'restart', '-m', 'app').status, 0);
+    await until('the application restarted on n1', () => appPid() !== '' && appPid() !== before && state('n1') === 'PRIM', 30_000, 200);
+    assert.equal(state('n2'), 'SECOND');
+    await until('the client is served by n1 again', () => ask() === 'n1', 10_000, 200);
+    // stopstart of the primary: it fails over, then comes back as secondary
+    assert.equal(lab.tandem('n1', 'stopstart', '-m', 'app').status, 0);
+    await until('n2 primary, n1 secondary', () => state('n2') === 'PRIM' && state('n1') === 'SECOND', 30_000, 200);
+    await until('the client follows to n2', () => ask() === 'n2', 10_000, 200);
+    assert.equal(lab.tandem('n1', 'swap', '-m', 'app').status, 0);
+    await until('swapped back', () => state('n1') === 'PRIM' && state('n2') === 'SECOND', 30_000, 200);
     const bad = lab.tandem('n2', 'prim', '-m', 'app');
     assert.equal(bad.status, 1, 'prim on a running secondary is refused');
     assert.match(bad.stderr, /prim/);
