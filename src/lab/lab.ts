@@ -116,6 +116,12 @@ export class Lab {
     return spawnSync('nsenter', this.enter(this.node(name), argv), { encoding: 'utf8', timeout: timeoutMs });
   }
 
+  /** Cuts a node off the bridge (its link goes down on the bridge side), or puts it back: a network partition. */
+  link(name: string, up: boolean): void {
+    const index = this.nodes.findIndex((n) => n.name === name) + 1;
+    sh('ip', ['-n', this.bridge, 'link', 'set', `veth${index}`, up ? 'up' : 'down']);
+  }
+
   /** kill -9 of every process of a node: a node crash, as far as the others can tell. */
   crash(name: string): number {
     const pids = spawnSync('ip', ['netns', 'pids', this.node(name).netns], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).map(Number);

@@ -1,7 +1,9 @@
 // A 2-node mirror (no replication) with a virtual IP, in a lab of network namespaces, seen from a
-// client namespace: the first node alone, the second joins as SECOND; the client reaches the
-// application through the VIP on the primary; a crash of every process of the primary node
-// moves the VIP and the application to the other node within the heartbeat timeout.
+// client namespace (SAFEKIT-BEHAVIOUR §12): the first node alone, the second joins as SECOND; the
+// client reaches the application through the VIP on the primary; swap; stop of the primary; rejoin;
+// restart; stopstart; prim refused on a secondary; a partition (both alone) and its heal (the former
+// primary stays); a crash of every process of the primary node moves the VIP and the application
+// to the other node; a node with another module key is refused with the reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -32,7 +34,7 @@ const STOP = `#!/bin/sh
 [ -f "$SAFEUSERVAR/app.pid" ] && kill "$(cat "$SAFEUSERVAR/app.pid")" 2>/dev/null; rm -f "$SAFEUSERVAR/app.pid"; exit 0
 `;
 
-test('mirror with a VIP in namespaces: start, join, client through the VIP, crash of the primary node', { skip, timeout: 120_000 }, async (t) => {
+test('mirror with a VIP in namespaces: start, join, swap, stop, restart, stopstart, partition, crash, wrong key', { skip, timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-mirror-'));
   const lab = new Lab(dir, 3, '10.79.0');
   try {
@@ -91,6 +93,16 @@ test('mirror with a VIP in namespaces: start, join, client through the VIP, cras
     const bad = lab.tandem('n2', 'prim', '-m', 'app');
     assert.equal(bad.status, 1, 'prim on a running secondary is refused');
     assert.match(bad.stderr, /prim/);
+
+    // partition: n2 cut off the network. Without a witness both run alone (SafeKit's split brain);
+    // when the network heals, the former primary stays and the other becomes secondary again
+    lab.link('n2', false);
+    await until('n2 alone behind the partition', () => state('n2') === 'ALONE', 20_000, 200);
+    assert.equal(state('n1'), 'ALONE');
+    lab.link('n2', true);
+    await until('healed: n1 primary, n2 secondary', () => state('n1') === 'PRIM' && state('n2') === 'SECOND', 30_000, 200);
+    assert.doesNotMatch(lab.run('n2', ['ip', '-o', 'addr', 'show', 'dev', 'eth0']).stdout, /10\.79\.0\.100/, 'the loser gave the VIP up');
+    await until('the client is served by n1', () => ask() === 'n1', 10_000, 200);
 
     const crashedAt = Date.now();
     assert.ok(lab.crash('n1') >= 2, 'tandemd, the module process and the application were killed');
