@@ -15,12 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { writeZip } from '../src/catalog/zip.js';
 import { Lab, labUnavailable } from '../src/lab/lab.js';
 import { firstGoodAfter, summarize } from './measure.js';
+import { PROFILES } from './profiles.js';
 
-export const PROFILES: Record<string, { pulse: string; timeout: string; pulseMs: number; timeoutMs: number }> = {
-  default: { pulse: '100ms', timeout: '700ms', pulseMs: 100, timeoutMs: 700 },
-  fast: { pulse: '50ms', timeout: '250ms', pulseMs: 50, timeoutMs: 250 },
-  safekit: { pulse: '700ms', timeout: '30s', pulseMs: 700, timeoutMs: 30_000 },
-};
 
 const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : dflt; };
 const profileName = arg('--profile', 'default');
