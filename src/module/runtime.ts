@@ -92,7 +92,7 @@ export class ModuleRuntime {
       } catch (e) {
         // the module still answers state and switches; start says why it cannot run
         this.misconfigured = (e as Error).message;
-        settings = { ...mirrorSettings({ ...config, nodes: [env.node, '?'] }, env.node, env.cluster) };
+        settings = mirrorSettings({ ...config, nodes: [env.node, '?'] }, env.node, env.cluster);
       }
       this.mirror = initialMirror(settings, saved ?? { ...FRESH_DATA, settings: { ...FRESH_DATA.settings, failover: config.failover } }, env.incarnation);
     } else {
