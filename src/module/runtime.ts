@@ -159,10 +159,10 @@ export class ModuleRuntime {
 
   status(): ModuleStatus {
     const m = this.mirror ?? this.farm!;
-    const stored = this.env.store.resources(this.config.name);
-    const changedAt = Object.fromEntries(stored.map((r) => [r.name, r.updatedAt]));
-    // counters the runtime keeps in the store only (heartbeat.rejected) show beside the machine's
-    const resources = { ...Object.fromEntries(stored.map((r) => [r.name, r.value])), ...m.resources };
+    const changedAt = Object.fromEntries(this.env.store.resources(this.config.name).map((r) => [r.name, r.updatedAt]));
+    // the rejected-heartbeat counter lives in memory: a flood of forged frames must not mean a
+    // durable store write per frame on the path that receives heartbeats
+    const resources = this.rejected ? { ...m.resources, 'heartbeat.rejected': String(this.rejected) } : m.resources;
     return { module: this.config.name, mode: this.config.mode, state: m.state, qualifier: m.qualifier, resources, changedAt };
   }
 
@@ -170,7 +170,6 @@ export class ModuleRuntime {
     if (request.op === 'state') return this.reply(true, 'ok');
     if (request.op === 'set') {
       const r = await this.submit({ type: 'resource', name: request.name, value: request.value, by: request.by }, request.history ? undefined : request.name);
-      if (request.name.startsWith('usersetting.errdclass.')) this.updateErrd();
       return this.reply(true, r?.message ?? `${request.name} = ${request.value}`);
     }
     const { command } = request;
@@ -178,8 +177,6 @@ export class ModuleRuntime {
     if (why && !ALWAYS.has(command.kind)) return this.reply(false, `"${command.kind}" refused: ${why}`);
     if (command.kind === 'setting' && command.setting === 'failover' && this.farm) return this.reply(false, 'failover on|off applies to mirror modules only');
     const r = await this.submit({ type: 'command', command, by: request.by, identity: request.identity });
-    if (command.kind === 'setting' && command.setting === 'checker') this.checkerRunner.setActive(this.activeCheckers, command.on);
-    if (command.kind === 'setting' && command.setting === 'errd') this.updateErrd();
     return this.reply(r?.ok ?? true, r?.message ?? 'done');
   }
 
@@ -220,6 +217,7 @@ export class ModuleRuntime {
       case 'setResource':
         store.setResource(name, a.name, a.value, a.by, a.name !== noHistoryFor);
         if (a.name === 'state.local') store.setModuleState(name, ...(a.value.split(' ') as [string, string]));
+        if (a.name.startsWith('usersetting.')) this.applyRunners(); // a checker or errd switch changed
         return;
       case 'persist': return store.saveMirrorData(name, a.data);
       case 'sendHeartbeat': return this.transport?.send(a.idents, a.message as MirrorHeartbeat);
@@ -241,18 +239,21 @@ export class ModuleRuntime {
       case 'setReplication': return; // a mirror without <rfs> has nothing to replicate (others cannot start)
       case 'checkers':
         this.activeCheckers = a.active;
-        this.updateErrd();
-        return this.checkerRunner.setActive(a.active, (this.mirror ?? this.farm)!.resources['usersetting.checker'] !== 'off');
+        return this.applyRunners();
       case 'startResync': case 'setBuckets': case 'commandResult':
         throw new Error(`internal: action ${a.type} reached a runtime that cannot execute it`);
     }
   }
 
-  /** errd follows the active classes, the errd on|off switch and the custom classes switched on. */
-  private updateErrd(): void {
+  /**
+   * Checkers and errd follow the active classes and the switches in the machine's resources:
+   * usersetting.checker, usersetting.errd and the custom errd classes switched on.
+   */
+  private applyRunners(): void {
     const resources = (this.mirror ?? this.farm)!.resources;
     const customOn = new Set(Object.entries(resources).filter(([k, v]) => k.startsWith('usersetting.errdclass.') && v === 'on').map(([k]) => k.slice('usersetting.errdclass.'.length)));
     this.errd.update(this.activeCheckers, resources['usersetting.errd'] !== 'off', customOn);
+    this.checkerRunner.setActive(this.activeCheckers, resources['usersetting.checker'] !== 'off');
   }
 
   private async onErrdFailure(p: ProcCheck, message: string): Promise<void> {
@@ -279,7 +280,6 @@ export class ModuleRuntime {
 
   private onRejected(ident: string, from: string, reason: string): void {
     this.rejected++;
-    this.env.store.setResource(this.config.name, 'heartbeat.rejected', String(this.rejected), 'heart', false);
     const key = `${from} ${reason}`;
     if (this.rejectLogged.has(key)) return;
     this.rejectLogged.add(key);
