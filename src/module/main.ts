@@ -8,14 +8,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { parseClusterXml } from '../config/cluster.js';
 import { parseUserConfig } from '../config/userconfig.js';
 import { formatProblem } from '../config/problems.js';
 import { paths } from '../daemon/paths.js';
 import { SyslogSink } from '../daemon/syslog.js';
 import { Store } from '../store/store.js';
 import { ModuleRuntime, type RuntimeRequest } from './runtime.js';
-import { scriptEnv } from '../catalog/catalog.js';
+import { ModuleCatalog, scriptEnv } from '../catalog/catalog.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string): string => {
@@ -33,17 +32,15 @@ const p = paths(opt('--root'));
 const name = opt('--module');
 const node = opt('--node');
 const store = new Store(p.store, { now: () => Date.now() });
+const catalog = new ModuleCatalog(p, store, node);
 const id = store.modules().find((m) => m.name === name)?.id ?? fatal(`module ${name} is not installed`);
-const clusterFile = join(p.etc, 'cluster.xml');
-const cluster = parseClusterXml(readFileSync(clusterFile, 'utf8'), clusterFile).config ?? fatal(`${clusterFile} is invalid`);
-const configFile = join(p.lib, 'modules', name, 'applied', 'conf', 'userconfig.xml');
-const nodesFile = join(p.lib, 'modules', name, 'nodes.json');
-const installedOn = existsSync(nodesFile) ? (JSON.parse(readFileSync(nodesFile, 'utf8')) as string[]) : undefined;
-const parsed = parseUserConfig(readFileSync(configFile, 'utf8'), configFile, { name, id, cluster, installedOn, env: process.env as Record<string, string> });
+const cluster = catalog.cluster() ?? fatal(`${join(p.etc, 'cluster.xml')} is missing or invalid`);
+const applied = catalog.appliedDir(name);
+const configFile = join(applied, 'conf', 'userconfig.xml');
+const parsed = parseUserConfig(readFileSync(configFile, 'utf8'), configFile, { name, id, cluster, installedOn: catalog.nodesOf(name) ?? undefined, env: process.env as Record<string, string> });
 if (!parsed.config) fatal(`the applied configuration is invalid:\n${parsed.problems.items.map(formatProblem).join('\n')}`);
 
 const syslog = new SyslogSink(process.env.TANDEM_SYSLOG_SOCKET ?? '/dev/log');
-const applied = join(p.lib, 'modules', name, 'applied');
 const keyFile = join(applied, 'conf', 'module.key');
 const config = parsed.config;
 // scripts and custom checkers call `tandem set|printi|…`: a wrapper on their PATH reaches this node
