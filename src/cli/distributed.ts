@@ -21,11 +21,16 @@ import { localNode, openNodeStore, recorded } from './record.js';
 
 interface Target { readonly node: string; readonly addr: string; readonly port: number }
 
-/** Splits `-H hosts` (and -G / -E AM) out of the arguments; null when the command is local. */
+/**
+ * Splits `-H hosts` out of the arguments; null when the command is local. Like SafeKit's, -H is a
+ * global option: it counts only before the command word (`tandem lab tandem n1 -H …` is local).
+ */
 export function distributedArgs(argv: readonly string[]): { hosts: string; rest: string[] } | null {
-  const i = argv.indexOf('-H');
-  if (i < 0) return null;
-  return { hosts: argv[i + 1] ?? '', rest: [...argv.slice(0, i), ...argv.slice(i + 2)] };
+  for (let i = 0; i < argv.length && argv[i].startsWith('-'); i++) {
+    if (argv[i] === '-H') return { hosts: argv[i + 1] ?? '', rest: [...argv.slice(0, i), ...argv.slice(i + 2)] };
+    if (argv[i] === '--root') i++; // its value
+  }
+  return null;
 }
 
 function localCluster(root: string | undefined, out: Output): ClusterConfig {

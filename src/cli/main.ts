@@ -7,7 +7,6 @@ import { configCheck } from './config-check.js';
 import { saveLog, showCmdlog, showLog } from './logs.js';
 import { bootSetting, getResource, sendCommand, setResource, showState, switchSetting, waitFor } from './module-control.js';
 import { cleanModule, errdList, moduleProcesses, shutdownAll } from './module-admin.js';
-import { needsDaemon } from './daemon.js';
 import { clusterGenkey, clusterState } from './cluster.js';
 import { clusterConfcheck, clusterConfig, clusterConfinfo, clusterDeconfig, clusterDelkey, clusterPackage } from './cluster-config.js';
 import { distributedArgs, runDistributed } from './distributed.js';
@@ -217,8 +216,8 @@ const clusterCommands: [string, string, string][] = [
   ['genkey', 'create a new cluster key and CA (then push them: tandem -H "*" -G)', 'tandem cluster genkey'],
   ['delkey', 'delete the cluster key', 'tandem cluster delkey'],
 ];
-// cluster commands that work without the module supervisor (state goes through tandemd)
-const local: Record<string, (args: string[]) => void | Promise<void>> = {
+// what each cluster command does (state goes through tandemd; the others work on this node's files)
+const clusterActions: Record<string, (args: string[]) => void | Promise<void>> = {
   state: () => clusterState(out(), root()),
   genkey: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'genkey'], () => { clusterGenkey(out(), root()); return EXIT.ok; }); await tryDaemon(root(), 'POST', '/api/v1/cluster/reload'); },
   config: async (args) => {
@@ -232,13 +231,12 @@ const local: Record<string, (args: string[]) => void | Promise<void>> = {
   delkey: async () => { process.exitCode = await recorded(root(), '', ['cluster', 'delkey'], () => clusterDelkey(out(), root())); },
 };
 for (const [sub, description, text] of clusterCommands) {
-  const action = local[sub] ?? (() => needsDaemon(`cluster ${sub}`, out(), root()));
+  const action = clusterActions[sub];
   example(cluster.command(sub).description(description).argument('[args...]').action(action), text);
 }
 
 /** `-H hosts …` runs on other nodes; --root stays a local matter (it names where this node's files are). */
 function distributed(argv: readonly string[]): boolean {
-  if (argv.includes('lab') && argv.indexOf('lab') < (argv.includes('-H') ? argv.indexOf('-H') : Infinity)) return false; // lab tandem NODE -H … runs inside the node
   const d = distributedArgs(argv);
   if (!d) return false;
   const at = d.rest.indexOf('--root');
