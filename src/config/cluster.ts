@@ -4,7 +4,7 @@ import type { ClusterConfig, ClusterLan, ClusterNode } from '../shared/config.js
 import { Attrs, checkChildren, childrenNamed, int, legacy, oneOf, required, str, time, type Schema } from './attrs.js';
 import { ProblemList } from './problems.js';
 import { parseXml } from './xml.js';
-import { isAddress } from './net.js';
+import { isAddress, unbracket } from './net.js';
 
 const LANS: Schema = { port: int(1, 65535), pulse: time('ms'), mlost_count: int(1, 10_000), slost_count: int(1, 10_000) };
 const LAN: Schema = {
@@ -92,7 +92,7 @@ export function commandAddress(cluster: ClusterConfig, name: string): string | n
   const lans = [...cluster.lans.filter((l) => l.command), ...cluster.lans.filter((l) => !l.command)];
   for (const lan of lans) {
     const n = lan.nodes.find((x) => x.name === name);
-    if (n) return n.addr.replace(/^\[(.*)\]$/, '$1');
+    if (n) return unbracket(n.addr);
   }
   return null;
 }

@@ -22,6 +22,11 @@ export function isDnsName(s: string): boolean {
   return s.length <= 253 && /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(s);
 }
 
+/** A cluster.xml address as sockets take it: an IPv6 address loses its brackets. */
+export function unbracket(addr: string): string {
+  return addr.replace(/^\[(.*)\]$/, '$1');
+}
+
 /** cluster.xml addresses: IPv4, IPv6 in brackets, or a DNS name. */
 export function isAddress(s: string): boolean {
   if (s.startsWith('[') && s.endsWith(']')) return isIpv6(s.slice(1, -1));

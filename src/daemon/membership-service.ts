@@ -4,6 +4,7 @@
 
 import { createSocket, type Socket } from 'node:dgram';
 import type { ClusterConfig } from '../shared/config.js';
+import { unbracket } from '../config/net.js';
 import { initialMembership, stepMembership, type MembershipAction, type MembershipEvent, type MembershipState } from '../core/membership.js';
 import { deriveKey, open, seal, type SealKey } from '../protocol/sealed.js';
 import { ReplayGuard } from '../protocol/replay.js';
@@ -22,7 +23,6 @@ export interface MembershipServiceOptions {
   readonly now?: () => number;
 }
 
-const unbracket = (addr: string): string => addr.replace(/^\[(.*)\]$/, '$1');
 
 export class MembershipService {
   private state: MembershipState;

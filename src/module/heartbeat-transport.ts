@@ -6,6 +6,7 @@
 
 import { createSocket, type Socket } from 'node:dgram';
 import type { ClusterConfig } from '../shared/config.js';
+import { unbracket } from '../config/net.js';
 import type { MirrorHeartbeat } from '../core/mirror/types.js';
 import { deriveKey, open, seal, type SealKey } from '../protocol/sealed.js';
 
@@ -40,7 +41,7 @@ export class HeartbeatTransport {
   private addrOn(lan: string, node: string): string {
     const a = this.o.cluster.lans.find((l) => l.name === lan)?.nodes.find((n) => n.name === node)?.addr;
     if (!a) throw new Error(`node ${node} is not on lan "${lan}" of cluster.xml`);
-    return a.replace(/^\[(.*)\]$/, '$1');
+    return unbracket(a);
   }
 
   async start(): Promise<void> {
