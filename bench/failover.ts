@@ -12,13 +12,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus, release } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeZip } from '../src/catalog/zip.js';
 import { Lab, labUnavailable } from '../src/lab/lab.js';
 import { firstGoodAfter, summarize } from './measure.js';
 import { PROFILES } from './profiles.js';
+import { appState, arg, sleep, startMirrorPair, until } from './pair.js';
 
 
-const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : dflt; };
 const profileName = arg('--profile', 'default');
 const profile = PROFILES[profileName];
 if (!profile) throw new Error(`--profile ${profileName}: one of ${Object.keys(PROFILES).join(', ')}`);
@@ -39,11 +38,6 @@ echo $! > "$SAFEUSERVAR/app.pid"
 `;
 const STOP = '#!/bin/sh\n[ -f "$SAFEUSERVAR/app.pid" ] && kill "$(cat "$SAFEUSERVAR/app.pid")" 2>/dev/null; rm -f "$SAFEUSERVAR/app.pid"; exit 0\n';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(what: string, check: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) { if (Date.now() > end) throw new Error(`timed out: ${what}`); await sleep(100); }
-}
 
 async function main(): Promise<void> {
   const why = labUnavailable();
@@ -53,26 +47,12 @@ async function main(): Promise<void> {
   const result = { bench: 'failover', profile: profileName, heart: { pulse: profile.pulse, timeout: profile.timeout }, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}`, date: new Date().toISOString(), runs: [] as { killed: string; ms: number; failedAfter: number }[] };
   const save = () => { mkdirSync(RESULTS, { recursive: true }); writeFileSync(join(RESULTS, `failover-${profileName}.json`), `${JSON.stringify(result, null, 2)}\n`); };
   try {
-    const state = (n: string) => lab.tandem(n, 'state', '-m', 'app', '-lq').stdout.trim();
-    writeFileSync(join(dir, 'cluster.xml'), '<cluster><lans><lan name="default"><node name="n1" addr="10.83.0.1"/><node name="n2" addr="10.83.0.2"/></lan></lans></cluster>');
-    lab.tandem('n1', 'cluster', 'config', join(dir, 'cluster.xml'));
-    lab.tandem('n1', 'cluster', 'package', join(dir, 'cluster.zip'));
-    lab.tandem('n2', 'cluster', 'config', join(dir, 'cluster.zip'));
-    writeFileSync(join(dir, 'app.safe'), writeZip([
+    const state = (n: string) => appState(lab, n);
+    await startMirrorPair(lab, dir, '10.83.0', [
       { name: 'conf/userconfig.xml', data: Buffer.from(MODULE), mode: 0o644 },
       { name: 'bin/start_both', data: Buffer.from(START), mode: 0o755 },
       { name: 'bin/stop_both', data: Buffer.from(STOP), mode: 0o755 },
-    ]));
-    lab.tandem('n1', 'module', 'install', '-m', 'app', join(dir, 'app.safe'));
-    lab.tandem('n1', 'config', '-m', 'app');
-    for (const n of ['n1', 'n2']) lab.startDetachedDaemon(n);
-    await until('both daemons', () => lab.tandem('n1', 'state').status === 0 && lab.tandem('n2', 'state').status === 0, 30_000);
-    if (lab.tandem('n1', '-H', 'n2', '-E', 'app').status !== 0) throw new Error('-E failed');
-    await until('n2 module', () => lab.tandem('n2', 'state', '-m', 'app').status === 0, 30_000);
-    lab.tandem('n1', 'start', '-m', 'app');
-    await until('n1 alone', () => state('n1') === 'ALONE', 60_000);
-    lab.tandem('n2', 'start', '-m', 'app');
-    await until('pair', () => state('n1') === 'PRIM' && state('n2') === 'SECOND', 60_000);
+    ]);
 
     let primary = 'n1';
     for (let i = 0; i < runs; i++) {

@@ -12,14 +12,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab, labUnavailable } from '../src/lab/lab.js';
 import { firstGoodAfter, summarize } from './measure.js';
+import { arg, sleep, until } from './pair.js';
 
-const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : dflt; };
 const advert = Number(arg('--advert', '1'));
 const runs = Number(arg('--runs', '20'));
 const POLLER = fileURLToPath(new URL('../../bench/poller.mjs', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const VIP = '10.84.0.100';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function conf(node: string, priority: number, state: string): string {
   return `global_defs {
@@ -62,12 +61,11 @@ async function main(): Promise<void> {
     inNode(node, [process.execPath, '-e', `require('http').createServer((q,r)=>r.end('${node}')).listen(8080)`], 'http');
   };
   const holds = (node: string) => spawnSync('ip', ['-n', lab.node(node).netns, '-o', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' }).stdout.includes(`${VIP}/`);
-  const until = async (what: string, check: () => boolean, ms: number) => { const end = Date.now() + ms; while (!check()) { if (Date.now() > end) throw new Error(`timed out: ${what}`); await sleep(50); } };
   try {
     startNode('n2');
     startNode('n1');
     for (let i = 0; i < runs; i++) {
-      await until('n1 master', () => holds('n1') && !holds('n2'), 30_000);
+      await until('n1 master', () => holds('n1') && !holds('n2'), 30_000, 50);
       await sleep(Math.max(1000, 3000 * advert));
       const poller = spawn('nsenter', [`--net=/var/run/netns/${lab.node('n3').netns}`, '--', process.execPath, POLLER, VIP, '8080', String(3 * advert + 3)], { stdio: ['ignore', 'pipe', 'ignore'] });
       let out = '';

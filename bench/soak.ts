@@ -10,17 +10,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeZip } from '../src/catalog/zip.js';
 import { Lab, labUnavailable } from '../src/lab/lab.js';
 import { PROFILES } from './profiles.js';
+import { appState, arg, sleep, startMirrorPair } from './pair.js';
 
-const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : dflt; };
 const profileName = arg('--profile', 'fast');
 const profile = PROFILES[profileName];
 if (!profile) throw new Error(`--profile ${profileName}: one of ${Object.keys(PROFILES).join(', ')}`);
 const seconds = Number(arg('--seconds', '600'));
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const why = labUnavailable();
@@ -29,25 +27,10 @@ async function main(): Promise<void> {
   const lab = new Lab(dir, 2, '10.85.0');
   const spinners: ChildProcess[] = [];
   try {
-    const state = (n: string) => lab.tandem(n, 'state', '-m', 'app', '-lq').stdout.trim();
-    const until = async (what: string, check: () => boolean, ms: number) => { const end = Date.now() + ms; while (!check()) { if (Date.now() > end) throw new Error(`timed out: ${what}`); await sleep(200); } };
-    writeFileSync(join(dir, 'cluster.xml'), '<cluster><lans><lan name="default"><node name="n1" addr="10.85.0.1"/><node name="n2" addr="10.85.0.2"/></lan></lans></cluster>');
-    lab.tandem('n1', 'cluster', 'config', join(dir, 'cluster.xml'));
-    lab.tandem('n1', 'cluster', 'package', join(dir, 'cluster.zip'));
-    lab.tandem('n2', 'cluster', 'config', join(dir, 'cluster.zip'));
+    const state = (n: string) => appState(lab, n);
     const module = `<safe><service mode="mirror"><heart pulse="${profile.pulse}" timeout="${profile.timeout}"><heartbeat name="default"/></heart>
       <vip><interface_list><interface><real_interface><virtual_addr addr="10.85.0.100" where="one_side_alias" netmask="255.255.255.0"/></real_interface></interface></interface_list></vip><user/></service></safe>`;
-    writeFileSync(join(dir, 'app.safe'), writeZip([{ name: 'conf/userconfig.xml', data: Buffer.from(module), mode: 0o644 }]));
-    lab.tandem('n1', 'module', 'install', '-m', 'app', join(dir, 'app.safe'));
-    lab.tandem('n1', 'config', '-m', 'app');
-    for (const n of ['n1', 'n2']) lab.startDetachedDaemon(n);
-    await until('daemons', () => lab.tandem('n1', 'state').status === 0 && lab.tandem('n2', 'state').status === 0, 30_000);
-    lab.tandem('n1', '-H', 'n2', '-E', 'app');
-    await until('n2 module', () => lab.tandem('n2', 'state', '-m', 'app').status === 0, 30_000);
-    lab.tandem('n1', 'start', '-m', 'app');
-    await until('n1 alone', () => state('n1') === 'ALONE', 60_000);
-    lab.tandem('n2', 'start', '-m', 'app');
-    await until('pair', () => state('n1') === 'PRIM' && state('n2') === 'SECOND', 60_000);
+    await startMirrorPair(lab, dir, '10.85.0', [{ name: 'conf/userconfig.xml', data: Buffer.from(module), mode: 0o644 }]);
     const logLines = (n: string) => lab.tandem(n, 'log', '-m', 'app', '-s', '100000').stdout.split('\n');
     const before = { n1: logLines('n1').length, n2: logLines('n2').length };
     for (let i = 0; i < cpus().length; i++) spinners.push(spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
