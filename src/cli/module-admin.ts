@@ -5,6 +5,7 @@ import { callDaemon } from './client.js';
 import { EXIT, emit, fail, type Output } from './output.js';
 import { caller, openNodeStore } from './record.js';
 import { withCatalog } from './module.js';
+import { listModules } from './module-control.js';
 
 export function errdList(out: Output, root: string | undefined, module: string | undefined): number {
   if (!module) fail(out, EXIT.invalid, 'errd list needs -m AM', 'tandem errd list -m mirror');
@@ -18,9 +19,8 @@ export function errdList(out: Output, root: string | undefined, module: string |
 }
 
 export async function shutdownAll(out: Output, root: string | undefined): Promise<number> {
-  const list = await callDaemon<{ modules: { module: string }[] }>('shutdown', out, root, 'GET', '/api/v1/modules');
   const results: { module: string; ok: boolean; message: string }[] = [];
-  for (const { module } of list.body.modules) {
+  for (const { module } of await listModules('shutdown', out, root)) {
     const r = await callDaemon<{ ok: boolean; message: string }>('shutdown', out, root, 'POST', `/api/v1/modules/${encodeURIComponent(module)}/commands`, { command: { kind: 'shutdown' }, by: caller() });
     results.push({ module, ok: r.body.ok, message: r.body.message });
   }
@@ -31,8 +31,7 @@ export async function shutdownAll(out: Output, root: string | undefined): Promis
 export async function cleanModule(out: Output, root: string | undefined, module: string | undefined, what: string): Promise<number> {
   if (!module) fail(out, EXIT.invalid, 'clean needs -m AM', 'tandem clean log -m mirror');
   if (!['all', 'log', 'resource', 'process'].includes(what)) fail(out, EXIT.invalid, `clean takes all, log, resource or process, not "${what}"`);
-  const list = await callDaemon<{ modules: { module: string; pid: number | null }[] }>('clean', out, root, 'GET', '/api/v1/modules');
-  const proc = list.body.modules.find((m) => m.module === module);
+  const proc = (await listModules('clean', out, root)).find((m) => m.module === module);
   const done: string[] = [];
   if (what === 'resource' || what === 'all') {
     const state = await callDaemon<{ status?: { state: string } }>('clean', out, root, 'GET', `/api/v1/modules/${encodeURIComponent(module)}`);
@@ -55,7 +54,7 @@ export async function cleanModule(out: Output, root: string | undefined, module:
 }
 
 export async function moduleProcesses(out: Output, root: string | undefined): Promise<number> {
-  const { body } = await callDaemon<{ modules: { module: string; pid: number | null; starts: number; gaveUp: boolean }[] }>('module processes', out, root, 'GET', '/api/v1/modules');
-  emit(out, body.modules, () => body.modules.map((m) => `${m.module.padEnd(16)} ${m.gaveUp ? 'given up (kept dying)' : m.pid ? `pid ${m.pid}` : 'restarting'}, started ${m.starts} time(s)`).join('\n') || 'no module is configured on this node');
+  const modules = await listModules('module processes', out, root);
+  emit(out, modules, () => modules.map((m) => `${m.module.padEnd(16)} ${m.gaveUp ? 'given up (kept dying)' : m.pid ? `pid ${m.pid}` : 'restarting'}, started ${m.starts} time(s)`).join('\n') || 'no module is configured on this node');
   return EXIT.ok;
 }

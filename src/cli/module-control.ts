@@ -12,6 +12,13 @@ export const STATE_EXIT: Readonly<Record<string, number>> = { STOP: 0, WAIT: 1, 
 const STABLE = new Set(Object.keys(STATE_EXIT));
 
 interface Failure { readonly ok: false; readonly message: string }
+
+export interface ModuleProcessRow { readonly module: string; readonly pid: number | null; readonly starts: number; readonly gaveUp: boolean }
+
+/** The modules tandemd runs, with their processes (GET /api/v1/modules). */
+export async function listModules(verb: string, out: Output, root: string | undefined): Promise<ModuleProcessRow[]> {
+  return (await callDaemon<{ modules: ModuleProcessRow[] }>(verb, out, root, 'GET', '/api/v1/modules')).body.modules;
+}
 type Answer = RuntimeReply | Failure;
 
 async function ask(command: string, out: Output, root: string | undefined, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: Answer }> {
@@ -44,8 +51,7 @@ async function status(out: Output, root: string | undefined, verb: string, modul
 
 export async function showState(out: Output, root: string | undefined, module: string | undefined, o: { verbose?: boolean; lq?: boolean }): Promise<number> {
   if (!module) {
-    const list = await callDaemon<{ modules: { module: string }[] }>('state', out, root, 'GET', '/api/v1/modules');
-    const states = await Promise.all(list.body.modules.map((m) => status(out, root, 'state', m.module)));
+    const states = await Promise.all((await listModules('state', out, root)).map((m) => status(out, root, 'state', m.module)));
     emit(out, states, () => states.map((s) => ('state' in s ? `${s.module.padEnd(16)} ${s.state} (${s.qualifier})` : s.message)).join('\n') || 'no module is configured on this node');
     return EXIT.ok;
   }
@@ -115,7 +121,7 @@ export async function switchSetting(out: Output, root: string | undefined, verb:
 /** boot on|off (usersetting.boot, read by boot="ignore" modules at the next boot) and boot status. */
 export async function bootSetting(out: Output, root: string | undefined, module: string | undefined, what: string | undefined): Promise<number> {
   if (what === 'status') {
-    const modules = module ? [module] : (await callDaemon<{ modules: { module: string }[] }>('boot', out, root, 'GET', '/api/v1/modules')).body.modules.map((x) => x.module);
+    const modules = module ? [module] : (await listModules('boot', out, root)).map((x) => x.module);
     const rows = await Promise.all(modules.map(async (name) => {
       const s = await status(out, root, 'boot', name);
       return { module: name, boot: 'state' in s ? (s.resources['usersetting.boot'] ?? 'off') : s.message };
