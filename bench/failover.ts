@@ -4,7 +4,7 @@
 // of the first good reply from the other node − the moment before the first signal. The killed
 // node is restarted and joins as secondary; the next cycle kills the new primary.
 //
-//   node dist/bench/failover.js [--profile default|fast|safekit] [--runs N]
+//   node dist/bench/failover.js [--profile tandem|fast|safekit] [--runs N]
 // Writes bench/results/failover-<profile>.json after every cycle (partial results survive).
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -14,19 +14,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab, labUnavailable } from '../src/lab/lab.js';
 import { firstGoodAfter, summarize } from './measure.js';
-import { PROFILES } from './profiles.js';
+import { benchProfile, describeHeart } from './profiles.js';
 import { appState, arg, sleep, startMirrorPair, until } from './pair.js';
 
 
-const profileName = arg('--profile', 'default');
-const profile = PROFILES[profileName];
-if (!profile) throw new Error(`--profile ${profileName}: one of ${Object.keys(PROFILES).join(', ')}`);
+const profileName = arg('--profile', 'tandem');
+const profile = benchProfile(profileName);
 const runs = Number(arg('--runs', profileName === 'safekit' ? '3' : '20'));
 const POLLER = fileURLToPath(new URL('../../bench/poller.mjs', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 const VIP = '10.83.0.100';
 
-const MODULE = `<safe><service mode="mirror"><heart pulse="${profile.pulse}" timeout="${profile.timeout}"><heartbeat name="default"/></heart>
+const MODULE = `<safe><service mode="mirror" timing="${profile.name}"><heart><heartbeat name="default"/></heart>
   <vip><interface_list><interface><real_interface><virtual_addr addr="${VIP}" where="one_side_alias" netmask="255.255.255.0"/></real_interface></interface></interface_list></vip>
   <user/></service></safe>`;
 // As in BASELINES §1 the responder runs on both nodes (start_both, all addresses), so the time
@@ -44,7 +43,7 @@ async function main(): Promise<void> {
   if (why) throw new Error(`the failover benchmark ${why}`);
   const dir = mkdtempSync(join(tmpdir(), 'bench-failover-'));
   const lab = new Lab(dir, 3, '10.83.0');
-  const result = { bench: 'failover', profile: profileName, heart: { pulse: profile.pulse, timeout: profile.timeout }, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}`, date: new Date().toISOString(), runs: [] as { killed: string; ms: number; failedAfter: number }[] };
+  const result = { bench: 'failover', profile: profileName, heart: { pulseMs: profile.pulseMs, timeoutMs: profile.timeoutMs }, machine: `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Linux ${release()}`, date: new Date().toISOString(), runs: [] as { killed: string; ms: number; failedAfter: number }[] };
   const save = () => { mkdirSync(RESULTS, { recursive: true }); writeFileSync(join(RESULTS, `failover-${profileName}.json`), `${JSON.stringify(result, null, 2)}\n`); };
   try {
     const state = (n: string) => appState(lab, n);
@@ -82,7 +81,7 @@ async function main(): Promise<void> {
     const summary = summarize(result.runs.map((r) => r.ms));
     Object.assign(result, { summary });
     save();
-    process.stdout.write(`${profileName} (pulse ${profile.pulse}, timeout ${profile.timeout}): ${JSON.stringify(summary)}\n`);
+    process.stdout.write(`${profileName} (${describeHeart(profile)}): ${JSON.stringify(summary)}\n`);
   } finally {
     lab.teardown();
   }

@@ -1,7 +1,13 @@
-// The heartbeat timing profiles the benchmarks compare (set explicitly in <heart pulse timeout>).
+// The timing profiles the benchmarks compare: the product's own (src/config/timing.ts), chosen in
+// the module with <service timing="NAME">, so a benchmark measures exactly what users get.
 
-export const PROFILES: Record<string, { pulse: string; timeout: string; pulseMs: number; timeoutMs: number }> = {
-  default: { pulse: '100ms', timeout: '700ms', pulseMs: 100, timeoutMs: 700 },
-  fast: { pulse: '50ms', timeout: '250ms', pulseMs: 50, timeoutMs: 250 },
-  safekit: { pulse: '700ms', timeout: '30s', pulseMs: 700, timeoutMs: 30_000 },
-};
+import { TIMING_PROFILES, type TimingName, type TimingProfile } from '../src/config/timing.js';
+
+export function benchProfile(name: string): TimingProfile {
+  const profile = TIMING_PROFILES[name as TimingName];
+  if (!profile) throw new Error(`--profile ${name}: one of ${Object.keys(TIMING_PROFILES).join(', ')}`);
+  return profile;
+}
+
+/** `pulse 100 ms, timeout 700 ms`, for summaries. */
+export const describeHeart = (p: TimingProfile): string => `pulse ${p.pulseMs} ms, timeout ${p.timeoutMs} ms`;

@@ -3,9 +3,9 @@
 import { spawnSync } from 'node:child_process';
 
 const BENCHES = {
-  failover: [['--profile', 'default'], ['--profile', 'fast'], ['--profile', 'safekit']],
+  failover: [['--profile', 'tandem'], ['--profile', 'fast'], ['--profile', 'safekit']],
   keepalived: [['--advert', '1'], ['--advert', '0.1']],
-  soak: [['--profile', 'fast'], ['--profile', 'default']],
+  soak: [['--profile', 'fast'], ['--profile', 'tandem']],
 };
 const [name, ...rest] = process.argv.slice(2);
 const chosen = name ? { [name]: rest.length ? [rest] : BENCHES[name] } : BENCHES;

@@ -6,13 +6,15 @@
 // failure a process is watched again when its class starts again.
 //
 // Only processes in this node's network namespace count, so that nodes sharing a kernel (the lab)
-// never see each other's processes. Services (service="yes") and handler executables are not
-// handled in this version; the runtime refuses to start a module that uses them, with the reason.
+// never see each other's processes. A service (service="yes") counts 1 when its service manager
+// says it runs (services.ts). Any other action names a handler program the runtime runs.
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { ProcCheck, WhenClass } from '../shared/config.js';
+import { serviceStatus, type ServiceStatus } from './services.js';
 
 const STANDARD_CLASSES = new Set(['prim', 'both', 'pre', 'second', 'sec']);
+/** The actions errd asks of the module; any other value of `action` is a handler program. */
 export const ERRD_ACTIONS = new Set(['restart', 'stopstart', 'stop', 'noaction']);
 
 interface ProcessInfo { readonly comm: string; readonly args: string }
@@ -57,6 +59,7 @@ export class ErrdRunner {
     private readonly pollMs: number,
     private readonly onFailure: (p: ProcCheck, message: string) => void,
     private readonly list: () => ProcessInfo[] = listProcesses,
+    private readonly service: (name: string) => Promise<ServiceStatus> = serviceStatus,
   ) {}
 
   /** The classes the module announced active, the errd on|off switch and the enabled custom classes. */
@@ -70,7 +73,7 @@ export class ErrdRunner {
     this.enabled = enabled;
     this.customOn = new Set(customOn);
     const any = this.procs.some((p) => this.isActive(p));
-    if (any && !this.timer) this.timer = setInterval(() => this.poll(), this.pollMs);
+    if (any && !this.timer) this.timer = setInterval(() => void this.poll(), this.pollMs);
     if (!any && this.timer) { clearInterval(this.timer); this.timer = null; }
   }
 
@@ -88,18 +91,32 @@ export class ErrdRunner {
     return this.enabled && (STANDARD_CLASSES.has(p.cls) ? this.active.includes(p.cls as WhenClass) : this.customOn.has(p.cls));
   }
 
-  private poll(): void {
-    const processes = this.list();
-    for (const p of this.procs) {
-      if (!this.isActive(p)) continue;
-      const w = this.waiting.get(p.name);
-      if (w === 'failed') continue;
-      if (typeof w === 'number' && w > 0) { this.waiting.set(p.name, w - 1); continue; }
-      const count = countMatching(p, processes);
-      if (!failing(p, count)) continue;
-      this.waiting.set(p.name, 'failed');
-      const what = p.service ? 'Service' : 'Process';
-      this.onFailure(p, count < p.atleast ? `${what} ${p.name} not running` : `${what} ${p.name}: ${count} running, atmax is ${p.atmax}`);
+  private polling = false;
+
+  private async poll(): Promise<void> {
+    if (this.polling) return; // a slow service manager: skip a beat rather than pile up
+    this.polling = true;
+    try {
+      const processes = this.procs.some((p) => !p.service) ? this.list() : [];
+      for (const p of this.procs) {
+        if (!this.isActive(p)) continue;
+        const w = this.waiting.get(p.name);
+        if (w === 'failed') continue;
+        if (typeof w === 'number' && w > 0) { this.waiting.set(p.name, w - 1); continue; }
+        let count: number;
+        let how = '';
+        if (p.service) {
+          const status = await this.service(p.name);
+          count = status.running ? 1 : 0;
+          how = ` (asked ${status.how})`;
+        } else count = countMatching(p, processes);
+        if (!failing(p, count) || !this.isActive(p)) continue;
+        this.waiting.set(p.name, 'failed');
+        const what = p.service ? 'Service' : 'Process';
+        this.onFailure(p, count < p.atleast ? `${what} ${p.name} not running${how}` : `${what} ${p.name}: ${count} running, atmax is ${p.atmax}${how}`);
+      }
+    } finally {
+      this.polling = false;
     }
   }
 }

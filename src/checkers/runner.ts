@@ -6,8 +6,9 @@
 // Kinds: intf (the interface of a VIP network is up) and ip (the VIP is present on this node),
 // generated from <virtual_addr check="on">; tcp (a connection opens within the timeout); ping (one
 // ICMP echo answered, iputils ping); custom (a program of the module that loops and reports with
-// `tandem set`, started when its class is active and stopped when it is not). Not yet: module,
-// splitbrain and errd; a module that configures them is refused start, with the reason.
+// `tandem set`, started when its class is active and stopped when it is not); module (another
+// module's state, module-check.ts). The splitbrain checker is not polled: the runtime asks the
+// witness when the core says every heartbeat is lost (witness.ts). errd is errd.ts.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
@@ -15,10 +16,10 @@ import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Checker, WhenClass } from '../shared/config.js';
 import { deviceFor } from '../vip/mirror-vip.js';
+import { probeModule, type ModuleCheckEnv } from './module-check.js';
 
 const run = promisify(execFile);
 
-export const SUPPORTED_CHECKERS: ReadonlySet<Checker['type']> = new Set(['intf', 'ip', 'tcp', 'ping', 'custom']);
 
 type Verdict = 'up' | 'down';
 
@@ -48,22 +49,30 @@ function tcpOpens(host: string, port: number, timeoutMs: number): Promise<Verdic
   });
 }
 
-export interface CustomCheckerEnv {
+export interface CheckerEnv {
   readonly module: string;
   readonly binDir: string;
   readonly env: NodeJS.ProcessEnv;
+  /** A custom checker program ended (it should loop forever). */
   readonly onExit: (ident: string, code: number | null) => void;
+  readonly moduleCheck: ModuleCheckEnv;
+  /** A watched module restarted while up: this module stop-starts. */
+  readonly onModuleRestart: (c: Checker) => void;
+  /** Why a checker went down, when it can tell (module checker). */
+  readonly onDownReason: (c: Checker, reason: string) => void;
 }
 
 export class CheckerRunner {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly last = new Map<string, Verdict>();
   private readonly customs = new Map<string, ChildProcess>();
+  /** Per module checker: the run of the watched module last seen up. */
+  private readonly started = new Map<string, string>();
 
   constructor(
     private readonly checkers: readonly Checker[],
     private readonly report: (resource: string, value: Verdict, by: string) => void,
-    private readonly custom: CustomCheckerEnv,
+    private readonly custom: CheckerEnv,
     /** The prefix length of the VIP networks, to find an interface by network address. */
     private readonly prefix = 24,
   ) {}
@@ -71,11 +80,13 @@ export class CheckerRunner {
   /** Runs the checkers of the active classes (and `enabled`, the checker on|off switch); stops the others. */
   setActive(active: readonly WhenClass[], enabled: boolean): void {
     for (const c of this.checkers) {
-      const on = enabled && SUPPORTED_CHECKERS.has(c.type) && active.includes(c.when);
+      if (c.type === 'splitbrain') continue; // asked by the runtime, never polled
+      const on = enabled && active.includes(c.when);
       if (c.type === 'custom') { this.setCustom(c, on); continue; }
       const running = this.timers.has(c.resource);
       if (on && !running) {
         this.last.delete(c.resource); // a class that starts again reports afresh (the core reset it to init)
+        this.started.delete(c.resource);
         const tick = (): void => void this.once(c);
         tick();
         this.timers.set(c.resource, setInterval(tick, c.intervalMs));
@@ -114,9 +125,27 @@ export class CheckerRunner {
 
   private async once(c: Checker): Promise<void> {
     let verdict: Verdict;
-    try { verdict = await check(c, this.prefix); } catch { verdict = 'down'; }
+    if (c.type === 'module') verdict = await this.onceModule(c);
+    else {
+      try { verdict = await check(c, this.prefix); } catch { verdict = 'down'; }
+    }
     if (!this.timers.has(c.resource) || this.last.get(c.resource) === verdict) return;
     this.last.set(c.resource, verdict);
     this.report(c.resource, verdict, `${c.type}check`);
+  }
+
+  /** A module checker's verdict; a changed run of the watched module while up is a restart. */
+  private async onceModule(c: Checker): Promise<Verdict> {
+    const probe = await probeModule(c, this.custom.moduleCheck).catch((e: Error) => ({ verdict: 'down' as const, started: null, reason: e.message }));
+    if (!this.timers.has(c.resource)) return probe.verdict;
+    if (probe.verdict === 'down') {
+      if (this.last.get(c.resource) !== 'down') this.custom.onDownReason(c, probe.reason);
+      this.started.delete(c.resource);
+      return 'down';
+    }
+    const before = this.started.get(c.resource);
+    this.started.set(c.resource, probe.started!);
+    if (before !== undefined && before !== probe.started && this.last.get(c.resource) === 'up') this.custom.onModuleRestart(c);
+    return 'up';
   }
 }

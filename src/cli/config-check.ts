@@ -6,6 +6,7 @@ import { basename, dirname } from 'node:path';
 import { loadCluster, loadUserConfig } from '../config/load.js';
 import { formatProblem, type Problem } from '../config/problems.js';
 import { formatDuration } from '../config/time.js';
+import { DEFAULT_TIMING } from '../config/timing.js';
 import type { ClusterConfig, ModuleConfig } from '../shared/config.js';
 import { EXIT, emit, type Output } from './output.js';
 
@@ -84,7 +85,10 @@ function clusterTimings(c: ClusterConfig): Record<string, string> {
 }
 
 function moduleTimings(m: ModuleConfig): Record<string, string> {
-  const t: Record<string, string> = { mode: m.mode, nodes: m.nodes.length ? m.nodes.join(', ') : 'where the module is installed' };
+  const t: Record<string, string> = {
+    mode: m.mode, nodes: m.nodes.length ? m.nodes.join(', ') : 'where the module is installed',
+    'timing profile': `${m.timing}${m.timing === DEFAULT_TIMING ? ' (default; <service timing="safekit"> gives SafeKit\'s 700 ms / 30 s)' : ''}`,
+  };
   if (m.ports.heart) t['heartbeat port (udp)'] = String(m.ports.heart);
   if (m.ports.rfs) t['replication port (tcp)'] = String(m.ports.rfs);
   if (m.ports.farm) t['farm port (udp)'] = String(m.ports.farm);

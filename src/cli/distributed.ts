@@ -4,22 +4,19 @@
 // `-H … -E AM` packages the local module and installs it on the targets with the same id,
 // configured there when it is configured here.
 
-import { request } from 'node:https';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PeerCertificate } from 'node:tls';
 import { commandAddress, parseClusterXml } from '../config/cluster.js';
 import type { ClusterConfig } from '../shared/config.js';
 import { paths } from '../daemon/paths.js';
-import { nodeCredentials, previousCredentials, type NodeCredentials } from '../daemon/pki.js';
+import { nodeCredentials, previousCredentials } from '../daemon/pki.js';
+import { callNode, type NodeTarget as Target } from '../daemon/node-door.js';
 import type { CommandRun } from '../api/admin-routes.js';
 import { ModuleCatalog } from '../catalog/catalog.js';
 import { clusterZip } from './cluster-config.js';
 import { tryDaemon } from './client.js';
 import { EXIT, fail, type Output } from './output.js';
 import { localNode, openNodeStore, recorded } from './record.js';
-
-interface Target { readonly node: string; readonly addr: string; readonly port: number }
 
 /**
  * Splits `-H hosts` out of the arguments; null when the command is local. Like SafeKit's, -H is a
@@ -49,31 +46,6 @@ export function resolveTargets(hosts: string, cluster: ClusterConfig, out: Outpu
     const node = cluster.nodeNames.includes(h) ? h : cluster.nodeNames.find((n) => cluster.lans.some((l) => l.nodes.some((x) => x.name === n && x.addr === h)));
     if (!node) fail(out, EXIT.invalid, `-H: "${h}" is not a node of cluster.xml (nodes: ${cluster.nodeNames.join(', ')})`);
     return { node, addr: commandAddress(cluster, node)!, port: Number(process.env.TANDEM_NODE_PORT ?? cluster.port) };
-  });
-}
-
-/** One request to a node door, authenticated with this node's certificate; the server must be `t.node`. */
-export function callNode<T>(t: Target, creds: NodeCredentials, path: string, body: unknown, timeoutMs = 330_000): Promise<T> {
-  const payload = JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request({
-      host: t.addr, port: t.port, method: 'POST', path, key: creds.key, cert: creds.cert, ca: creds.ca, minVersion: 'TLSv1.3', timeout: timeoutMs,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-      checkServerIdentity: (_host: string, cert: PeerCertificate) => (cert.subject?.CN === t.node ? undefined : new Error(`the server at ${t.addr} presents the certificate of "${cert.subject?.CN}", not of ${t.node}`)),
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => {
-        try {
-          const doc = JSON.parse(text) as T & { error?: string };
-          if ((res.statusCode ?? 500) >= 400) reject(new Error(doc.error ?? `HTTP ${res.statusCode}`)); else resolve(doc);
-        } catch { reject(new Error(`unreadable answer (HTTP ${res.statusCode})`)); }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
-    req.on('error', reject);
-    req.end(payload);
   });
 }
 

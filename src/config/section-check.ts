@@ -8,6 +8,7 @@ import { Attrs, checkChildren, childrenNamed, int, oneOf, str, time, type Schema
 import type { ProblemList } from './problems.js';
 import type { XmlElement } from './xml.js';
 import { ipv4ToInt, isIpv4, netmaskPrefix } from './net.js';
+import type { TimingProfile } from './timing.js';
 
 type Kind = Checker['type'];
 const KINDS: readonly Kind[] = ['tcp', 'ping', 'intf', 'ip', 'custom', 'module', 'splitbrain'];
@@ -28,13 +29,13 @@ const DEFAULTS: Record<Kind, { when: WhenClass; action: RuleAction }> = {
 const CHECKER: Schema = { ident: str, when: oneOf(...WHEN), action: oneOf(...ACTIONS), exec: str, arg: str, name: str };
 const TO: Schema = { addr: str, port: int(1, 65535), interval: time('s'), timeout: time('s'), local_addr: str, secure: oneOf('on', 'off') };
 
-export function readCheckers(el: XmlElement | undefined, vip: VipConfig | undefined, mode: ModuleMode, problems: ProblemList): Checker[] {
+export function readCheckers(el: XmlElement | undefined, vip: VipConfig | undefined, mode: ModuleMode, profile: TimingProfile, problems: ProblemList): Checker[] {
   const checkers: Checker[] = [];
   if (el) {
     new Attrs(el, {}, problems);
     checkChildren(el, [...KINDS], problems);
     for (const c of el.children.filter((x) => (KINDS as readonly string[]).includes(x.name))) {
-      const checker = readChecker(c, mode, problems);
+      const checker = readChecker(c, mode, profile, problems);
       if (!checker) continue;
       if (checkers.some((x) => x.resource === checker.resource)) problems.error(c.pos, `two checkers set the resource ${checker.resource}`, 'give each checker its own ident');
       else checkers.push(checker);
@@ -46,11 +47,11 @@ export function readCheckers(el: XmlElement | undefined, vip: VipConfig | undefi
       if (iface.check && isIpv4(va.addr)) {
         const ident = networkIdent(va.addr, va.netmask) ?? iface.name ?? va.addr;
         if (!checkers.some((x) => x.resource === `intf.${ident}`)) {
-          checkers.push({ type: 'intf', ident, resource: `intf.${ident}`, when: 'pre', action: 'wait', intervalMs: 10_000, timeoutMs: 5_000, target: { network: ident, ...(iface.name ? { interface: iface.name } : {}) } });
+          checkers.push({ type: 'intf', ident, resource: `intf.${ident}`, when: 'pre', action: 'wait', intervalMs: profile.checkIntervalMs, timeoutMs: profile.checkTimeoutMs, target: { network: ident, ...(iface.name ? { interface: iface.name } : {}) } });
         }
       }
       if (va.check && !checkers.some((x) => x.resource === `ip.${va.addr}`)) {
-        checkers.push({ type: 'ip', ident: va.addr, resource: `ip.${va.addr}`, when: mode === 'farm' ? 'both' : 'prim', action: 'stopstart', intervalMs: 10_000, timeoutMs: 5_000, target: { addr: va.addr } });
+        checkers.push({ type: 'ip', ident: va.addr, resource: `ip.${va.addr}`, when: mode === 'farm' ? 'both' : 'prim', action: 'stopstart', intervalMs: profile.checkIntervalMs, timeoutMs: profile.checkTimeoutMs, target: { addr: va.addr } });
       }
     }
   }
@@ -64,7 +65,7 @@ function networkIdent(addr: string, netmask: string | undefined): string | null 
   return [24, 16, 8, 0].map((s) => (net >>> s) & 255).join('.');
 }
 
-function readChecker(el: XmlElement, mode: ModuleMode, problems: ProblemList): Checker | null {
+function readChecker(el: XmlElement, mode: ModuleMode, profile: TimingProfile, problems: ProblemList): Checker | null {
   const kind = el.name as Kind;
   const a = new Attrs(el, CHECKER, problems);
   checkChildren(el, kind === 'custom' || kind === 'splitbrain' ? [] : ['to'], problems);
@@ -130,6 +131,6 @@ function readChecker(el: XmlElement, mode: ModuleMode, problems: ProblemList): C
   if (mode !== 'mirror' && action === 'swap') problems.error(a.pos('action'), 'action="swap" needs a mirror module');
   return {
     type: kind, ident, resource: kind === 'splitbrain' ? `splitbrain.${ident}` : `${kind}.${ident}`, when, action,
-    intervalMs: to?.num('interval', 10_000) ?? 10_000, timeoutMs: to?.num('timeout', 5_000) ?? 5_000, target,
+    intervalMs: to?.num('interval', profile.checkIntervalMs) ?? profile.checkIntervalMs, timeoutMs: to?.num('timeout', profile.checkTimeoutMs) ?? profile.checkTimeoutMs, target,
   };
 }

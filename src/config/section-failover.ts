@@ -10,6 +10,7 @@ import type { ProblemList } from './problems.js';
 import type { XmlElement } from './xml.js';
 import { parseRules } from './rules-parse.js';
 import { parseLuaRules } from './rules-lua.js';
+import type { TimingProfile } from './timing.js';
 
 const PREFIX: Partial<Record<Checker['type'], string>> = { tcp: 't_', ping: 'p_', custom: 'c_' };
 const FIXED: Partial<Record<Checker['type'], { name: string; action: RuleAction; id?: string }>> = {
@@ -39,13 +40,13 @@ export function checkerRules(checkers: readonly Checker[]): FailoverRule[] {
   return rules;
 }
 
-export function readFailover(el: XmlElement | undefined, checkers: readonly Checker[], problems: ProblemList): { extends: boolean; periodMs: number; handleTimeMs: number; rules: FailoverRule[] } {
+export function readFailover(el: XmlElement | undefined, checkers: readonly Checker[], profile: TimingProfile, problems: ProblemList): { extends: boolean; periodMs: number; handleTimeMs: number; rules: FailoverRule[] } {
   const base = checkerRules(checkers);
-  if (!el) return { extends: true, periodMs: 5000, handleTimeMs: 15_000, rules: base };
+  if (!el) return { extends: true, periodMs: profile.rulePeriodMs, handleTimeMs: profile.handleTimeMs, rules: base };
   const a = new Attrs(el, { extends: oneOf('yes', 'no'), period: time('ms'), handle_time: time('ms') }, problems);
-  const period = a.num('period', 5000);
-  const handle = a.num('handle_time', 15_000);
-  if (period === 0) problems.error(a.pos('period'), 'period="0" would evaluate the rules continuously', 'use the default 5000ms or another positive value');
+  const period = a.num('period', profile.rulePeriodMs);
+  const handle = a.num('handle_time', profile.handleTimeMs);
+  if (period === 0) problems.error(a.pos('period'), 'period="0" would evaluate the rules continuously', `use the profile's ${profile.rulePeriodMs}ms or another positive value`);
   else if (handle % period !== 0) problems.error(a.pos('handle_time'), `handle_time ${handle} ms is not a multiple of period ${period} ms`, `use for example handle_time="${period * 3}ms"`);
   const user: FailoverRule[] = [];
   const disabled = new Set<string>();

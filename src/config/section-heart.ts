@@ -4,6 +4,7 @@ import type { FarmConfig, HeartbeatConfig } from '../shared/config.js';
 import { Attrs, checkChildren, childrenNamed, int, oneOf, required, str, time, type Schema } from './attrs.js';
 import type { ProblemList } from './problems.js';
 import type { XmlElement } from './xml.js';
+import type { TimingProfile } from './timing.js';
 
 const HEART: Schema = { port: int(1, 65535), pulse: time('ms'), timeout: time('ms'), permanent_arp: oneOf('on', 'off') };
 const HEARTBEAT: Schema = { name: str, ident: str, pulse: time('ms'), timeout: time('ms') };
@@ -15,7 +16,7 @@ export interface HeartSection {
   readonly heartbeats: HeartbeatConfig[];
 }
 
-export function readHeart(el: XmlElement | undefined, service: XmlElement, id: number, problems: ProblemList): HeartSection {
+export function readHeart(el: XmlElement | undefined, service: XmlElement, id: number, profile: TimingProfile, problems: ProblemList): HeartSection {
   const port = 8888 + id - 1;
   if (!el) {
     problems.error(service.pos, 'a mirror module needs <heart> with at least one <heartbeat>', 'add <heart><heartbeat name="default"/></heart>');
@@ -23,8 +24,8 @@ export function readHeart(el: XmlElement | undefined, service: XmlElement, id: n
   }
   const a = new Attrs(el, HEART, problems);
   checkChildren(el, ['heartbeat'], problems);
-  const pulse = a.num('pulse', 700);
-  const timeout = a.num('timeout', 30_000);
+  const pulse = a.num('pulse', profile.pulseMs);
+  const timeout = a.num('timeout', profile.timeoutMs);
   const heartbeats: HeartbeatConfig[] = [];
   for (const hb of childrenNamed(el, 'heartbeat')) {
     const h = new Attrs(hb, HEARTBEAT, problems);

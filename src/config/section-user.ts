@@ -5,6 +5,7 @@ import { Attrs, checkChildren, childrenNamed, int, oneOf, required, str, time, t
 import type { ProblemList } from './problems.js';
 import type { XmlElement } from './xml.js';
 import { ereToJs } from './ere.js';
+import type { TimingProfile } from './timing.js';
 
 const USER: Schema = { nicestoptimeout: time('s'), forcestoptimeout: time('s'), logging: oneOf('userlog', 'none'), userlogsize: int(1) };
 const PROC: Schema = {
@@ -39,7 +40,7 @@ export function readVhost(el: XmlElement, problems: ProblemList): { name: string
   });
 }
 
-export function readErrd(el: XmlElement, problems: ProblemList): { polltimerMs: number; procs: ProcCheck[] } {
+export function readErrd(el: XmlElement, profile: TimingProfile, problems: ProblemList): { polltimerMs: number; procs: ProcCheck[] } {
   const a = new Attrs(el, { polltimer: time('s') }, problems);
   checkChildren(el, ['proc'], problems);
   const procs: ProcCheck[] = [];
@@ -68,5 +69,5 @@ export function readErrd(el: XmlElement, problems: ProblemList): { polltimerMs: 
     if (service && name.length > 63) problems.error(pa.pos('name'), `service name "${name}" is longer than 63 characters`);
     procs.push({ name, service, nameregex: pa.str('nameregex'), argregex: pa.str('argregex'), atleast, atmax, action, cls, startAfter: pa.num('start_after', 0) });
   }
-  return { polltimerMs: a.num('polltimer', 30_000), procs };
+  return { polltimerMs: a.num('polltimer', profile.errdPollMs), procs };
 }

@@ -16,6 +16,7 @@ import { readCheckers } from './section-check.js';
 import { readFailover } from './section-failover.js';
 import { validateModule } from './validate.js';
 import { parseRules } from './rules-parse.js';
+import { DEFAULT_TIMING, TIMING_PROFILES, type TimingName } from './timing.js';
 
 /**
  * With syncdelta > 1 minute a copy synchronised recently enough may lead when the peer is gone
@@ -35,6 +36,8 @@ const SERVICE: Schema = {
   maxloop: int(0, 1_000_000),
   loop_interval: time('h'),
   automatic_reboot: oneOf('on', 'off'),
+  // tandem's own: the defaults for every timing left out (config/timing.ts)
+  timing: oneOf(...Object.keys(TIMING_PROFILES)),
   // Windows-only and legacy knobs seen in shipped files
   service_timeout: windows(),
 };
@@ -90,6 +93,8 @@ function readService(el: XmlElement, problems: ProblemList, options: ModuleCheck
   if (!mode) return null;
   checkChildren(el, CHILDREN[mode], problems, ` of a ${mode} module`);
   const id = options.id ?? 1;
+  const timing = a.str('timing', DEFAULT_TIMING) as TimingName;
+  const profile = TIMING_PROFILES[timing];
   if (mode !== 'mirror') {
     for (const attr of ['failover', 'defaultprim'] as const) {
       if (a.has(attr)) problems.warning(a.pos(attr), `${attr} only applies to mirror modules and is ignored for mode="${mode}"`);
@@ -97,7 +102,7 @@ function readService(el: XmlElement, problems: ProblemList, options: ModuleCheck
   }
   const heartEl = mode === 'mirror' ? single(el, 'heart', problems) : undefined;
   const farmEl = mode === 'farm' ? single(el, 'farm', problems) : undefined;
-  const heart = mode === 'mirror' ? readHeart(heartEl, el, id, problems) : undefined;
+  const heart = mode === 'mirror' ? readHeart(heartEl, el, id, profile, problems) : undefined;
   const farm = farmEl ? readFarm(farmEl, id, problems) : undefined;
   if (mode === 'farm' && !farmEl) problems.error(el.pos, 'a farm module needs <farm> with at least one <lan>', 'add <farm><lan name="default"/></farm>');
   const rfsEl = mode === 'mirror' ? single(el, 'rfs', problems) : undefined;
@@ -107,18 +112,19 @@ function readService(el: XmlElement, problems: ProblemList, options: ModuleCheck
   const userEl = single(el, 'user', problems);
   const user = userEl ? readUser(userEl, problems) : undefined;
   const errdEl = single(el, 'errd', problems);
-  const errd = errdEl ? readErrd(errdEl, problems) : undefined;
+  const errd = errdEl ? readErrd(errdEl, profile, problems) : undefined;
   if (errdEl && !userEl) problems.error(errdEl.pos, '<errd> needs <user> in the same module', 'add <user/> so that the module runs scripts and process monitoring');
   const vhostEl = single(el, 'vhost', problems);
   const checkEl = single(el, 'check', problems);
-  const checkers = readCheckers(checkEl, vip, mode, problems);
+  const checkers = readCheckers(checkEl, vip, mode, profile, problems);
   const failoverEl = single(el, 'failover', problems);
-  const failoverRules = readFailover(failoverEl, checkers, problems);
+  const failoverRules = readFailover(failoverEl, checkers, profile, problems);
   if (rfs && rfs.syncdeltaMin > 1) failoverRules.rules.unshift(SYNCDELTA_RULE);
   return {
     name: options.name ?? 'AM',
     id,
     mode,
+    timing,
     boot: (a.str('boot', 'ignore') as ModuleConfig['boot']),
     bootDelayMs: a.num('boot_delay', 0),
     failover: a.str('failover', 'on') === 'on',

@@ -70,6 +70,9 @@ export type Action =
   | { readonly type: 'startResync'; readonly mode: ResyncMode }
   /** The checker classes that run from now on (others stop). Ordering: after the state change it follows. */
   | { readonly type: 'checkers'; readonly active: readonly WhenClass[] }
+  /** Ask the split-brain witnesses (every heartbeat is lost); the answer comes back as the resource
+   * event splitbrain.uptodate = up (one answered) | down (none did). Ordering: none; returns at once. */
+  | { readonly type: 'checkWitness' }
   /** Farm: the buckets this node serves in a group. Ordering: releases are applied before the
    * pulse that announces them (the pulse is the last action of the step). */
   | { readonly type: 'setBuckets'; readonly group: string; readonly owned: readonly number[] }

@@ -3,7 +3,8 @@
 // whose CN names a node of cluster.xml; anything else is refused before a route runs.
 
 import type { FastifyInstance } from 'fastify';
-import type { TLSSocket } from 'node:tls';
+import { request } from 'node:https';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { buildApi, type NodeView } from '../api/server.js';
 import type { AdminView } from '../api/admin-routes.js';
 import type { NodeCredentials } from './pki.js';
@@ -21,4 +22,34 @@ export async function openNodeDoor(view: NodeView, admin: AdminView, creds: Node
   });
   await app.listen({ host, port });
   return app;
+}
+
+export interface NodeTarget { readonly node: string; readonly addr: string; readonly port: number }
+
+/**
+ * One request to another node's door (GET when there is no body), authenticated with this node's
+ * certificate; the server must present the certificate of `t.node`.
+ */
+export function callNode<T>(t: NodeTarget, creds: NodeCredentials, path: string, body: unknown, timeoutMs = 330_000): Promise<T> {
+  const payload = body === undefined ? '' : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: t.addr, port: t.port, method: body === undefined ? 'GET' : 'POST', path, key: creds.key, cert: creds.cert, ca: creds.ca, minVersion: 'TLSv1.3', timeout: timeoutMs,
+      headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+      checkServerIdentity: (_host: string, cert: PeerCertificate) => (cert.subject?.CN === t.node ? undefined : new Error(`the server at ${t.addr} presents the certificate of "${cert.subject?.CN}", not of ${t.node}`)),
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { text += c; });
+      res.on('end', () => {
+        try {
+          const doc = JSON.parse(text) as T & { error?: string };
+          if ((res.statusCode ?? 500) >= 400) reject(new Error(doc.error ?? `HTTP ${res.statusCode}`)); else resolve(doc);
+        } catch { reject(new Error(`unreadable answer (HTTP ${res.statusCode})`)); }
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
+    req.on('error', reject);
+    req.end(payload);
+  });
 }

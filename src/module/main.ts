@@ -48,7 +48,7 @@ const wrapperDir = join(p.lib, 'bin');
 mkdirSync(wrapperDir, { recursive: true });
 writeFileSync(join(wrapperDir, 'tandem'), `#!/bin/sh\nexec ${process.execPath} ${fileURLToPath(new URL('../cli/main.js', import.meta.url))} --root ${opt('--root')} "$@"\n`, { mode: 0o755 });
 const runtime = new ModuleRuntime(config, {
-  node, cluster, incarnation: store.nextIncarnation(`incarnation:${name}`), store, now: () => Date.now(),
+  root: opt('--root'), node, cluster, incarnation: store.nextIncarnation(`incarnation:${name}`), store, now: () => Date.now(),
   binDir: join(applied, 'bin'),
   scriptEnv: { ...scriptEnv(name, applied, p), TANDEM_NODE: node, PATH: `${wrapperDir}:${process.env.PATH ?? '/usr/bin:/bin'}`, ...Object.fromEntries((config.user?.vars ?? []).map((v) => [v.name, v.value])) },
   userlogDir: join(p.log, 'modules', name),

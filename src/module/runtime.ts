@@ -5,23 +5,22 @@
 //
 // Executors in this version: log lines (and their syslog copy), resources, durable data
 // generations, command results, mirror heartbeats over UDP, user scripts, the mirror virtual IP,
-// the intf, ip, tcp, ping and custom checkers, errd on processes. Not yet: replication (a mirror
-// with <rfs>), farm pulses and load balancing, the module and splitbrain checkers, errd services.
-// A module that would need them is refused `start` with that reason before the machine sees it
-// (docs/decisions/0007), so it never enters a state whose actions nobody performs.
+// the checkers, errd and the split-brain witness (monitors.ts). Not yet: replication (a mirror with
+// <rfs>), farm pulses and load balancing. A module that would need them is refused `start` with
+// that reason before the machine sees it (docs/decisions/0007), so it never enters a state whose
+// actions nobody performs.
 
 import { FRESH_DATA, initialMirror, stepMirror } from '../core/mirror/machine.js';
 import { initialFarm, stepFarm } from '../core/farm/machine.js';
 import type { Action, PersistedData } from '../core/actions.js';
 import type { MirrorCommand, MirrorEvent, MirrorHeartbeat, MirrorNode } from '../core/mirror/types.js';
 import type { FarmCommand, FarmEvent, FarmNode } from '../core/farm/types.js';
-import type { ClusterConfig, ModuleConfig, ProcCheck, WhenClass } from '../shared/config.js';
-import { ERRD_ACTIONS, ErrdRunner } from '../checkers/errd.js';
-import { CheckerRunner, SUPPORTED_CHECKERS } from '../checkers/runner.js';
+import type { ClusterConfig, ModuleConfig, WhenClass } from '../shared/config.js';
 import type { LogLevel, Store } from '../store/store.js';
 import { runScriptBatch } from '../scripts/runner.js';
 import { addVip, removeVip, vipAddresses, vipPresent, type VipAddress } from '../vip/mirror-vip.js';
 import { HeartbeatTransport } from './heartbeat-transport.js';
+import { Monitors } from './monitors.js';
 import { farmSettings, mirrorSettings } from './settings.js';
 
 export type ModuleCommand = MirrorCommand | FarmCommand;
@@ -39,6 +38,10 @@ export interface ModuleStatus {
   readonly resources: Readonly<Record<string, string>>;
   /** When each resource last changed (ms since the epoch), for those recorded in the store. */
   readonly changedAt: Readonly<Record<string, number>>;
+  /** This run of the module process, and how many times it started the application since: a
+   * module checker elsewhere tells a restart of the application from these. */
+  readonly incarnation: number;
+  readonly appStarts: number;
 }
 
 export interface RuntimeReply {
@@ -48,6 +51,8 @@ export interface RuntimeReply {
 }
 
 export interface RuntimeEnv {
+  /** The installation root (TANDEM_ROOT), to reach this node's tandemd. */
+  readonly root: string;
   readonly node: string;
   readonly cluster: ClusterConfig;
   readonly incarnation: number;
@@ -78,8 +83,8 @@ export class ModuleRuntime {
   private rejected = 0;
   private misconfigured: string | null = null;
   private activeCheckers: readonly WhenClass[] = [];
-  private readonly checkerRunner: CheckerRunner;
-  private readonly errd: ErrdRunner;
+  private appStarts = 0;
+  private readonly monitors: Monitors;
   private readonly rejectLogged = new Set<string>();
 
   constructor(readonly config: ModuleConfig, private readonly env: RuntimeEnv) {
@@ -101,10 +106,11 @@ export class ModuleRuntime {
     this.restoreSwitches();
     this.restoreResources();
     store.setModuleState(config.name, 'STOP', 'NotReady');
-    this.errd = new ErrdRunner(config.errd?.procs ?? [], config.errd?.polltimerMs ?? 30_000, (p, message) => void this.onErrdFailure(p, message));
-    this.checkerRunner = new CheckerRunner(config.checkers, (name, value, by) => void this.submit({ type: 'resource', name, value, by }), {
-      module: config.name, binDir: env.binDir, env: env.scriptEnv,
-      onExit: (ident, code) => this.log('E', 'checker', `Custom checker ${ident} exited (${code === null ? 'killed' : `code ${code}`}); it is started again when its class is next active`),
+    this.monitors = new Monitors(config, {
+      root: env.root, node: env.node, cluster: env.cluster, binDir: env.binDir, scriptEnv: env.scriptEnv, userlogDir: this.userlogDir(),
+      log: (level, component, text) => this.log(level, component, text),
+      setResource: (name, value, by) => this.submit({ type: 'resource', name, value, by }),
+      command: (command, by) => this.submit({ type: 'command', command, by, identity: by }),
     });
   }
 
@@ -113,10 +119,6 @@ export class ModuleRuntime {
     if (this.misconfigured) return this.misconfigured;
     if (this.farm) return 'farm modules cannot start yet: their pulses and load balancing come after the mirror failover runtime (docs/roadmap.md)';
     if (this.config.rfs) return 'this mirror replicates directories (<rfs>), and file replication comes with the next issue; a mirror without <rfs> runs now';
-    const unsupported = this.config.checkers.filter((c) => !SUPPORTED_CHECKERS.has(c.type));
-    if (unsupported.length) return `its ${unsupported.map((c) => `${c.type} checker ${c.ident}`).join(', ')} cannot run yet (intf, ip, tcp, ping and custom checkers run now; module and splitbrain come with the rest of the failover runtime)`;
-    const unhandled = (this.config.errd?.procs ?? []).filter((p) => p.service || !ERRD_ACTIONS.has(p.action));
-    if (unhandled.length) return `its <proc> ${unhandled.map((p) => p.name).join(', ')} cannot be monitored yet (services and handler programs come with the rest of the failover runtime; processes with restart, stopstart, stop or noaction run now)`;
     return null;
   }
 
@@ -153,8 +155,7 @@ export class ModuleRuntime {
   stop(): void {
     if (this.ticker) clearInterval(this.ticker);
     this.transport?.stop();
-    this.checkerRunner.stop();
-    this.errd.stop();
+    this.monitors.stop();
   }
 
   status(): ModuleStatus {
@@ -163,7 +164,7 @@ export class ModuleRuntime {
     // the rejected-heartbeat counter lives in memory: a flood of forged frames must not mean a
     // durable store write per frame on the path that receives heartbeats
     const resources = this.rejected ? { ...m.resources, 'heartbeat.rejected': String(this.rejected) } : m.resources;
-    return { module: this.config.name, mode: this.config.mode, state: m.state, qualifier: m.qualifier, resources, changedAt };
+    return { module: this.config.name, mode: this.config.mode, state: m.state, qualifier: m.qualifier, resources, changedAt, incarnation: this.env.incarnation, appStarts: this.appStarts };
   }
 
   async handle(request: RuntimeRequest): Promise<RuntimeReply> {
@@ -223,7 +224,8 @@ export class ModuleRuntime {
       case 'sendHeartbeat': return this.transport?.send(a.idents, a.message as MirrorHeartbeat);
       case 'runScripts': {
         const batch = a.batch;
-        void runScriptBatch(a.scripts, { binDir: this.env.binDir, env: this.env.scriptEnv, userlogDir: this.config.user?.logging === 'none' ? null : this.env.userlogDir, timeoutMs: this.config.user?.nicestoptimeoutMs ?? 300_000,
+        if (a.scripts.some((c) => c.script === 'start_prim' || c.script === 'start_both')) this.appStarts++;
+        void runScriptBatch(a.scripts, { binDir: this.env.binDir, env: this.env.scriptEnv, userlogDir: this.userlogDir(), timeoutMs: this.config.user?.nicestoptimeoutMs ?? 300_000,
           onStart: (c) => this.log('S', 'userplug', `Script ${c.script} ${c.args.join(' ')}`) })
           .then((outcomes) => {
             for (const o of outcomes.filter((x) => x.code !== 0)) this.log('E', 'userplug', `Script ${o.script} ${o.timedOut ? 'killed after its timeout' : `failed (exit ${o.code})`}`);
@@ -240,29 +242,21 @@ export class ModuleRuntime {
       case 'checkers':
         this.activeCheckers = a.active;
         return this.applyRunners();
+      case 'checkWitness':
+        void this.monitors.askWitness().catch((e: Error) => this.log('C', 'splitbrain', `The witness could not be asked: ${e.message}`));
+        return;
       case 'startResync': case 'setBuckets': case 'commandResult':
         throw new Error(`internal: action ${a.type} reached a runtime that cannot execute it`);
     }
   }
 
-  /**
-   * Checkers and errd follow the active classes and the switches in the machine's resources:
-   * usersetting.checker, usersetting.errd and the custom errd classes switched on.
-   */
+  /** Checkers and errd follow the active classes and the switches in the machine's resources. */
   private applyRunners(): void {
-    const resources = (this.mirror ?? this.farm)!.resources;
-    const customOn = new Set(Object.entries(resources).filter(([k, v]) => k.startsWith('usersetting.errdclass.') && v === 'on').map(([k]) => k.slice('usersetting.errdclass.'.length)));
-    this.errd.update(this.activeCheckers, resources['usersetting.errd'] !== 'off', customOn);
-    this.checkerRunner.setActive(this.activeCheckers, resources['usersetting.checker'] !== 'off');
+    this.monitors.apply(this.activeCheckers, (this.mirror ?? this.farm)!.resources);
   }
 
-  private async onErrdFailure(p: ProcCheck, message: string): Promise<void> {
-    this.log('E', 'errd', message);
-    if (p.action !== 'noaction') {
-      const r = await this.submit({ type: 'command', command: { kind: p.action as 'restart' }, by: 'errd', identity: 'errd' });
-      if (r && !r.ok) this.log('E', 'errd', `Action ${p.action} for ${p.name} refused: ${r.message}`);
-    }
-    this.errd.rearm(p.name);
+  private userlogDir(): string | null {
+    return this.config.user?.logging === 'none' ? null : this.env.userlogDir;
   }
 
   private async eachVip(fn: (v: VipAddress) => Promise<void>, verb: 'set' | 'unset'): Promise<void> {

@@ -24,6 +24,7 @@ export function mirrorSettings(c: ModuleConfig, node: string, cluster: ClusterCo
     heartbeats: heartbeats.map((h) => ({ ident: h.ident, pulseMs: h.pulseMs, timeoutMs: h.timeoutMs })),
     replicated: !!c.rfs, defaultprim: c.defaultprim, maxloop: c.maxloop, loopIntervalMs: c.loopIntervalMs,
     rules: c.failoverRules.rules, periodMs: c.failoverRules.periodMs, handleTimeMs: c.failoverRules.handleTimeMs,
+    splitbrain: c.checkers.some((k) => k.type === 'splitbrain'),
     checkerResources: checkerResources(c),
   };
 }

@@ -1,11 +1,11 @@
 // Runs a batch of user scripts one after the other (the `runScripts` contract of
 // src/core/actions.ts): each with SafeKit's arguments and environment, its output in a log file of
 // its own (`userlog_<date>_<script>.ulog`), killed after the timeout. A script the module does not
-// ship is skipped. The batch succeeds when every script that ran exited 0.
+// ship is skipped. A script may also be an absolute path (errd handlers). The batch succeeds when every script that ran exited 0.
 
 import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import type { ScriptCall } from '../core/actions.js';
 import { openUserlog } from '../store/userlog.js';
 
@@ -24,7 +24,7 @@ export interface ScriptOutcome { readonly script: string; readonly code: number 
 export async function runScriptBatch(calls: readonly ScriptCall[], o: ScriptBatchOptions): Promise<ScriptOutcome[]> {
   const outcomes: ScriptOutcome[] = [];
   for (const call of calls) {
-    const path = join(o.binDir, call.script);
+    const path = isAbsolute(call.script) ? call.script : join(o.binDir, call.script);
     if (!existsSync(path)) continue;
     try { accessSync(path, constants.X_OK); } catch { outcomes.push({ script: call.script, code: 126, timedOut: false }); continue; }
     o.onStart?.(call);
@@ -34,7 +34,7 @@ export async function runScriptBatch(calls: readonly ScriptCall[], o: ScriptBatc
 }
 
 function runOne(path: string, call: ScriptCall, o: ScriptBatchOptions): Promise<ScriptOutcome> {
-  const log = o.userlogDir ? openUserlog(o.userlogDir, call.script, Date.now()) : null;
+  const log = o.userlogDir ? openUserlog(o.userlogDir, basename(call.script), Date.now()) : null;
   if (log) writeSync(log.fd, `${new Date().toISOString()} ${call.script} ${call.args.join(' ')}\n`);
   return new Promise((resolve) => {
     const out = log ? log.fd : 'ignore';

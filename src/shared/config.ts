@@ -148,6 +148,8 @@ export interface ModuleConfig {
   readonly name: string;
   readonly id: number;
   readonly mode: ModuleMode;
+  /** The timing profile that gave every default timing (config/timing.ts). */
+  readonly timing: 'tandem' | 'safekit' | 'fast';
   readonly boot: 'ignore' | 'on' | 'off' | 'auto';
   readonly bootDelayMs: number;
   readonly failover: boolean;

@@ -110,6 +110,7 @@ function mirrorOptions(nodes: string[], kv: Record<string, string>, args: string
     heartbeats: kv.heartbeats?.split(','),
     maxloop: kv.maxloop ? Number(kv.maxloop) : undefined,
     replicated: kv.replicated !== 'no',
+    witness: kv.witness === undefined ? undefined : kv.witness.split(',').filter((x) => x !== 'none'),
     traceActions: kv.actions === 'yes',
     rules,
     checkerResources,

@@ -23,6 +23,8 @@ export interface MirrorWorldOptions {
   readonly maxloop?: number;
   readonly loopIntervalMs?: number;
   readonly replicated?: boolean;
+  /** A splitbrain checker: the nodes that reach the witness (see `witness` in scenarios). */
+  readonly witness?: readonly string[];
   /** Also trace the core's actions (`n1 > persist …`), to show their order in scenario files. */
   readonly traceActions?: boolean;
 }
@@ -84,6 +86,7 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
         rules: options.rules ?? [],
         periodMs: FAST.periodMs,
         handleTimeMs: FAST.handleTimeMs,
+        splitbrain: options.witness !== undefined,
         checkerResources: options.checkerResources ?? [],
       };
       this.settings.set(me, settings);
@@ -273,6 +276,12 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
         }
         break;
       }
+      case 'checkWitness': {
+        // the witness answers the nodes that scenario says reach it, after a ping's round trip
+        const value = this.options.witness?.includes(n.name) ? 'up' : 'down';
+        this.queue.push(this.now + 50, { kind: 'event', node: n.name, incarnation: n.incarnation, event: { type: 'resource', now: 0, name: 'splitbrain.uptodate', value, by: 'splitbraincheck' } });
+        break;
+      }
       case 'setResource':
       case 'setBuckets':
         break;
@@ -299,6 +308,7 @@ function describeAction(a: Action): string | null {
     case 'setReplication': return `replication ${a.role}`;
     case 'startResync': return `resync ${a.mode}`;
     case 'checkers': return `checkers [${a.active.join(' ')}]`;
+    case 'checkWitness': return 'ask the witness';
     default: return null;
   }
 }

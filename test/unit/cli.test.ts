@@ -13,7 +13,8 @@ test('config check: every shipped template is valid (exit 0) and shows effective
   const r = tandem('config', 'check', 'templates/cluster.xml', 'templates/mirror/conf/userconfig.xml', 'templates/farm/conf/userconfig.xml', 'templates/customchecker/conf/userconfig.xml');
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.equal((r.stdout.match(/: valid/g) ?? []).length, 4);
-  assert.match(r.stdout, /heartbeat default \(lan default\)\s+pulse 700ms, timeout 30s/);
+  assert.match(r.stdout, /timing profile\s+tandem \(default/);
+  assert.match(r.stdout, /heartbeat default \(lan default\)\s+pulse 100ms, timeout 700ms/);
   assert.match(r.stdout, /failover rules\s+every 5s, act after 15s stable/);
 });
 

@@ -24,13 +24,31 @@ test('mirror template: defaults, derived ports and generated rules', () => {
   const c = r.config!;
   assert.equal(c.ports.heart, 8890);
   assert.equal(c.ports.rfs, 5608);
-  assert.equal(c.heart!.heartbeats[0].pulseMs, 700);
-  assert.equal(c.heart!.heartbeats[0].timeoutMs, 30_000);
+  assert.equal(c.timing, 'tandem');
+  assert.equal(c.heart!.heartbeats[0].pulseMs, 100);
+  assert.equal(c.heart!.heartbeats[0].timeoutMs, 700);
   assert.equal(c.rfs!.flowLan, 'repli');
   assert.equal(c.rfs!.replicated[0].dir, '/var/lib/tandem-demo/data');
   assert.deepEqual(c.failoverRules.rules.map((x) => x.name), ['interface_failure', 'ip_failure', 't_app']);
   assert.ok(c.checkers.some((k) => k.resource === 'intf.10.77.0.0'));
   assert.ok(c.checkers.some((k) => k.resource === 'ip.10.77.0.100'));
+});
+
+test('timing profiles: tandem by default, SafeKit one attribute away, fast scales checkers and rules, written values win', () => {
+  const module = (service: string, heart = '') => parseUserConfig(`<safe><service mode="mirror" ${service}><heart ${heart}><heartbeat name="default"/></heart>
+    <check><ping ident="gw"><to addr="10.0.0.1"/></ping></check></service></safe>`, 'u.xml', { cluster }).config!;
+  const beat = (c: ReturnType<typeof module>) => [c.heart!.heartbeats[0].pulseMs, c.heart!.heartbeats[0].timeoutMs];
+  assert.deepEqual(beat(module('')), [100, 700]);
+  const safekit = module('timing="safekit"');
+  assert.deepEqual(beat(safekit), [700, 30_000]);
+  assert.equal(safekit.checkers[0].intervalMs, 10_000);
+  const fast = module('timing="fast"');
+  assert.deepEqual(beat(fast), [50, 250]);
+  assert.deepEqual([fast.checkers[0].intervalMs, fast.failoverRules.periodMs, fast.failoverRules.handleTimeMs], [1000, 200, 600]);
+  assert.deepEqual(beat(module('timing="safekit"', 'pulse="200ms"')), [200, 30_000]);
+  const bad = parseUserConfig('<safe><service mode="mirror" timing="slow"><heart><heartbeat name="default"/></heart></service></safe>', 'u.xml', { cluster });
+  assert.equal(bad.config, null);
+  assert.ok(bad.problems.items.some((p) => /timing/.test(p.message) && /slow/.test(p.message)), bad.problems.items.map((p) => p.message).join('; '));
 });
 
 test('a broken file reports every problem with its line and column', () => {

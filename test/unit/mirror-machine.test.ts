@@ -7,7 +7,7 @@ import type { PersistedData, Action } from '../../src/core/actions.js';
 
 const settings: MirrorSettings = {
   node: 'n1', peer: 'n2', heartbeats: [{ ident: 'default', pulseMs: 100, timeoutMs: 600 }], replicated: true,
-  defaultprim: 'alone', maxloop: 3, loopIntervalMs: 86_400_000, rules: [], periodMs: 200, handleTimeMs: 600, checkerResources: [],
+  defaultprim: 'alone', maxloop: 3, loopIntervalMs: 86_400_000, rules: [], periodMs: 200, handleTimeMs: 600, splitbrain: false, checkerResources: [],
 };
 const synced: PersistedData = { ...FRESH_DATA, generation: { current: 'n1:1:1', history: [] }, lastRole: 'primary', uptodate: true };
 

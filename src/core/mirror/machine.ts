@@ -38,12 +38,14 @@ export function initialMirror(settings: MirrorSettings, data: PersistedData, inc
     'rfs.degraded': 'down',
   };
   for (const h of settings.heartbeats) resources[`heartbeat.${h.ident}`] = 'down';
+  // the witness is asked only when every heartbeat is lost; until then nothing holds the start
+  if (settings.splitbrain) resources['splitbrain.uptodate'] = 'up';
   for (const c of settings.checkerResources) resources[c.resource] = 'init';
   return {
     settings, incarnation, state: 'STOP', qualifier: 'NotReady', dataRole: 'none', data, pending: null, batch: 0,
     deciding: false, decidingSince: 0, heldBy: null, resyncing: null, aloneFrom: null, swapRequest: false, handoff: false,
     peer: null, heartbeats, resources, clusterPeerVisible: false, rules: INITIAL_RULES_STATE, loop: EMPTY_LOOP, seq: 0,
-    lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, queued: null, intent: null, resyncRetryAt: 0, claimSeq: null, primaryMayStartAlone: true,
+    lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, witnessAsked: false, queued: null, intent: null, resyncRetryAt: 0, claimSeq: null, primaryMayStartAlone: true,
   };
 }
 
@@ -133,8 +135,10 @@ function onScriptsDone(b: Step, batch: number, ok: boolean): void {
       afterLeft(b, then.then, pending.cause);
       break;
     case 'stopped': {
-      b.set({ intent: null });
+      b.set({ intent: null, witnessAsked: false });
       b.state('STOP', 'NotReady');
+      // a witness verdict belongs to one loss of the peer: the next start asks again if needed
+      if (b.s.settings.splitbrain && b.s.resources['splitbrain.uptodate'] !== 'up') b.resource('splitbrain.uptodate', 'up', 'heart', true);
       if (then.restartAfter) {
         b.log('U', 'Action start called automatically');
         startModule(b);
@@ -163,6 +167,10 @@ function onReplicationFailed(b: Step): void {
 }
 
 function onResource(b: Step, name: string, value: string, by: string): void {
+  if (name === 'splitbrain.uptodate' && by === 'splitbraincheck' && !b.s.witnessAsked) {
+    b.log('I', `Witness answer ${value} ignored: the heartbeats came back before it`, 'splitbrain');
+    return;
+  }
   b.resource(name, value, by);
   if (name === 'rfs.uptodate' && value === 'up' && !b.s.data.uptodate) b.persist({ uptodate: true });
 }
@@ -183,6 +191,11 @@ function releaseRightToStartAlone(b: Step, peer: MirrorHeartbeat | null): void {
 function reconcile(b: Step): void {
   logRemote(b);
   const peer = b.s.peer?.message ?? null;
+  if (peer !== null && b.s.witnessAsked) {
+    // a heartbeat came back: the loss the witness was asked about is over
+    b.set({ witnessAsked: false });
+    if (b.s.resources['splitbrain.uptodate'] !== 'up') b.resource('splitbrain.uptodate', 'up', 'heart');
+  }
   releaseRightToStartAlone(b, peer);
   const s = b.s;
   if (s.pending !== null) return;
@@ -225,6 +238,7 @@ function reconcile(b: Step): void {
     case 'PRIM':
       if (peer === null || peer.dataRole !== 'secondary') {
         if (peer !== null && peer.dataRole === 'primary') { splitBrain(b, peer); break; }
+        if (peer === null && !witnessAllowsAlone(b)) break;
         enterAlone(b, 'PRIM');
         break;
       }
@@ -277,8 +291,36 @@ function secondLostPrimary(b: Step, cleanStop: boolean): void {
     b.state('SECOND', 'Transient');
     return;
   }
+  if (!cleanStop && !witnessAllowsAlone(b)) return;
   b.log('U', `Action alone called by heart: ${cleanStop ? 'remote stop' : 'no heartbeat'}`);
   enterAlone(b, 'SECOND');
+}
+
+/**
+ * With a <splitbrain> checker, a node that lost every heartbeat goes ALONE only once a witness
+ * answered it (SAFEKIT-BEHAVIOUR §2.5): it asks, keeps its role meanwhile, and when no witness
+ * answers it leaves its role for WAIT at once — not after the rule's stability delay, which would
+ * leave two primaries running that long — and stays there until a heartbeat comes back.
+ */
+function witnessAllowsAlone(b: Step): boolean {
+  const s = b.s;
+  if (!s.settings.splitbrain) return true;
+  if (!s.witnessAsked) {
+    b.set({ witnessAsked: true });
+    b.resource('splitbrain.uptodate', 'init', 'heart', true);
+    b.log('E', 'Every heartbeat is lost: asking the split-brain witness before going alone', 'splitbrain');
+    b.push({ type: 'checkWitness' });
+    return false;
+  }
+  const verdict = s.resources['splitbrain.uptodate'];
+  if (verdict === 'up') return true;
+  if (verdict === 'down' && s.pending === null) {
+    b.log('C', 'Action wait from failover rule splitbrain_failure');
+    b.log('E', 'Transition WAIT_TR from failover rule splitbrain_failure');
+    b.set({ heldBy: 'splitbrain_failure' });
+    leave(b, 'wait', 'stopwait');
+  }
+  return false;
 }
 
 function splitBrain(b: Step, peer: MirrorHeartbeat): void {

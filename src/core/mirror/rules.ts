@@ -6,8 +6,12 @@ import type { Step } from './builder.js';
 import { countLoop } from './commands.js';
 import { leave, restart } from './transitions.js';
 
-/** Holds that come from data or peers rather than from a rule: decide() handles them. */
-export const DATA_HOLDS: ReadonlySet<string> = new Set(['rfs_notuptodate_server', 'untrusted', 'failover-off', 'peer', 'degraded_server']);
+/**
+ * Holds that come from data or peers rather than from a rule: decide() handles them. A split-brain
+ * hold is one even though it has a rule's name: it must last until a heartbeat comes back, also
+ * when `<failover extends="no">` dropped the rule.
+ */
+export const DATA_HOLDS: ReadonlySet<string> = new Set(['rfs_notuptodate_server', 'untrusted', 'failover-off', 'peer', 'degraded_server', 'splitbrain_failure']);
 
 export function applyRules(b: Step, force: boolean): void {
   const s = b.s;

@@ -13,6 +13,11 @@ export function decide(b: Step): void {
   const s = b.s;
   if (s.heldBy !== null && !DATA_HOLDS.has(s.heldBy)) return; // held by a wait rule
   const peer = s.peer?.message ?? null;
+  if (s.heldBy === 'splitbrain_failure') {
+    if (s.resources['splitbrain.uptodate'] === 'down' && s.intent === null) return; // until a heartbeat comes back
+    b.log('E', 'Action wakeup from failover rule Implicit_wakeup');
+    b.set({ heldBy: null });
+  }
   if (s.heldBy === 'failover-off' && (peer === null || peer.dataRole !== 'primary') && !(peer?.deciding)) return;
   if (s.intent === 'prim') {
     if (peer !== null && peer.dataRole === 'primary') { b.set({ intent: null }); b.log('E', 'Requested prim start aborted'); finalStop(b, false, 'stop'); return; }

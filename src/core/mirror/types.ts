@@ -22,6 +22,11 @@ export interface MirrorSettings {
   readonly rules: readonly FailoverRule[];
   readonly periodMs: number;
   readonly handleTimeMs: number;
+  /**
+   * A <splitbrain> checker is configured: when every heartbeat is lost, a running node asks the
+   * witness (the `checkWitness` action) and goes ALONE only if it answered (splitbrain.uptodate).
+   */
+  readonly splitbrain: boolean;
   /** Checker resources per `when` class, reset to `init` when their class stops. */
   readonly checkerResources: readonly { readonly resource: string; readonly when: WhenClass }[];
 }
@@ -129,5 +134,7 @@ export interface MirrorNode extends ModuleStateBase<MirrorState, Continuation> {
   readonly resyncRetryAt: number;
   /** Split-brain arbitration already logged for the current episode. */
   readonly splitLogged: boolean;
+  /** Every heartbeat was lost and the witness has been asked, for this loss (splitbrain checker). */
+  readonly witnessAsked: boolean;
 }
 
