@@ -15,7 +15,7 @@ import { connect } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Checker, WhenClass } from '../shared/config.js';
-import { deviceFor } from '../vip/mirror-vip.js';
+import { canonical, deviceFor } from '../vip/mirror-vip.js';
 import { probeModule, type ModuleCheckEnv } from './module-check.js';
 
 const run = promisify(execFile);
@@ -35,8 +35,9 @@ async function check(c: Checker, prefix: number): Promise<Verdict> {
     const ok = await run('ping', ['-n', '-q', '-c', '1', '-W', String(Math.max(1, Math.ceil(c.timeoutMs / 1000))), c.target.addr]).then(() => true, () => false);
     return ok ? 'up' : 'down';
   }
-  const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show']);
-  return stdout.split('\n').some((l) => l.includes(` inet ${c.target.addr}/`)) ? 'up' : 'down';
+  const { stdout } = await run('ip', ['-o', 'addr', 'show']);
+  const addr = canonical(c.target.addr);
+  return stdout.split('\n').some((l) => l.includes(` inet ${addr}/`) || l.includes(` inet6 ${addr}/`)) ? 'up' : 'down';
 }
 
 function tcpOpens(host: string, port: number, timeoutMs: number): Promise<Verdict> {

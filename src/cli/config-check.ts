@@ -100,6 +100,12 @@ function moduleTimings(m: ModuleConfig): Record<string, string> {
   t['boot'] = `${m.boot}, delay ${formatDuration(m.bootDelayMs)}`;
   if (m.mode === 'mirror') t.failover = m.failover ? 'on' : 'off';
   if (m.errd) t['process check (errd)'] = `every ${formatDuration(m.errd.polltimerMs)}: ${m.errd.procs.map((p) => `${p.name}→${p.action}`).join(', ')}`;
+  for (const intf of m.vip?.interfaces ?? []) {
+    for (const a of intf.addrs) {
+      const extras = [intf.arpreroute ? `announced every ${formatDuration(intf.arpintervalMs)} for ${formatDuration(intf.arpelapseMs)}` : 'announced when set', a.connections ? 'connections counted' : '', m.vip!.tcpreset ? 'connections reset when unset' : ''];
+      t[`virtual IP ${a.addr}`] = `${intf.name ? `on ${intf.name}, ` : ''}${extras.filter(Boolean).join(', ')}`;
+    }
+  }
   for (const c of m.checkers) t[`checker ${c.resource}`] = `when ${c.when}, every ${formatDuration(c.intervalMs)}, timeout ${formatDuration(c.timeoutMs)}, on down: ${c.action}`;
   if (m.user) t['stop scripts timeout'] = `graceful ${formatDuration(m.user.nicestoptimeoutMs)}, forced ${formatDuration(m.user.forcestoptimeoutMs)}`;
   if (m.rfs) {

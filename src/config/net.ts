@@ -45,3 +45,32 @@ export function netmaskPrefix(mask: string): number | null {
   const prefix = 32 - Math.log2((~n >>> 0) + 1);
   return Number.isInteger(prefix) ? prefix : null;
 }
+
+/** An IPv6 address as a 128-bit number (syntax already checked with isIpv6). */
+export function ipv6ToBigInt(s: string): bigint {
+  let text = s;
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const n = ipv4ToInt(v4[1]);
+    text = `${text.slice(0, -v4[1].length)}${(n >>> 16).toString(16)}:${(n & 0xffff).toString(16)}`;
+  }
+  const [head, tail] = text.split('::');
+  const groups = (p: string | undefined) => (p ? p.split(':') : []);
+  const h = groups(head);
+  const t = groups(tail);
+  const all = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  return all.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+}
+
+/** Whether two addresses of the same family share their first `prefix` bits. */
+export function sameSubnet(a: string, b: string, prefix: number): boolean {
+  if (isIpv4(a) && isIpv4(b)) {
+    const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
+    return ((ipv4ToInt(a) & mask) >>> 0) === ((ipv4ToInt(b) & mask) >>> 0);
+  }
+  if (isIpv6(a) && isIpv6(b)) {
+    const shift = BigInt(128 - prefix);
+    return ipv6ToBigInt(a) >> shift === ipv6ToBigInt(b) >> shift;
+  }
+  return false;
+}

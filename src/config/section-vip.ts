@@ -71,7 +71,9 @@ function readVirtualAddr(el: XmlElement, mode: ModuleMode, problems: ProblemList
   if (mode === 'farm' && where !== 'alias') problems.error(a.pos('where'), `where="${where}" is for mirror modules; a farm VIP is where="alias"`);
   if (mode === 'mirror' && where === 'alias') problems.error(a.pos('where'), 'where="alias" is for farm modules; a mirror VIP is where="one_side_alias" or "one_side"');
   const netmask = a.str('netmask');
-  if (netmask !== undefined) {
+  if (netmask !== undefined && isIpv6(addr)) {
+    if (!/^\d{1,3}$/.test(netmask) || Number(netmask) > 128) problems.error(a.pos('netmask'), `netmask "${netmask}" of the IPv6 address ${addr} is not a prefix length`, 'write a number from 0 to 128, for example netmask="64"');
+  } else if (netmask !== undefined) {
     const prefix = netmaskPrefix(netmask);
     if (prefix === null) problems.error(a.pos('netmask'), `netmask "${netmask}" is not a contiguous IPv4 mask`, 'write for example netmask="255.255.255.0"');
     else if (isIpv4(addr) && prefix < 31) {

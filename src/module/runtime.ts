@@ -18,7 +18,8 @@ import type { FarmCommand, FarmEvent, FarmNode } from '../core/farm/types.js';
 import type { ClusterConfig, ModuleConfig, WhenClass } from '../shared/config.js';
 import type { LogLevel, Store } from '../store/store.js';
 import { runScriptBatch } from '../scripts/runner.js';
-import { addVip, removeVip, vipAddresses, vipPresent, type VipAddress } from '../vip/mirror-vip.js';
+import { VipKeeper } from '../vip/keeper.js';
+import { TIMING_PROFILES } from '../config/timing.js';
 import { HeartbeatTransport } from './heartbeat-transport.js';
 import { Monitors } from './monitors.js';
 import { farmSettings, mirrorSettings } from './settings.js';
@@ -79,7 +80,7 @@ export class ModuleRuntime {
   private tickQueued = false;
   private ticker: NodeJS.Timeout | null = null;
   private transport: HeartbeatTransport | null = null;
-  private vips: VipAddress[] | null = null;
+  private readonly vip: VipKeeper | null;
   private rejected = 0;
   private misconfigured: string | null = null;
   private activeCheckers: readonly WhenClass[] = [];
@@ -106,6 +107,9 @@ export class ModuleRuntime {
     this.restoreSwitches();
     this.restoreResources();
     store.setModuleState(config.name, 'STOP', 'NotReady');
+    this.vip = config.mode === 'mirror' && config.vip
+      ? new VipKeeper(config.vip, config.name, (level, text) => this.log(level, 'vipplug', text), (name, value) => void this.submit({ type: 'resource', name, value, by: 'vipplug' }, name), TIMING_PROFILES[config.timing].checkIntervalMs)
+      : null;
     this.monitors = new Monitors(config, {
       root: env.root, node: env.node, cluster: env.cluster, binDir: env.binDir, scriptEnv: env.scriptEnv, userlogDir: this.userlogDir(),
       log: (level, component, text) => this.log(level, component, text),
@@ -126,15 +130,7 @@ export class ModuleRuntime {
   async start(): Promise<void> {
     // a new module process is never primary: a VIP left by a killed one would answer ARP beside the
     // real primary's (a duplicate address), so it goes first
-    if (this.mirror && this.config.vip && !this.cannotRun()) {
-      this.vips ??= await vipAddresses(this.config.vip).catch(() => null) ?? null;
-      for (const v of this.vips ?? []) {
-        if (await vipPresent(v)) {
-          await removeVip(v);
-          this.log('E', 'vipplug', `Virtual IP ${v.addr} removed: a previous run of the module left it on ${v.device}`);
-        }
-      }
-    }
+    if (!this.cannotRun()) await this.vip?.removeStale();
     if (this.mirror && !this.cannotRun()) {
       const heart = this.config.heart!;
       this.transport = new HeartbeatTransport({
@@ -156,6 +152,7 @@ export class ModuleRuntime {
     if (this.ticker) clearInterval(this.ticker);
     this.transport?.stop();
     this.monitors.stop();
+    this.vip?.stopTimers();
   }
 
   status(): ModuleStatus {
@@ -236,8 +233,8 @@ export class ModuleRuntime {
           });
         return;
       }
-      case 'addVip': return this.eachVip((v) => addVip(v, name, true, (m) => this.log('C', 'vipplug', `Virtual IP ${v.addr} not announced: ${m}`)), 'set');
-      case 'removeVip': return this.eachVip((v) => removeVip(v), 'unset');
+      case 'addVip': return this.vip?.set();
+      case 'removeVip': return this.vip?.unset();
       case 'setReplication': return; // a mirror without <rfs> has nothing to replicate (others cannot start)
       case 'checkers':
         this.activeCheckers = a.active;
@@ -257,19 +254,6 @@ export class ModuleRuntime {
 
   private userlogDir(): string | null {
     return this.config.user?.logging === 'none' ? null : this.env.userlogDir;
-  }
-
-  private async eachVip(fn: (v: VipAddress) => Promise<void>, verb: 'set' | 'unset'): Promise<void> {
-    if (!this.config.vip) return;
-    try {
-      this.vips ??= await vipAddresses(this.config.vip);
-      for (const v of this.vips) {
-        await fn(v);
-        this.log('E', 'vipplug', `Virtual IP ${v.addr} ${verb}`);
-      }
-    } catch (e) {
-      this.log('C', 'vipplug', `Virtual IP could not be ${verb}: ${(e as Error).message}`);
-    }
   }
 
   private onRejected(ident: string, from: string, reason: string): void {

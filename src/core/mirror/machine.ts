@@ -171,7 +171,8 @@ function onResource(b: Step, name: string, value: string, by: string): void {
     b.log('I', `Witness answer ${value} ignored: the heartbeats came back before it`, 'splitbrain');
     return;
   }
-  b.resource(name, value, by);
+  // connection counts are indicative and change all the time: kept, not logged
+  b.resource(name, value, by, name.startsWith('connections.'));
   if (name === 'rfs.uptodate' && value === 'up' && !b.s.data.uptodate) b.persist({ uptodate: true });
 }
 
