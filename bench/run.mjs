@@ -6,6 +6,7 @@ const BENCHES = {
   failover: [['--profile', 'tandem'], ['--profile', 'fast'], ['--profile', 'safekit']],
   keepalived: [['--advert', '1'], ['--advert', '0.1']],
   soak: [['--profile', 'fast'], ['--profile', 'tandem']],
+  jitter: [['--profile', 'tandem']],
 };
 const [name, ...rest] = process.argv.slice(2);
 const chosen = name ? { [name]: rest.length ? [rest] : BENCHES[name] } : BENCHES;

@@ -10,6 +10,7 @@
 // says it runs (services.ts). Any other action names a handler program the runtime runs.
 
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import type { ProcCheck, WhenClass } from '../shared/config.js';
 import { serviceStatus, type ServiceStatus } from './services.js';
 
@@ -17,7 +18,7 @@ const STANDARD_CLASSES = new Set(['prim', 'both', 'pre', 'second', 'sec']);
 /** The actions errd asks of the module; any other value of `action` is a handler program. */
 export const ERRD_ACTIONS = new Set(['restart', 'stopstart', 'stop', 'noaction']);
 
-interface ProcessInfo { readonly comm: string; readonly args: string }
+export interface ProcessInfo { readonly comm: string; readonly args: string }
 
 /** The processes of this network namespace (comm and the full argument list). */
 export function listProcesses(): ProcessInfo[] {
@@ -34,6 +35,30 @@ export function listProcesses(): ProcessInfo[] {
     } catch { /* the process ended while we looked */ }
   }
   return out;
+}
+
+/** listProcesses in a worker thread (process-scan-worker.ts), started at the first scan. */
+export class ProcessScanner {
+  private worker: Worker | null = null;
+  private waiting: ((list: ProcessInfo[]) => void)[] = [];
+
+  scan(): Promise<ProcessInfo[]> {
+    if (!this.worker) {
+      this.worker = new Worker(new URL('./process-scan-worker.js', import.meta.url));
+      this.worker.on('message', (list: ProcessInfo[]) => this.waiting.shift()?.(list));
+      this.worker.unref();
+    }
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.worker!.postMessage('scan');
+    });
+  }
+
+  stop(): void {
+    void this.worker?.terminate();
+    this.worker = null;
+    for (const w of this.waiting.splice(0)) w([]);
+  }
 }
 
 export function countMatching(p: ProcCheck, processes: readonly ProcessInfo[]): number {
@@ -58,7 +83,7 @@ export class ErrdRunner {
     private readonly procs: readonly ProcCheck[],
     private readonly pollMs: number,
     private readonly onFailure: (p: ProcCheck, message: string) => void,
-    private readonly list: () => ProcessInfo[] = listProcesses,
+    private readonly scanner: { scan(): Promise<ProcessInfo[]>; stop(): void } = new ProcessScanner(),
     private readonly service: (name: string) => Promise<ServiceStatus> = serviceStatus,
   ) {}
 
@@ -85,6 +110,7 @@ export class ErrdRunner {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.scanner.stop();
   }
 
   private isActive(p: ProcCheck): boolean {
@@ -97,7 +123,8 @@ export class ErrdRunner {
     if (this.polling) return; // a slow service manager: skip a beat rather than pile up
     this.polling = true;
     try {
-      const processes = this.procs.some((p) => !p.service) ? this.list() : [];
+      const processes = this.procs.some((p) => !p.service && this.isActive(p)) ? await this.scanner.scan() : [];
+      if (!this.timer) return; // stopped meanwhile: a scan cut short says nothing
       for (const p of this.procs) {
         if (!this.isActive(p)) continue;
         const w = this.waiting.get(p.name);

@@ -65,6 +65,7 @@ export async function showState(out: Output, root: string | undefined, module: s
   emit(out, s, () => [
     `${module}: ${s.state} (${s.qualifier})`,
     ...(o.verbose ? Object.entries(s.resources).sort().map(([k, v]) => `${k} ${v} ${day(s.changedAt[k])}`) : []),
+    ...(o.verbose ? Object.entries(s.heartbeats ?? {}).map(([ident, h]) => `heartbeat ${ident}: ${h.received} received, largest gap ${Math.round(h.recentMaxGapMs)} ms lately, ${Math.round(h.maxGapMs)} ms since the module process started`) : []),
   ].join('\n'));
   return EXIT.ok;
 }

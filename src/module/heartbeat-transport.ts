@@ -10,7 +10,54 @@ import { unbracket } from '../config/net.js';
 import type { MirrorHeartbeat } from '../core/mirror/types.js';
 import { deriveKey, open, seal, type SealKey } from '../protocol/sealed.js';
 
-export interface HeartbeatLink { readonly ident: string; readonly lan: string }
+export interface HeartbeatLink { readonly ident: string; readonly lan: string; readonly pulseMs: number }
+
+/**
+ * How regularly the peer's heartbeats arrive on one network, measured where they are received
+ * (before the module's step queue): the largest gap since the module process started, and the
+ * largest in the last one to two minutes. A gap near the timeout means the timeout is too tight
+ * for this network or this machine's load. `late` counts the gaps longer than 1.5, 2, 3 and 5
+ * pulses (keys "1.5x", "2x", "3x", "5x"), for a histogram of the jitter.
+ */
+export interface ArrivalStats {
+  readonly received: number;
+  readonly maxGapMs: number;
+  readonly recentMaxGapMs: number;
+  readonly late: Readonly<Record<string, number>>;
+}
+
+const LATE_PULSES = [1.5, 2, 3, 5];
+
+const WINDOW_MS = 60_000;
+
+class Arrivals {
+  received = 0;
+  maxGapMs = 0;
+  private readonly late = LATE_PULSES.map(() => 0);
+  private last: number | null = null;
+  private window = { start: 0, max: 0, previousMax: 0 };
+
+  constructor(private readonly pulseMs: number) {}
+
+  record(now: number): void {
+    this.received++;
+    if (this.last !== null) {
+      const gap = now - this.last;
+      this.maxGapMs = Math.max(this.maxGapMs, gap);
+      LATE_PULSES.forEach((k, i) => { if (gap > k * this.pulseMs) this.late[i]++; });
+      if (now - this.window.start >= WINDOW_MS) this.window = { start: now, max: 0, previousMax: now - this.window.start >= 2 * WINDOW_MS ? 0 : this.window.max };
+      this.window.max = Math.max(this.window.max, gap);
+    }
+    this.last = now;
+  }
+
+  stats(): ArrivalStats {
+    return {
+      received: this.received, maxGapMs: this.maxGapMs, recentMaxGapMs: Math.max(this.window.max, this.window.previousMax),
+      late: Object.fromEntries(LATE_PULSES.map((k, i) => [`${k}x`, this.late[i]])),
+    };
+  }
+}
 
 export interface HeartbeatTransportOptions {
   readonly module: string;
@@ -32,6 +79,7 @@ const NO_KEY = Buffer.alloc(32); // a module without a key: frames still carry a
 export class HeartbeatTransport {
   private readonly sockets = new Map<string, { socket: Socket; peerAddr: string }>();
   private readonly key: SealKey;
+  private readonly arrivals = new Map<string, Arrivals>();
   private seq = 0;
 
   constructor(private readonly o: HeartbeatTransportOptions) {
@@ -72,7 +120,15 @@ export class HeartbeatTransport {
     const r = open<MirrorHeartbeat>(frame, [this.key]);
     if (!r.ok) return this.o.onRejected(ident, fromAddr, r.reason === 'unknown-key' || r.reason === 'auth-failed' ? 'sealed with another module key (give both nodes the same module with "tandem -H <peer> -E AM")' : r.reason);
     if (r.kind !== 'heartbeat' || r.envelope.from !== this.o.peer || r.envelope.body?.from !== this.o.peer) return this.o.onRejected(ident, fromAddr, 'not a heartbeat of the peer');
+    let arrivals = this.arrivals.get(ident);
+    if (!arrivals) this.arrivals.set(ident, arrivals = new Arrivals(this.o.links.find((l) => l.ident === ident)?.pulseMs ?? 1000));
+    arrivals.record(performance.now());
     this.o.onHeartbeat(ident, r.envelope.body);
+  }
+
+  /** Arrival regularity per heartbeat network that has received something. */
+  stats(): Record<string, ArrivalStats> {
+    return Object.fromEntries([...this.arrivals].map(([ident, a]) => [ident, a.stats()]));
   }
 
   stop(): void {

@@ -20,11 +20,21 @@ import type { LogLevel, Store } from '../store/store.js';
 import { runScriptBatch } from '../scripts/runner.js';
 import { VipKeeper } from '../vip/keeper.js';
 import { TIMING_PROFILES } from '../config/timing.js';
-import { HeartbeatTransport } from './heartbeat-transport.js';
+import { HeartbeatTransport, type ArrivalStats } from './heartbeat-transport.js';
 import { Monitors } from './monitors.js';
 import { farmSettings, mirrorSettings } from './settings.js';
 
 export type ModuleCommand = MirrorCommand | FarmCommand;
+
+/** The command result of a step, when its event was a command. */
+type StepOutcome = { ok: boolean; message: string } | undefined;
+
+interface Job {
+  readonly event: Record<string, unknown>;
+  readonly noHistoryFor?: string;
+  readonly resolve: (outcome: StepOutcome) => void;
+  readonly reject: (e: Error) => void;
+}
 
 export type RuntimeRequest =
   | { readonly op: 'state' }
@@ -43,6 +53,8 @@ export interface ModuleStatus {
    * module checker elsewhere tells a restart of the application from these. */
   readonly incarnation: number;
   readonly appStarts: number;
+  /** Mirror: how regularly the peer's heartbeats arrive, per heartbeat network. */
+  readonly heartbeats?: Readonly<Record<string, ArrivalStats>>;
 }
 
 export interface RuntimeReply {
@@ -76,7 +88,9 @@ const tickMs = (config: ModuleConfig): number => Math.min(50, Math.max(10, Math.
 export class ModuleRuntime {
   private mirror: MirrorNode | null = null;
   private farm: FarmNode | null = null;
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Events waiting to be stepped: ticks and heartbeats first (see the top of this file). */
+  private readonly lanes: { readonly urgent: Job[]; readonly normal: Job[] } = { urgent: [], normal: [] };
+  private stepping = false;
   private tickQueued = false;
   private ticker: NodeJS.Timeout | null = null;
   private transport: HeartbeatTransport | null = null;
@@ -135,7 +149,7 @@ export class ModuleRuntime {
       const heart = this.config.heart!;
       this.transport = new HeartbeatTransport({
         module: this.config.name, node: this.env.node, peer: this.mirror.settings.peer, cluster: this.env.cluster,
-        links: heart.heartbeats.map((h) => ({ ident: h.ident, lan: h.lan })), port: heart.port, moduleKey: this.env.moduleKey, incarnation: this.env.incarnation,
+        links: heart.heartbeats.map((h) => ({ ident: h.ident, lan: h.lan, pulseMs: h.pulseMs })), port: heart.port, moduleKey: this.env.moduleKey, incarnation: this.env.incarnation,
         onHeartbeat: (ident, message) => void this.submit({ type: 'heartbeat', ident, message }),
         onRejected: (ident, from, reason) => this.onRejected(ident, from, reason),
       });
@@ -161,7 +175,7 @@ export class ModuleRuntime {
     // the rejected-heartbeat counter lives in memory: a flood of forged frames must not mean a
     // durable store write per frame on the path that receives heartbeats
     const resources = this.rejected ? { ...m.resources, 'heartbeat.rejected': String(this.rejected) } : m.resources;
-    return { module: this.config.name, mode: this.config.mode, state: m.state, qualifier: m.qualifier, resources, changedAt, incarnation: this.env.incarnation, appStarts: this.appStarts };
+    return { module: this.config.name, mode: this.config.mode, state: m.state, qualifier: m.qualifier, resources, changedAt, incarnation: this.env.incarnation, appStarts: this.appStarts, heartbeats: this.transport?.stats() };
   }
 
   async handle(request: RuntimeRequest): Promise<RuntimeReply> {
@@ -183,13 +197,31 @@ export class ModuleRuntime {
   }
 
   /** Queues an event; resolves with the command result of its step, after its actions ran. */
-  private submit(event: Record<string, unknown>, noHistoryFor?: string): Promise<{ ok: boolean; message: string } | undefined> {
-    const run = this.chain.then(() => this.step(event, noHistoryFor));
-    this.chain = run.catch(() => undefined);
-    return run;
+  private submit(event: Record<string, unknown>, noHistoryFor?: string): Promise<StepOutcome> {
+    return new Promise((resolve, reject) => {
+      const lane = event.type === 'tick' || event.type === 'heartbeat' ? this.lanes.urgent : this.lanes.normal;
+      lane.push({ event, noHistoryFor, resolve, reject });
+      void this.drain();
+    });
   }
 
-  private async step(event: Record<string, unknown>, noHistoryFor?: string): Promise<{ ok: boolean; message: string } | undefined> {
+  private async drain(): Promise<void> {
+    if (this.stepping) return;
+    this.stepping = true;
+    try {
+      for (let job = this.next(); job; job = this.next()) {
+        try { job.resolve(await this.step(job.event, job.noHistoryFor)); } catch (e) { job.reject(e as Error); }
+      }
+    } finally {
+      this.stepping = false;
+    }
+  }
+
+  private next(): Job | undefined {
+    return this.lanes.urgent.shift() ?? this.lanes.normal.shift();
+  }
+
+  private async step(event: Record<string, unknown>, noHistoryFor?: string): Promise<StepOutcome> {
     const e = { ...event, now: this.env.now() };
     let actions: readonly Action[];
     if (this.mirror) ({ state: this.mirror, actions } = stepMirror(this.mirror, e as MirrorEvent));

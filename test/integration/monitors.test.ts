@@ -78,3 +78,21 @@ test('errd: a service asked through its LSB init script, repaired by a handler, 
     rmSync(flag, { force: true });
   }
 });
+
+test('maxloop: a checker whose rule keeps restarting the application stops the module at the limit', { timeout: 90_000 }, async () => {
+  // nothing listens on this port: t_app restarts the application after every handle_time
+  const node = await singleNode('maxloop', '127.0.0.85', {
+    app: { 'conf/userconfig.xml': `<safe><service mode="mirror" timing="fast" maxloop="2"><heart><heartbeat name="default"/></heart><user/>
+      <check><tcp ident="app" when="prim" action="restart"><to addr="127.0.0.85" port="9"/></tcp></check></service></safe>` },
+  });
+  try {
+    assert.equal(node.tandem('start', '-m', 'app').status, 0);
+    await until('maxloop stops the module', () => node.tandem('state', '-m', 'app', '-lq').stdout.trim() === 'STOP', 30_000, 200)
+      .catch((e: Error) => { throw new Error(`${e.message}\n${node.log('app').split('\n').slice(-20).join('\n')}`); });
+    const log = node.log('app');
+    assert.equal((log.match(/Action restart from failover rule t_app/g) ?? []).length, 2, 'two restarts, the limit');
+    assert.match(log, /maxloop/i);
+  } finally {
+    await node.stop();
+  }
+});
