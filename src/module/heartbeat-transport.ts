@@ -69,6 +69,10 @@ export interface HeartbeatTransportOptions {
   /** The module key, or null when the module has none (unauthenticated; docs/decisions/0008). */
   readonly moduleKey: Buffer | null;
   readonly incarnation: number;
+  /** This node's applied configuration signature: carried in every frame, compared on receipt. */
+  readonly configSignature: string;
+  /** The peer runs another configuration of the module (called once per signature it shows). */
+  readonly onOtherConfig: (ident: string, signature: string) => void;
   readonly onHeartbeat: (ident: string, message: MirrorHeartbeat) => void;
   /** A frame that failed authentication or came from someone else: dropped, counted, reason once. */
   readonly onRejected: (ident: string, from: string, reason: string) => void;
@@ -80,6 +84,7 @@ export class HeartbeatTransport {
   private readonly sockets = new Map<string, { socket: Socket; peerAddr: string }>();
   private readonly key: SealKey;
   private readonly arrivals = new Map<string, Arrivals>();
+  private readonly otherConfigs = new Set<string>();
   private seq = 0;
 
   constructor(private readonly o: HeartbeatTransportOptions) {
@@ -108,7 +113,7 @@ export class HeartbeatTransport {
   }
 
   send(idents: readonly string[], message: MirrorHeartbeat): void {
-    const frame = seal(this.key, 'heartbeat', { from: this.o.node, incarnation: this.o.incarnation, seq: ++this.seq, body: message });
+    const frame = seal(this.key, 'heartbeat', { from: this.o.node, incarnation: this.o.incarnation, seq: ++this.seq, body: message, sig: this.o.configSignature });
     for (const ident of idents) {
       const s = this.sockets.get(ident);
       s?.socket.send(frame, this.o.port, s.peerAddr);
@@ -123,6 +128,11 @@ export class HeartbeatTransport {
     let arrivals = this.arrivals.get(ident);
     if (!arrivals) this.arrivals.set(ident, arrivals = new Arrivals(this.o.links.find((l) => l.ident === ident)?.pulseMs ?? 1000));
     arrivals.record(performance.now());
+    const sig = r.envelope.sig ?? '';
+    if (sig !== this.o.configSignature && !this.otherConfigs.has(sig)) {
+      this.otherConfigs.add(sig);
+      this.o.onOtherConfig(ident, sig);
+    }
     this.o.onHeartbeat(ident, r.envelope.body);
   }
 

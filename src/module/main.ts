@@ -52,6 +52,7 @@ const runtime = new ModuleRuntime(config, {
   binDir: join(applied, 'bin'),
   scriptEnv: { ...scriptEnv(name, applied, p), TANDEM_NODE: node, PATH: `${wrapperDir}:${process.env.PATH ?? '/usr/bin:/bin'}`, ...Object.fromEntries((config.user?.vars ?? []).map((v) => [v.name, v.value])) },
   userlogDir: join(p.log, 'modules', name),
+  configSignature: catalog.confinfo(name).active?.signature ?? '',
   moduleKey: existsSync(keyFile) ? Buffer.from(readFileSync(keyFile, 'utf8').trim(), 'base64') : null,
   onLog: (level, component, text) => syslog.write({ module: name, component, level, text }),
 });

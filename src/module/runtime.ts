@@ -76,6 +76,8 @@ export interface RuntimeEnv {
   readonly scriptEnv: NodeJS.ProcessEnv;
   readonly userlogDir: string;
   readonly moduleKey: Buffer | null;
+  /** The applied configuration's signature (`confinfo`), compared with the peer's. */
+  readonly configSignature: string;
   /** Main module messages also go to the system log. */
   readonly onLog?: (level: LogLevel, component: string, text: string) => void;
 }
@@ -152,6 +154,8 @@ export class ModuleRuntime {
         links: heart.heartbeats.map((h) => ({ ident: h.ident, lan: h.lan, pulseMs: h.pulseMs })), port: heart.port, moduleKey: this.env.moduleKey, incarnation: this.env.incarnation,
         onHeartbeat: (ident, message) => void this.submit({ type: 'heartbeat', ident, message }),
         onRejected: (ident, from, reason) => this.onRejected(ident, from, reason),
+        configSignature: this.env.configSignature,
+        onOtherConfig: (ident, sig) => this.log('E', 'heart', `Heartbeat ${ident}: ${this.mirror!.settings.peer} runs another configuration of ${this.config.name} (signature ${sig || 'none'}, here ${this.env.configSignature}): the nodes may disagree on rules, checkers and scripts; give it this one with "tandem -H ${this.mirror!.settings.peer} -E ${this.config.name}"`),
       });
       await this.transport.start();
     }

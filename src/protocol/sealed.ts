@@ -26,6 +26,8 @@ export interface Envelope<T = unknown> {
   readonly incarnation: number;
   readonly seq: number;
   readonly body: T;
+  /** Heartbeats: the signature of the sender's applied module configuration (`confinfo`). */
+  readonly sig?: string;
 }
 
 export type OpenResult<T = unknown> =

@@ -4,10 +4,11 @@
 // stop/start; and a partition of the primary with a split-brain witness (the client namespace):
 // the cut-off primary cannot reach the witness and leaves PRIM for WAIT, giving up the VIP; the
 // other node reaches it and goes ALONE; when the network heals, the WAIT node rejoins as SECOND.
+// Last, a node applying a configuration the other does not have is named in the other's log.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeZip } from '../../src/catalog/zip.js';
@@ -109,6 +110,17 @@ test('mirror in namespaces: OS shutdown with failover off, errd off persisted, p
     lab.link('n2', true);
     await waitStates('healed: n2 rejoins as SECOND', 'PRIM', 'SECOND');
     assert.match(log('n2'), /Resource splitbrain\.uptodate set to up by heart/);
+
+    // the same configuration on both (-E): no warning; n1 applies an edited one: both are told
+    assert.doesNotMatch(log('n2'), /runs another configuration/);
+    assert.equal(lab.tandem('n1', 'stop', '-m', 'app').status, 0);
+    const editable = join(lab.node('n1').root, 'etc/tandem/modules/app/conf/userconfig.xml');
+    writeFileSync(editable, `<!-- edited on n1 only -->\n${readFileSync(editable, 'utf8')}`);
+    const reapplied = lab.tandem('n1', 'config', '-m', 'app');
+    assert.equal(reapplied.status, 0, reapplied.stderr);
+    await until('n1 module process back', () => lab.tandem('n1', 'state', '-m', 'app').status === 0, 20_000, 200);
+    assert.equal(lab.tandem('n1', 'start', '-m', 'app').status, 0);
+    await until('n2 warns that n1 runs another configuration', () => /Heartbeat default: n1 runs another configuration of app \(signature \S+, here \S+\)/.test(log('n2')), 20_000, 200);
   } finally {
     lab.teardown();
   }

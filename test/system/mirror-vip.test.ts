@@ -2,7 +2,10 @@
 // move together; the client's neighbour entries follow them (gratuitous ARP; the unsolicited
 // neighbour advertisement the kernel sends with ndisc_notify); arpreroute keeps re-announcing the IPv4 VIP (a client entry forced to a wrong MAC
 // is corrected); connections.<VIP> counts the client's open connection; and when the VIP moves, that
-// connection is reset (tcpreset) instead of hanging.
+// connection is reset (tcpreset) instead of hanging. Then the generated checkers (§12 checkers 1,
+// 4): the VIP deleted by hand on the primary ⇒ ip_failure stop-starts it and the other node takes
+// over; the secondary's cable pulled ⇒ interface_failure holds it in WAIT; plugged back ⇒ wakeup
+// and it rejoins as SECOND.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -21,7 +24,7 @@ const VIP6 = 'fd00:74::100';
 const CLUSTER = `<cluster><lans pulse="100" slost_count="6"><lan name="default">
   <node name="n1" addr="${NET}.1"/><node name="n2" addr="${NET}.2"/><node name="n3" addr="${NET}.3"/></lan></lans></cluster>`;
 const MODULE = `<safe><service mode="mirror" timing="fast"><heart><heartbeat name="default"/></heart>
-  <vip><interface_list><interface check="off" arpreroute="on" arpinterval="1s"><real_interface>
+  <vip><interface_list><interface check="on" arpreroute="on" arpinterval="1s"><real_interface>
     <virtual_addr addr="${VIP4}" netmask="255.255.255.0" connections="on"/>
     <virtual_addr addr="${VIP6}" netmask="64"/>
   </real_interface></interface></interface_list></vip><user/></service></safe>`;
@@ -94,6 +97,22 @@ test('mirror VIP: IPv4 + IPv6 follow the primary, neighbours are told, arprerout
     assert.equal(neighbour(VIP4), mac('n2'), 'the client ARP entry follows the VIP');
     assert.equal(neighbour(VIP6), mac('n2'), 'the client neighbour entry follows the IPv6 VIP');
     assert.doesNotMatch(lab.run('n1', ['ip', '-o', 'addr', 'show', 'dev', 'eth0']).stdout, /fd00:74::100|10\.74\.0\.100/);
+
+    // the ip checker: the VIP removed behind tandem's back on the primary
+    const log = (n: string) => lab.tandem(n, 'log', '-m', 'app', '-A').stdout;
+    lab.run('n2', ['ip', 'addr', 'del', `${VIP4}/24`, 'dev', 'eth0']);
+    await until('ip_failure stop-starts n2; n1 takes over', () => /Action stopstart from failover rule ip_failure/.test(log('n2')) && state('n1') === 'PRIM' && state('n2') === 'SECOND', 30_000, 200)
+      .catch((e: Error) => { throw new Error(`${e.message} (n1 ${state('n1')}, n2 ${state('n2')})\n${log('n2').split('\n').slice(-15).join('\n')}`); });
+    assert.match(log('n2'), /Resource ip\.10\.74\.0\.100 set to down by ipcheck/);
+
+    // the intf checker: the secondary's cable pulled (its end of the link goes down), then plugged back
+    lab.run('n2', ['ip', 'link', 'set', 'eth0', 'down']);
+    await until('interface_failure holds n2 in WAIT', () => /Action wait from failover rule interface_failure/.test(log('n2')) && state('n2') === 'WAIT', 30_000, 200)
+      .catch((e: Error) => { throw new Error(`${e.message} (n2 ${state('n2')})\n${log('n2').split('\n').slice(-15).join('\n')}`); });
+    lab.run('n2', ['ip', 'link', 'set', 'eth0', 'up']);
+    await until('n2 wakes up and rejoins', () => state('n1') === 'PRIM' && state('n2') === 'SECOND', 30_000, 200)
+      .catch((e: Error) => { throw new Error(`${e.message} (n1 ${state('n1')}, n2 ${state('n2')})\n${log('n2').split('\n').slice(-15).join('\n')}`); });
+    assert.match(log('n2'), /Resource intf\.10\.74\.0\.0 set to up by intfcheck/);
   } finally {
     lab.teardown();
   }
