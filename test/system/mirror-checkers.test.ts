@@ -7,69 +7,35 @@
 // Last, a node applying a configuration the other does not have is named in the other's log.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeZip } from '../../src/catalog/zip.js';
 import { until } from '../helpers.js';
+import { mirrorLab } from '../lab-mirror.js';
 import { Lab, labUnavailable } from '../../src/lab/lab.js';
 
 const skip = labUnavailable() || (process.getuid?.() === 0 && spawnSync('arping', ['-V']).error ? 'needs arping (iputils-arping)' : false);
 const NET = '10.76.0';
 const VIP = `${NET}.100`;
 
-const CLUSTER = `<cluster><lans pulse="100" slost_count="6"><lan name="default">
-  <node name="n1" addr="${NET}.1"/><node name="n2" addr="${NET}.2"/><node name="n3" addr="${NET}.3"/></lan></lans></cluster>`;
 // the witness is the client namespace n3; interface checks are off, as SafeKit's split-brain test says
 const MODULE = `<safe><service mode="mirror" timing="fast"><heart><heartbeat name="default"/></heart>
   <vip><interface_list><interface check="off"><real_interface><virtual_addr addr="${VIP}" where="one_side_alias" netmask="255.255.255.0"/></real_interface></interface></interface_list></vip>
   <user/><check><splitbrain ident="witness" arg="${NET}.3"/></check></service></safe>`;
-const START = `#!/bin/sh
-nohup ${process.execPath} -e "require('http').createServer((q,r)=>r.end(process.env.NODE_NAME)).listen(8080,'${VIP}')" > /dev/null 2>&1 &
-echo $! > "$SAFEUSERVAR/app.pid"
-`;
-const STOP = `#!/bin/sh
-[ -f "$SAFEUSERVAR/app.pid" ] && kill "$(cat "$SAFEUSERVAR/app.pid")" 2>/dev/null; rm -f "$SAFEUSERVAR/app.pid"; exit 0
-`;
 
 test('mirror in namespaces: OS shutdown with failover off, errd off persisted, partition arbitrated by a witness', { skip, timeout: 150_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-checkers-'));
   const lab = new Lab(dir, 3, NET);
-  const daemons: Record<string, ChildProcess> = {};
-  const startDaemon = (n: string) => { daemons[n] = lab.startDaemon(n, { NODE_NAME: n }); };
   try {
-    writeFileSync(join(dir, 'cluster.xml'), CLUSTER);
-    assert.equal(lab.tandem('n1', 'cluster', 'config', join(dir, 'cluster.xml')).status, 0);
-    assert.equal(lab.tandem('n1', 'cluster', 'package', join(dir, 'cluster.zip')).status, 0);
-    assert.equal(lab.tandem('n2', 'cluster', 'config', join(dir, 'cluster.zip')).status, 0);
-    const pkg = join(dir, 'app.safe');
-    writeFileSync(pkg, writeZip([
-      { name: 'conf/userconfig.xml', data: Buffer.from(MODULE), mode: 0o644 },
-      { name: 'bin/start_prim', data: Buffer.from(START), mode: 0o755 },
-      { name: 'bin/stop_prim', data: Buffer.from(STOP), mode: 0o755 },
-    ]));
-    assert.equal(lab.tandem('n1', 'module', 'install', '-m', 'app', pkg).status, 0);
-    const configured = lab.tandem('n1', 'config', '-m', 'app');
-    assert.equal(configured.status, 0, configured.stderr);
-    startDaemon('n1');
-    startDaemon('n2');
-    await until('both daemons answer', () => lab.tandem('n1', 'state').status === 0 && lab.tandem('n2', 'state').status === 0, 20_000, 200);
-    assert.equal(lab.tandem('n1', '-H', 'n2', '-E', 'app').status, 0);
-    await until('n2 runs the module', () => lab.tandem('n2', 'state', '-m', 'app').status === 0, 20_000, 200);
-
-    const state = (n: string) => lab.tandem(n, 'state', '-m', 'app', '-lq').stdout.trim();
-    const log = (n: string) => lab.tandem(n, 'log', '-m', 'app', '-A').stdout;
-    const waitStates = (what: string, s1: string, s2: string, ms = 30_000) => until(what, () => state('n1') === s1 && state('n2') === s2, ms, 200)
-      .catch((e: Error) => { throw new Error(`${e.message} (n1 ${state('n1')}, n2 ${state('n2')})\n--- n1\n${log('n1').split('\n').slice(-15).join('\n')}\n--- n2\n${log('n2').split('\n').slice(-15).join('\n')}`); });
-    const ask = () => lab.run('n3', [process.execPath, '-e', `require('http').get('http://${VIP}:8080',(r)=>{let b='';r.on('data',(c)=>b+=c);r.on('end',()=>console.log(b))}).on('error',(e)=>console.log('ERR '+e.code)).setTimeout(500,function(){this.destroy()})`], 5000).stdout.trim();
-    const holdsVip = (n: string) => lab.run(n, ['ip', '-o', 'addr', 'show', 'dev', 'eth0']).stdout.includes(` ${VIP}/`);
+    const { state, log, ask, holdsAddress, startDaemon, daemons, waitStates } = await mirrorLab(lab, dir, NET, MODULE, VIP);
+    const holdsVip = (n: string) => holdsAddress(n, VIP);
 
     assert.equal(lab.tandem('n1', 'start', '-m', 'app').status, 0);
     await waitStates('n1 alone', 'ALONE', 'STOP');
     assert.equal(lab.tandem('n2', 'start', '-m', 'app').status, 0);
     await waitStates('n1 PRIM, n2 SECOND', 'PRIM', 'SECOND');
-    await until('the client reaches n1', () => ask() === 'n1', 10_000, 200);
+    await until('the client reaches n1', () => ask(VIP) === 'n1', 10_000, 200);
 
     // failover off on the secondary, then the OS shutdown path on the primary: n2 must not take over
     assert.equal(lab.tandem('n2', 'failover', 'off', '-m', 'app').status, 0);
@@ -85,7 +51,7 @@ test('mirror in namespaces: OS shutdown with failover off, errd off persisted, p
     assert.equal(lab.tandem('n2', 'stop', '-m', 'app').status, 0);
     assert.equal(lab.tandem('n2', 'prim', '-m', 'app').status, 0);
     await until('n2 alone by hand', () => state('n2') === 'ALONE', 20_000, 200);
-    await until('the client reaches n2', () => ask() === 'n2', 10_000, 200);
+    await until('the client reaches n2', () => ask(VIP) === 'n2', 10_000, 200);
     assert.equal(lab.tandem('n2', 'failover', 'on', '-m', 'app').status, 0);
 
     // n1 returns; errd off there survives its stop and start
@@ -106,7 +72,7 @@ test('mirror in namespaces: OS shutdown with failover off, errd off persisted, p
     assert.match(log('n2'), /No witness answered \(10\.76\.0\.3\): this node must not go alone/);
     assert.match(log('n2'), /Action wait from failover rule splitbrain_failure/);
     await until('n2 gave the VIP up', () => !holdsVip('n2'), 10_000, 200);
-    await until('the client reaches n1', () => ask() === 'n1', 10_000, 200);
+    await until('the client reaches n1', () => ask(VIP) === 'n1', 10_000, 200);
     lab.link('n2', true);
     await waitStates('healed: n2 rejoins as SECOND', 'PRIM', 'SECOND');
     assert.match(log('n2'), /Resource splitbrain\.uptodate set to up by heart/);

@@ -7,11 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeZip } from '../../src/catalog/zip.js';
 import { until } from '../helpers.js';
+import { mirrorLab } from '../lab-mirror.js';
 import { Lab, labUnavailable } from '../../src/lab/lab.js';
 
 const skip = labUnavailable() || (process.getuid?.() === 0 && !hasArping() ? 'needs arping (iputils-arping)' : false);
@@ -20,44 +20,16 @@ function hasArping(): boolean {
   return !spawnSync('arping', ['-V']).error;
 }
 
-const CLUSTER = `<cluster><lans pulse="100" slost_count="6"><lan name="default">
-  <node name="n1" addr="10.79.0.1"/><node name="n2" addr="10.79.0.2"/><node name="n3" addr="10.79.0.3"/></lan></lans></cluster>`;
 const MODULE = `<safe><service mode="mirror"><heart pulse="100ms" timeout="1s"><heartbeat name="default"/></heart>
   <vip><interface_list><interface><real_interface><virtual_addr addr="10.79.0.100" where="one_side_alias" netmask="255.255.255.0"/></real_interface></interface></interface_list></vip>
   <user/></service></safe>`;
-// the application: an HTTP server on the VIP answering with the node's name
-const START = `#!/bin/sh
-nohup ${process.execPath} -e "require('http').createServer((q,r)=>r.end(process.env.NODE_NAME)).listen(8080,'10.79.0.100')" > /dev/null 2>&1 &
-echo $! > "$SAFEUSERVAR/app.pid"
-`;
-const STOP = `#!/bin/sh
-[ -f "$SAFEUSERVAR/app.pid" ] && kill "$(cat "$SAFEUSERVAR/app.pid")" 2>/dev/null; rm -f "$SAFEUSERVAR/app.pid"; exit 0
-`;
 
 test('mirror with a VIP in namespaces: start, join, swap, stop, restart, stopstart, partition, crash, wrong key', { skip, timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-mirror-'));
   const lab = new Lab(dir, 3, '10.79.0');
   try {
-    writeFileSync(join(dir, 'cluster.xml'), CLUSTER);
-    assert.equal(lab.tandem('n1', 'cluster', 'config', join(dir, 'cluster.xml')).status, 0);
-    assert.equal(lab.tandem('n1', 'cluster', 'package', join(dir, 'cluster.zip')).status, 0);
-    assert.equal(lab.tandem('n2', 'cluster', 'config', join(dir, 'cluster.zip')).status, 0);
-    const pkg = join(dir, 'app.safe');
-    writeFileSync(pkg, writeZip([
-      { name: 'conf/userconfig.xml', data: Buffer.from(MODULE), mode: 0o644 },
-      { name: 'bin/start_prim', data: Buffer.from(START), mode: 0o755 },
-      { name: 'bin/stop_prim', data: Buffer.from(STOP), mode: 0o755 },
-    ]));
-    assert.equal(lab.tandem('n1', 'module', 'install', '-m', 'app', pkg).status, 0);
-    assert.equal(lab.tandem('n1', 'config', '-m', 'app').status, 0, lab.tandem('n1', 'config', '-m', 'app').stderr);
-    lab.startDaemon('n1', { NODE_NAME: 'n1' });
-    lab.startDaemon('n2', { NODE_NAME: 'n2' });
-    await until('both daemons answer', () => lab.tandem('n1', 'state').status === 0 && lab.tandem('n2', 'state').status === 0, 20_000, 200);
-    assert.equal(lab.tandem('n1', '-H', 'n2', '-E', 'app').status, 0);
-    await until('n2 runs the module', () => lab.tandem('n2', 'state', '-m', 'app').status === 0, 20_000, 200);
-
-    const state = (n: string) => lab.tandem(n, 'state', '-m', 'app', '-lq').stdout.trim();
-    const ask = () => lab.run('n3', [process.execPath, '-e', "require('http').get('http://10.79.0.100:8080',(r)=>{let b='';r.on('data',(c)=>b+=c);r.on('end',()=>console.log(b))}).on('error',(e)=>console.log('ERR '+e.code)).setTimeout(500,function(){this.destroy()})"], 5000).stdout.trim();
+    const { state, ask: askHost, startDaemon } = await mirrorLab(lab, dir, '10.79.0', MODULE, '10.79.0.100');
+    const ask = () => askHost('10.79.0.100');
 
     assert.equal(lab.tandem('n1', 'start', '-m', 'app').status, 0);
     await until('n1 alone', () => state('n1') === 'ALONE', 20_000, 200).catch((e: Error) => { throw new Error(`${e.message}\n${lab.tandem('n1', 'log', '-m', 'app', '-A').stdout}`); });
@@ -114,7 +86,7 @@ test('mirror with a VIP in namespaces: start, join, swap, stop, restart, stopsta
     assert.match(lab.tandem('n2', 'log', '-m', 'app').stdout, /Virtual IP 10\.79\.0\.100 set/);
 
     // n1 comes back with another module key: its heartbeats are refused, with the reason, and counted
-    lab.startDaemon('n1', { NODE_NAME: 'n1' });
+    startDaemon('n1');
     await until('n1 daemon', () => lab.tandem('n1', 'state', '-m', 'app').status === 0, 20_000, 200);
     assert.equal(lab.tandem('n1', 'module', 'genkey', '-m', 'app').status, 0);
     assert.equal(lab.tandem('n1', 'config', '-m', 'app').status, 0);

@@ -9,11 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeZip } from '../../src/catalog/zip.js';
 import { until } from '../helpers.js';
+import { mirrorLab } from '../lab-mirror.js';
 import { Lab, labUnavailable } from '../../src/lab/lab.js';
 
 const skip = labUnavailable() || (spawnSync('arping', ['-V']).error ? 'needs arping (iputils-arping)' : false);
@@ -21,50 +21,22 @@ const NET = '10.74.0';
 const VIP4 = `${NET}.100`;
 const VIP6 = 'fd00:74::100';
 
-const CLUSTER = `<cluster><lans pulse="100" slost_count="6"><lan name="default">
-  <node name="n1" addr="${NET}.1"/><node name="n2" addr="${NET}.2"/><node name="n3" addr="${NET}.3"/></lan></lans></cluster>`;
 const MODULE = `<safe><service mode="mirror" timing="fast"><heart><heartbeat name="default"/></heart>
   <vip><interface_list><interface check="on" arpreroute="on" arpinterval="1s"><real_interface>
     <virtual_addr addr="${VIP4}" netmask="255.255.255.0" connections="on"/>
     <virtual_addr addr="${VIP6}" netmask="64"/>
   </real_interface></interface></interface_list></vip><user/></service></safe>`;
-// the application answers with its node's name on every address, both families
-const START = `#!/bin/sh
-nohup ${process.execPath} -e "require('http').createServer((q,r)=>r.end(process.env.NODE_NAME)).listen(8080,'::')" > /dev/null 2>&1 &
-echo $! > "$SAFEUSERVAR/app.pid"
-`;
-const STOP = `#!/bin/sh
-[ -f "$SAFEUSERVAR/app.pid" ] && kill "$(cat "$SAFEUSERVAR/app.pid")" 2>/dev/null; rm -f "$SAFEUSERVAR/app.pid"; exit 0
-`;
 
 test('mirror VIP: IPv4 + IPv6 follow the primary, neighbours are told, arpreroute, connections counted and reset', { skip, timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-vip-'));
   const lab = new Lab(dir, 3, NET);
   try {
     for (const [i, n] of ['n1', 'n2', 'n3'].entries()) lab.run(n, ['ip', '-6', 'addr', 'add', `fd00:74::${i + 1}/64`, 'dev', 'eth0', 'nodad']);
-    writeFileSync(join(dir, 'cluster.xml'), CLUSTER);
-    assert.equal(lab.tandem('n1', 'cluster', 'config', join(dir, 'cluster.xml')).status, 0);
-    assert.equal(lab.tandem('n1', 'cluster', 'package', join(dir, 'cluster.zip')).status, 0);
-    assert.equal(lab.tandem('n2', 'cluster', 'config', join(dir, 'cluster.zip')).status, 0);
-    const pkg = join(dir, 'app.safe');
-    writeFileSync(pkg, writeZip([
-      { name: 'conf/userconfig.xml', data: Buffer.from(MODULE), mode: 0o644 },
-      { name: 'bin/start_prim', data: Buffer.from(START), mode: 0o755 },
-      { name: 'bin/stop_prim', data: Buffer.from(STOP), mode: 0o755 },
-    ]));
-    assert.equal(lab.tandem('n1', 'module', 'install', '-m', 'app', pkg).status, 0);
-    const configured = lab.tandem('n1', 'config', '-m', 'app');
-    assert.equal(configured.status, 0, configured.stderr);
-    lab.startDaemon('n1', { NODE_NAME: 'n1' });
-    lab.startDaemon('n2', { NODE_NAME: 'n2' });
-    await until('both daemons answer', () => lab.tandem('n1', 'state').status === 0 && lab.tandem('n2', 'state').status === 0, 20_000, 200);
-    assert.equal(lab.tandem('n1', '-H', 'n2', '-E', 'app').status, 0);
-    await until('n2 runs the module', () => lab.tandem('n2', 'state', '-m', 'app').status === 0, 20_000, 200);
+    // the application answers with its node's name on every address, both families
+    const { state, ask } = await mirrorLab(lab, dir, NET, MODULE, '::');
 
-    const state = (n: string) => lab.tandem(n, 'state', '-m', 'app', '-lq').stdout.trim();
     const mac = (n: string) => /link\/ether (\S+)/.exec(lab.run(n, ['ip', '-o', 'link', 'show', 'dev', 'eth0']).stdout)![1];
     const neighbour = (addr: string) => /lladdr (\S+)/.exec(lab.run('n3', ['ip', 'neigh', 'show', addr, 'dev', 'eth0']).stdout)?.[1] ?? null;
-    const ask = (host: string) => lab.run('n3', [process.execPath, '-e', `require('http').get({host:'${host}',port:8080},(r)=>{let b='';r.on('data',(c)=>b+=c);r.on('end',()=>console.log(b))}).on('error',(e)=>console.log('ERR '+e.code)).setTimeout(500,function(){this.destroy()})`], 5000).stdout.trim();
 
     assert.equal(lab.tandem('n1', 'start', '-m', 'app').status, 0);
     await until('n1 alone', () => state('n1') === 'ALONE', 20_000, 200);
