@@ -1,0 +1,312 @@
+// The FUSE operations of a replicated directory, applied to the directory underneath the mount
+// (reached through a descriptor opened before mounting: `/proc/self/fd/N/.`, never through the
+// mount path, which would deadlock — RECIPES §1b). Every mutation that succeeded locally is handed
+// to `onMutation` in the order the kernel's requests were applied: that is the replication seam.
+//
+// Not yet (answered so that applications get a clear errno): extended attributes (EOPNOTSUPP: Node
+// has no xattr calls), fallocate (EOPNOTSUPP; glibc's posix_fallocate falls back to writing),
+// mknod of devices and FIFOs (EPERM); timestamps are set with microsecond precision (Node's
+// utimes takes seconds as a double). Hard links are refused on purpose (EPERM and a log line):
+// a replicated tree cannot keep them on the secondary (SAFEKIT-BEHAVIOUR §2.6). POSIX and flock
+// locks are the kernel's own (we do not negotiate FUSE_POSIX_LOCKS).
+
+import * as fs from 'node:fs';
+import { attrOut, cstring, direntType, entryOut, initOut, openOut, packDirents, readHeader, statfsOut, u32Out, type DirEntry, type Validity } from './codec.js';
+import { ERRNO, FATTR, FSYNC_FDATASYNC, GETATTR_FH, IN_HEADER, OP, OP_NAME } from './kernel.js';
+import type { Reply, SessionHandler } from './session.js';
+
+export type Mutation =
+  | { readonly op: 'write'; readonly path: string; readonly offset: number; readonly data: Buffer }
+  | { readonly op: 'truncate'; readonly path: string; readonly size: number }
+  | { readonly op: 'create'; readonly path: string; readonly mode: number; readonly uid: number; readonly gid: number }
+  | { readonly op: 'mkdir'; readonly path: string; readonly mode: number; readonly uid: number; readonly gid: number }
+  | { readonly op: 'symlink'; readonly path: string; readonly target: string; readonly uid: number; readonly gid: number }
+  | { readonly op: 'unlink' | 'rmdir'; readonly path: string }
+  | { readonly op: 'rename'; readonly from: string; readonly to: string; readonly noReplace: boolean }
+  | { readonly op: 'chmod'; readonly path: string; readonly mode: number }
+  | { readonly op: 'chown'; readonly path: string; readonly uid: number; readonly gid: number }
+  | { readonly op: 'utimens'; readonly path: string; readonly atimeNs: bigint; readonly mtimeNs: bigint }
+  | { readonly op: 'fsync'; readonly path: string; readonly dataOnly: boolean };
+
+export interface PassthroughOptions {
+  /** The directory underneath the mount, reached without going through the mount. */
+  readonly root: string;
+  readonly onMutation?: (m: Mutation) => void;
+  readonly log?: (text: string) => void;
+}
+
+const VALIDITY: Validity = { entry: 1n, attr: 1n };
+const RENAME_NOREPLACE = 1;
+
+interface Node { rel: string; lookups: number }
+
+export class Passthrough implements SessionHandler {
+  private readonly nodes = new Map<bigint, Node>([[1n, { rel: '', lookups: 1 }]]);
+  private readonly byRel = new Map<string, bigint>([['', 1n]]);
+  private nextNode = 2n;
+  /** Open files: our fh → the descriptor and the path it was opened as (for the mutation log). */
+  private readonly files = new Map<number, { fd: number; rel: string }>();
+  private readonly dirs = new Map<number, DirEntry[]>();
+  private nextHandle = 1;
+  readonly counts: Record<string, number> = {};
+
+  constructor(private readonly o: PassthroughOptions) {}
+
+  handle(req: Buffer, reply: Reply): void {
+    const h = readHeader(req);
+    const body = req.subarray(IN_HEADER, h.len);
+    const name = OP_NAME[h.opcode] ?? String(h.opcode);
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
+    try {
+      this.dispatch(h.opcode, h.nodeid, h.uid, h.gid, body, h.unique, reply);
+    } catch (e) {
+      const errno = (e as NodeJS.ErrnoException).errno;
+      reply(h.unique, typeof errno === 'number' && errno < 0 ? errno : ERRNO.EIO);
+    }
+  }
+
+  private full(rel: string): string {
+    return rel ? `${this.o.root}/${rel}` : this.o.root;
+  }
+
+  private relOf(nodeid: bigint): string {
+    const n = this.nodes.get(nodeid);
+    if (!n) throw Object.assign(new Error('stale node'), { errno: ERRNO.ESTALE });
+    return n.rel;
+  }
+
+  private child(parent: bigint, name: string): string {
+    const r = this.relOf(parent);
+    return r ? `${r}/${name}` : name;
+  }
+
+  private entry(rel: string): Buffer {
+    const st = fs.lstatSync(this.full(rel), { bigint: true });
+    let id = this.byRel.get(rel);
+    if (id === undefined) {
+      id = this.nextNode++;
+      this.byRel.set(rel, id);
+      this.nodes.set(id, { rel, lookups: 0 });
+    }
+    this.nodes.get(id)!.lookups++;
+    return entryOut(id, st, VALIDITY);
+  }
+
+  private forget(id: bigint, n: bigint): void {
+    const node = this.nodes.get(id);
+    if (!node || id === 1n) return;
+    node.lookups -= Number(n);
+    if (node.lookups <= 0) {
+      this.nodes.delete(id);
+      if (this.byRel.get(node.rel) === id) this.byRel.delete(node.rel);
+    }
+  }
+
+  private file(body: Buffer): { fd: number; rel: string } {
+    const f = this.files.get(Number(body.readBigUInt64LE(0)));
+    if (!f) throw Object.assign(new Error('bad handle'), { errno: ERRNO.EBADF });
+    return f;
+  }
+
+  private emit(m: Mutation): void {
+    this.o.onMutation?.(m);
+  }
+
+  /** A new entry belongs to the caller, as on a local file system (we run as root). */
+  private own(path: string, uid: number, gid: number, fd?: number): void {
+    if (fd !== undefined) fs.fchownSync(fd, uid, gid);
+    else fs.lchownSync(path, uid, gid);
+  }
+
+  private dispatch(opcode: number, nodeid: bigint, uid: number, gid: number, body: Buffer, unique: bigint, reply: Reply): void {
+    switch (opcode) {
+      case OP.INIT: {
+        const { reply: out, kernel } = initOut(body);
+        this.o.log?.(`FUSE protocol ${kernel} offered by the kernel; answering 7.31`);
+        return reply(unique, 0, out);
+      }
+      case OP.DESTROY: return reply(unique, 0);
+      case OP.FORGET: return this.forget(nodeid, body.readBigUInt64LE(0));
+      case OP.BATCH_FORGET: {
+        const count = body.readUInt32LE(0);
+        for (let i = 0; i < count; i++) this.forget(body.readBigUInt64LE(8 + i * 16), body.readBigUInt64LE(16 + i * 16));
+        return;
+      }
+      case OP.INTERRUPT: return;
+      case OP.LOOKUP: return reply(unique, 0, this.entry(this.child(nodeid, cstring(body, 0).value)));
+      case OP.GETATTR: {
+        const st = body.readUInt32LE(0) & GETATTR_FH
+          ? fs.fstatSync(this.file(body.subarray(8)).fd, { bigint: true })
+          : fs.lstatSync(this.full(this.relOf(nodeid)), { bigint: true });
+        return reply(unique, 0, attrOut(st, VALIDITY));
+      }
+      case OP.SETATTR: return reply(unique, 0, this.setattr(nodeid, body));
+      case OP.READLINK: return reply(unique, 0, Buffer.from(fs.readlinkSync(this.full(this.relOf(nodeid)))));
+      case OP.SYMLINK: {
+        const name = cstring(body, 0);
+        const target = cstring(body, name.next).value;
+        const rel = this.child(nodeid, name.value);
+        fs.symlinkSync(target, this.full(rel));
+        this.own(this.full(rel), uid, gid);
+        this.emit({ op: 'symlink', path: rel, target, uid, gid });
+        return reply(unique, 0, this.entry(rel));
+      }
+      case OP.MKNOD: return reply(unique, ERRNO.EPERM);
+      case OP.MKDIR: {
+        const mode = body.readUInt32LE(0) & ~body.readUInt32LE(4) & 0o7777;
+        const rel = this.child(nodeid, cstring(body, 8).value);
+        fs.mkdirSync(this.full(rel), mode);
+        this.own(this.full(rel), uid, gid);
+        this.emit({ op: 'mkdir', path: rel, mode, uid, gid });
+        return reply(unique, 0, this.entry(rel));
+      }
+      case OP.UNLINK: case OP.RMDIR: {
+        const rel = this.child(nodeid, cstring(body, 0).value);
+        if (opcode === OP.UNLINK) fs.unlinkSync(this.full(rel)); else fs.rmdirSync(this.full(rel));
+        this.emit({ op: opcode === OP.UNLINK ? 'unlink' : 'rmdir', path: rel });
+        return reply(unique, 0);
+      }
+      case OP.RENAME: case OP.RENAME2: {
+        const newdir = body.readBigUInt64LE(0);
+        const flags = opcode === OP.RENAME2 ? body.readUInt32LE(8) : 0;
+        const names = opcode === OP.RENAME2 ? 16 : 8;
+        if (flags & ~RENAME_NOREPLACE) return reply(unique, ERRNO.EINVAL); // RENAME_EXCHANGE, WHITEOUT
+        const oldName = cstring(body, names);
+        const from = this.child(nodeid, oldName.value);
+        const to = this.child(newdir, cstring(body, oldName.next).value);
+        const noReplace = (flags & RENAME_NOREPLACE) !== 0;
+        if (noReplace && fs.existsSync(this.full(to))) return reply(unique, ERRNO.EEXIST);
+        fs.renameSync(this.full(from), this.full(to));
+        this.renamed(from, to);
+        this.emit({ op: 'rename', from, to, noReplace });
+        return reply(unique, 0);
+      }
+      case OP.LINK:
+        this.o.log?.(`hard link to ${this.relOf(body.readBigUInt64LE(0))} refused: a replicated directory cannot keep hard links`);
+        return reply(unique, ERRNO.EPERM);
+      case OP.OPEN: {
+        const rel = this.relOf(nodeid);
+        const fd = fs.openSync(this.full(rel), body.readUInt32LE(0));
+        const fh = this.nextHandle++;
+        this.files.set(fh, { fd, rel });
+        return reply(unique, 0, openOut(fh));
+      }
+      case OP.CREATE: {
+        const flags = body.readUInt32LE(0);
+        const mode = body.readUInt32LE(4) & ~body.readUInt32LE(8) & 0o7777;
+        const rel = this.child(nodeid, cstring(body, 16).value);
+        const fd = fs.openSync(this.full(rel), flags | fs.constants.O_CREAT, mode);
+        this.own(this.full(rel), uid, gid, fd);
+        const fh = this.nextHandle++;
+        this.files.set(fh, { fd, rel });
+        this.emit({ op: 'create', path: rel, mode, uid, gid });
+        return reply(unique, 0, Buffer.concat([this.entry(rel), openOut(fh)]));
+      }
+      case OP.READ: {
+        const f = this.file(body);
+        const size = body.readUInt32LE(16);
+        const out = Buffer.allocUnsafe(size);
+        const n = fs.readSync(f.fd, out, 0, size, Number(body.readBigUInt64LE(8)));
+        return reply(unique, 0, out.subarray(0, n));
+      }
+      case OP.WRITE: {
+        const f = this.file(body);
+        const offset = Number(body.readBigUInt64LE(8));
+        const size = body.readUInt32LE(16);
+        const data = body.subarray(40, 40 + size);
+        const n = fs.writeSync(f.fd, data, 0, size, offset);
+        this.emit({ op: 'write', path: f.rel, offset, data: Buffer.from(data.subarray(0, n)) });
+        return reply(unique, 0, u32Out(n));
+      }
+      case OP.STATFS: {
+        const s = fs.statfsSync(this.o.root);
+        return reply(unique, 0, statfsOut(s));
+      }
+      case OP.FLUSH: return reply(unique, 0);
+      case OP.FSYNC: {
+        const f = this.file(body);
+        const dataOnly = (body.readUInt32LE(8) & FSYNC_FDATASYNC) !== 0;
+        if (dataOnly) fs.fdatasyncSync(f.fd); else fs.fsyncSync(f.fd);
+        this.emit({ op: 'fsync', path: f.rel, dataOnly });
+        return reply(unique, 0);
+      }
+      case OP.RELEASE: {
+        const fh = Number(body.readBigUInt64LE(0));
+        const f = this.files.get(fh);
+        this.files.delete(fh);
+        if (f) fs.closeSync(f.fd);
+        return reply(unique, 0);
+      }
+      case OP.OPENDIR: {
+        const rel = this.relOf(nodeid);
+        // d_ino is not the real inode (that would cost an lstat per entry; stat and LOOKUP give the
+        // real one) but must not be 0: glibc's readdir skips entries whose d_ino is 0
+        const ino = 0xffffffffn;
+        const entries: DirEntry[] = [{ name: '.', type: 4, ino }, { name: '..', type: 4, ino }];
+        for (const d of fs.readdirSync(this.full(rel), { withFileTypes: true })) {
+          entries.push({ name: d.name, type: d.isDirectory() ? 4 : d.isSymbolicLink() ? 10 : d.isFile() ? 8 : direntType(fs.lstatSync(this.full(rel ? `${rel}/${d.name}` : d.name)).mode), ino });
+        }
+        const fh = this.nextHandle++;
+        this.dirs.set(fh, entries);
+        return reply(unique, 0, openOut(fh));
+      }
+      case OP.READDIR: {
+        const entries = this.dirs.get(Number(body.readBigUInt64LE(0)));
+        if (!entries) return reply(unique, ERRNO.EBADF);
+        return reply(unique, 0, packDirents(entries, Number(body.readBigUInt64LE(8)), body.readUInt32LE(16)));
+      }
+      case OP.RELEASEDIR: this.dirs.delete(Number(body.readBigUInt64LE(0))); return reply(unique, 0);
+      case OP.FSYNCDIR: return reply(unique, 0);
+      case OP.GETXATTR: case OP.LISTXATTR: case OP.SETXATTR: case OP.REMOVEXATTR: case OP.FALLOCATE:
+        return reply(unique, ERRNO.EOPNOTSUPP);
+      default: return reply(unique, ERRNO.ENOSYS); // ACCESS (default_permissions decides), LSEEK, IOCTL, POLL…
+    }
+  }
+
+  private setattr(nodeid: bigint, body: Buffer): Buffer {
+    const valid = body.readUInt32LE(0);
+    const rel = this.relOf(nodeid);
+    const path = this.full(rel);
+    const open = valid & FATTR.FH ? this.files.get(Number(body.readBigUInt64LE(8))) : undefined;
+    if (valid & FATTR.SIZE) {
+      const size = Number(body.readBigUInt64LE(16));
+      if (open) fs.ftruncateSync(open.fd, size); else fs.truncateSync(path, size);
+      this.emit({ op: 'truncate', path: rel, size });
+    }
+    if (valid & FATTR.MODE) {
+      const mode = body.readUInt32LE(68) & 0o7777;
+      fs.chmodSync(path, mode);
+      this.emit({ op: 'chmod', path: rel, mode });
+    }
+    if (valid & (FATTR.UID | FATTR.GID)) {
+      const uid = valid & FATTR.UID ? body.readUInt32LE(76) : -1;
+      const gid = valid & FATTR.GID ? body.readUInt32LE(80) : -1;
+      fs.lchownSync(path, uid, gid);
+      const st = fs.lstatSync(path);
+      this.emit({ op: 'chown', path: rel, uid: st.uid, gid: st.gid });
+    }
+    if (valid & (FATTR.ATIME | FATTR.MTIME | FATTR.ATIME_NOW | FATTR.MTIME_NOW)) {
+      const st = fs.lstatSync(path, { bigint: true });
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const at = valid & FATTR.ATIME_NOW ? now : valid & FATTR.ATIME ? body.readBigUInt64LE(32) * 1_000_000_000n + BigInt(body.readUInt32LE(56)) : st.atimeNs;
+      const mt = valid & FATTR.MTIME_NOW ? now : valid & FATTR.MTIME ? body.readBigUInt64LE(40) * 1_000_000_000n + BigInt(body.readUInt32LE(60)) : st.mtimeNs;
+      // Node takes seconds as a number: microsecond precision at best
+      fs.lutimesSync(path, Number(at) / 1e9, Number(mt) / 1e9);
+      this.emit({ op: 'utimens', path: rel, atimeNs: at, mtimeNs: mt });
+    }
+    return attrOut(fs.lstatSync(path, { bigint: true }), VALIDITY);
+  }
+
+  /** Node ids below a renamed path follow it. */
+  private renamed(from: string, to: string): void {
+    const replaced = this.byRel.get(to);
+    if (replaced !== undefined) this.byRel.delete(to);
+    for (const [id, node] of this.nodes) {
+      if (node.rel === from || node.rel.startsWith(`${from}/`)) {
+        if (this.byRel.get(node.rel) === id) this.byRel.delete(node.rel);
+        node.rel = to + node.rel.slice(from.length);
+        this.byRel.set(node.rel, id);
+      }
+    }
+  }
+}

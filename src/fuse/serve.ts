@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// A stand-alone passthrough mount over a directory (stacked on itself), for tests and benchmarks
+// of the FUSE layer without a module around it:
+//
+//   node dist/src/fuse/serve.js DIR [--trace]
+//
+// Prints "READY" once mounted; with --trace, one JSON line per mutation (write data as its length).
+// SIGTERM or SIGINT unmounts and exits; an unmount by someone else ends it too.
+
+import { openSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
+import { FuseSession } from './session.js';
+import { Passthrough } from './passthrough.js';
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const dir = args.find((a) => !a.startsWith('--'));
+  if (!dir) {
+    process.stderr.write('usage: serve.js DIR [--trace]\n');
+    process.exit(2);
+  }
+  const trace = args.includes('--trace');
+  const mountpoint = resolve(dir);
+  // the directory underneath, kept open before the mount covers it; "/." because lstat of the bare
+  // /proc/self/fd link would describe the link, and the kernel would mark our root bad (RECIPES §1b)
+  const dirfd = openSync(mountpoint, constants.O_RDONLY | constants.O_DIRECTORY);
+  process.umask(0); // modes come from the callers (with their umask applied), not from ours
+  const handler = new Passthrough({
+    root: `/proc/self/fd/${dirfd}/.`,
+    onMutation: trace ? (m) => process.stdout.write(`${JSON.stringify(m, (k, v) => (k === 'data' ? (v as { data: number[] }).data.length : typeof v === 'bigint' ? String(v) : v))}\n`) : undefined,
+    log: (text) => process.stderr.write(`${text}\n`),
+  });
+  const session = await FuseSession.mount(mountpoint, { fsname: 'tandem' });
+  const stop = () => void session.unmount().then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.stdout.write('READY\n');
+  const why = await session.serve(handler);
+  process.stderr.write(`unmounted (${why}); requests: ${JSON.stringify(handler.counts)}\n`);
+  process.exit(0);
+}
+
+main().catch((e: Error) => { process.stderr.write(`serve: ${e.message}\n`); process.exit(1); });

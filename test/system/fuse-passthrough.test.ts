@@ -1,0 +1,64 @@
+// The FUSE layer on the real /dev/fuse, mounted over a directory on top of itself (as a replicated
+// directory will be): what applications do — append, create, mkdir, rename over a file and of a
+// directory, unlink of an open file, symlinks, chmod/chown/utimes, truncate, 1 MiB writes, a
+// directory of 2 000 entries — behaves as on the disk, every change is in the directory underneath
+// after the unmount, hard links are refused, and the mutation stream (the replication seam) lists
+// the changes in the order they were made.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { until } from '../helpers.js';
+
+const skip = process.getuid?.() !== 0 ? 'mounts a FUSE file system: needs root'
+  : !fs.existsSync('/dev/fuse') ? 'needs /dev/fuse' : false;
+
+test('FUSE passthrough over its own directory: POSIX behaviour, data underneath, ordered mutations', { skip, timeout: 60_000 }, async () => {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'fuse-'));
+  fs.writeFileSync(join(dir, 'before.txt'), 'written before the mount\n');
+  const server = spawn(process.execPath, ['dist/src/fuse/serve.js', dir, '--trace'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  server.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+  server.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  const exited = new Promise((r) => server.once('exit', r));
+  try {
+    await until('mounted', () => out.includes('READY'), 10_000).catch((e: Error) => { throw new Error(`${e.message}: ${err}`); });
+    assert.match(fs.readFileSync('/proc/mounts', 'utf8'), new RegExp(`^tandem ${dir} fuse `, 'm'));
+    // the application's side runs in a process of its own, killed if it ever blocks
+    const workload = spawnSync(process.execPath, ['dist/test/system/fuse-workload.js', dir], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(workload.status, 0, `the workload failed or hung: ${workload.stderr}${workload.signal ?? ''}`);
+    const { bigLength } = JSON.parse(workload.stdout) as { bigLength: number };
+    await until('the refusal is logged', () => /hard link to before\.txt refused/.test(err), 5_000);
+    const p = (name: string) => join(dir, name);
+
+    server.kill('SIGTERM');
+    await exited;
+    assert.doesNotMatch(fs.readFileSync('/proc/mounts', 'utf8'), new RegExp(` ${dir} `), 'unmounted');
+    // every change is in the directory underneath
+    assert.equal(fs.readFileSync(p('before.txt'), 'utf8'), 'written before the mount\nappended\n');
+    assert.equal(fs.statSync(p('big.bin')).size, 1000);
+    assert.deepEqual(fs.readdirSync(p('e')), []);
+    assert.equal(fs.readdirSync(p('many')).length, 2000);
+    assert.equal(fs.readFileSync(p('log'), 'utf8'), 'a\nb\n');
+
+    // the mutation stream, in order (the seam replication reads)
+    const ops = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { op: string; path?: string; from?: string; to?: string });
+    const brief = ops.map((m) => `${m.op} ${m.path ?? `${m.from}>${m.to}`}`);
+    const order = ['write before.txt', 'create big.bin', 'mkdir d', 'create d/one', 'rename d/one>d/two', 'rename d>e', 'unlink e/two', 'symlink link', 'chmod big.bin', 'chown big.bin', 'truncate big.bin', 'utimens big.bin', 'mkdir many', 'create log', 'fsync log'];
+    let at = -1;
+    for (const want of order) {
+      const i = brief.indexOf(want, at + 1);
+      assert.ok(i > at, `"${want}" comes after what precedes it in ${JSON.stringify(brief.filter((b) => !b.startsWith('create many') && !b.startsWith('write big')).slice(0, 40))}`);
+      at = i;
+    }
+    const written = ops.filter((m) => m.op === 'write' && m.path === 'big.bin') as unknown as { data: number }[];
+    assert.equal(written.reduce((n, w) => n + w.data, 0), bigLength, 'every byte written is in the stream');
+  } finally {
+    if (server.exitCode === null) server.kill('SIGKILL');
+    spawnSync('umount', ['-l', dir]);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

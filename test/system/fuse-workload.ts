@@ -1,0 +1,50 @@
+// The application side of test/system/fuse-passthrough.test.ts, in its own process: a request the
+// FUSE server never answered would block a synchronous call for ever, and only a process the test
+// can kill gets it out of that (node's test timeout cannot interrupt a blocked system call).
+//
+//   node dist/test/system/fuse-workload.js MOUNTED_DIR   → exit 0, or the failed assertion
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const p = (name: string) => join(dir, name);
+
+assert.equal(fs.readFileSync(p('before.txt'), 'utf8'), 'written before the mount\n', 'files under the mount are visible through it');
+fs.appendFileSync(p('before.txt'), 'appended\n');
+const big = randomBytes(3 * 1024 * 1024 + 17);
+fs.writeFileSync(p('big.bin'), big);
+assert.equal(sha(fs.readFileSync(p('big.bin'))), sha(big));
+fs.mkdirSync(p('d'));
+fs.writeFileSync(p('d/one'), '1');
+fs.writeFileSync(p('d/two'), '2');
+fs.renameSync(p('d/one'), p('d/two')); // over an existing file
+assert.equal(fs.readFileSync(p('d/two'), 'utf8'), '1');
+fs.renameSync(p('d'), p('e')); // a directory
+assert.deepEqual(fs.readdirSync(p('e')), ['two']);
+const fd = fs.openSync(p('e/two'), 'r');
+fs.unlinkSync(p('e/two')); // unlink of an open file: still readable through its descriptor
+assert.equal(fs.readFileSync(fd, 'utf8'), '1');
+fs.closeSync(fd);
+fs.symlinkSync('before.txt', p('link'));
+assert.equal(fs.readlinkSync(p('link')), 'before.txt');
+fs.chmodSync(p('big.bin'), 0o640);
+fs.chownSync(p('big.bin'), 1000, 1000);
+fs.truncateSync(p('big.bin'), 1000); // before utimes: a truncate sets mtime, as on any file system
+fs.utimesSync(p('big.bin'), 1_600_000_000, 1_600_000_000.5);
+const st = fs.statSync(p('big.bin'));
+assert.deepEqual([st.mode & 0o7777, st.uid, st.gid, st.size, st.mtimeMs], [0o640, 1000, 1000, 1000, 1_600_000_000_500]);
+fs.mkdirSync(p('many'));
+for (let i = 0; i < 2000; i++) fs.writeFileSync(p(`many/f${i}`), '');
+assert.equal(fs.readdirSync(p('many')).length, 2000);
+assert.throws(() => fs.linkSync(p('before.txt'), p('hard')), /EPERM/, 'hard links are refused');
+const fdApp = fs.openSync(p('log'), 'a');
+fs.writeSync(fdApp, 'a\n');
+fs.writeSync(fdApp, 'b\n');
+fs.fsyncSync(fdApp);
+fs.closeSync(fdApp);
+assert.equal(fs.readFileSync(p('log'), 'utf8'), 'a\nb\n');
+
+process.stdout.write(`${JSON.stringify({ bigLength: big.length })}\n`);
