@@ -186,9 +186,12 @@ export class Passthrough implements SessionHandler {
         return reply(unique, ERRNO.EPERM);
       case OP.OPEN: {
         const rel = this.relOf(nodeid);
-        const fd = fs.openSync(this.full(rel), body.readUInt32LE(0));
+        const flags = body.readUInt32LE(0);
+        const fd = fs.openSync(this.full(rel), flags);
         const fh = this.nextHandle++;
         this.files.set(fh, { fd, rel });
+        // with ATOMIC_O_TRUNC the truncation of open(O_TRUNC) happens here, not in a SETATTR
+        if (flags & fs.constants.O_TRUNC && flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR)) this.emit({ op: 'truncate', path: rel, size: 0 });
         return reply(unique, 0, openOut(fh));
       }
       case OP.CREATE: {

@@ -2,21 +2,25 @@
 // A stand-alone passthrough mount over a directory (stacked on itself), for tests and benchmarks
 // of the FUSE layer without a module around it:
 //
-//   node dist/src/fuse/serve.js DIR [--trace]
+//   node dist/src/fuse/serve.js DIR [--trace] [--copy COPYDIR]
 //
-// Prints "READY" once mounted; with --trace, one JSON line per mutation (write data as its length).
+// Prints "READY" once mounted; with --trace, one JSON line per mutation (write data as its length);
+// with --copy, applies every mutation to COPYDIR as it happens (a local stand-in for the secondary).
 // SIGTERM or SIGINT unmounts and exits; an unmount by someone else ends it too.
 
 import { openSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { FuseSession } from './session.js';
-import { Passthrough } from './passthrough.js';
+import { Passthrough, type Mutation } from './passthrough.js';
+import { CopyApplier } from '../replication/apply.js';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
-  const dir = args.find((a) => !a.startsWith('--'));
+  const copyAt = args.indexOf('--copy');
+  const copy = copyAt >= 0 ? new CopyApplier(resolve(args[copyAt + 1] ?? '')) : null;
+  const dir = args.find((a, i) => !a.startsWith('--') && (copyAt < 0 || i !== copyAt + 1));
   if (!dir) {
-    process.stderr.write('usage: serve.js DIR [--trace]\n');
+    process.stderr.write('usage: serve.js DIR [--trace] [--copy COPYDIR]\n');
     process.exit(2);
   }
   const trace = args.includes('--trace');
@@ -27,7 +31,14 @@ async function main(): Promise<void> {
   process.umask(0); // modes come from the callers (with their umask applied), not from ours
   const handler = new Passthrough({
     root: `/proc/self/fd/${dirfd}/.`,
-    onMutation: trace ? (m) => process.stdout.write(`${JSON.stringify(m, (k, v) => (k === 'data' ? (v as { data: number[] }).data.length : typeof v === 'bigint' ? String(v) : v))}\n`) : undefined,
+    onMutation: (m: Mutation) => {
+      if (trace) process.stdout.write(`${JSON.stringify(m, (k, v) => (k === 'data' ? (v as { data: number[] }).data.length : typeof v === 'bigint' ? String(v) : v))}\n`);
+      try {
+        copy?.apply(m);
+      } catch (e) {
+        process.stderr.write(`copy: ${m.op} failed: ${(e as Error).message}\n`);
+      }
+    },
     log: (text) => process.stderr.write(`${text}\n`),
   });
   const session = await FuseSession.mount(mountpoint, { fsname: 'tandem' });

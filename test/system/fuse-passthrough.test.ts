@@ -3,10 +3,12 @@
 // directory, unlink of an open file, symlinks, chmod/chown/utimes, truncate, 1 MiB writes, a
 // directory of 2 000 entries — behaves as on the disk, every change is in the directory underneath
 // after the unmount, hard links are refused, and the mutation stream (the replication seam) lists
-// the changes in the order they were made.
+// the changes in the order they were made — applied as they happen to a second directory
+// (src/replication/apply.ts), it leaves that copy identical to the original.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +19,9 @@ const skip = process.getuid?.() !== 0 ? 'mounts a FUSE file system: needs root'
 
 test('FUSE passthrough over its own directory: POSIX behaviour, data underneath, ordered mutations', { skip, timeout: 60_000 }, async () => {
   const dir = fs.mkdtempSync(join(tmpdir(), 'fuse-'));
-  fs.writeFileSync(join(dir, 'before.txt'), 'written before the mount\n');
-  const server = spawn(process.execPath, ['dist/src/fuse/serve.js', dir, '--trace'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const copy = fs.mkdtempSync(join(tmpdir(), 'fuse-copy-'));
+  for (const d of [dir, copy]) fs.writeFileSync(join(d, 'before.txt'), 'written before the mount\n'); // as after a first full sync
+  const server = spawn(process.execPath, ['dist/src/fuse/serve.js', dir, '--trace', '--copy', copy], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   server.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
@@ -54,11 +57,32 @@ test('FUSE passthrough over its own directory: POSIX behaviour, data underneath,
       assert.ok(i > at, `"${want}" comes after what precedes it in ${JSON.stringify(brief.filter((b) => !b.startsWith('create many') && !b.startsWith('write big')).slice(0, 40))}`);
       at = i;
     }
+    // the copy the stream was applied to is the same tree
+    assert.deepEqual(treeOf(copy), treeOf(dir));
+    assert.doesNotMatch(err, /copy: /, 'every mutation applied to the copy');
     const written = ops.filter((m) => m.op === 'write' && m.path === 'big.bin') as unknown as { data: number }[];
     assert.equal(written.reduce((n, w) => n + w.data, 0), bigLength, 'every byte written is in the stream');
   } finally {
     if (server.exitCode === null) server.kill('SIGKILL');
     spawnSync('umount', ['-l', dir]);
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(copy, { recursive: true, force: true });
   }
 });
+
+/** Every entry of a tree: type, mode, owner, size, content hash or link target (and mtime when set by hand). */
+function treeOf(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const name of fs.readdirSync(join(root, rel)).sort()) {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = fs.lstatSync(join(root, r));
+      const what = st.isSymbolicLink() ? `-> ${fs.readlinkSync(join(root, r))}`
+        : st.isDirectory() ? 'dir' : createHash('sha256').update(fs.readFileSync(join(root, r))).digest('hex').slice(0, 16);
+      out.push(`${r} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${st.isDirectory() ? '' : st.size} ${what}${r === 'big.bin' ? ` ${Math.round(st.mtimeMs)}` : ''}`);
+      if (st.isDirectory()) walk(r);
+    }
+  };
+  walk('');
+  return out;
+}
