@@ -31,7 +31,12 @@ export type Mutation =
 export interface PassthroughOptions {
   /** The directory underneath the mount, reached without going through the mount. */
   readonly root: string;
-  readonly onMutation?: (m: Mutation) => void;
+  /**
+   * Every change applied locally, in order. When it returns a promise, the application's request is
+   * answered only once it resolves: once the secondary has the change, or once this node has
+   * durably gone on alone (DESIGN §5). A rejection fails the request with EIO.
+   */
+  readonly onMutation?: (m: Mutation) => void | Promise<void>;
   readonly log?: (text: string) => void;
 }
 
@@ -49,6 +54,8 @@ export class Passthrough implements SessionHandler {
   private readonly dirs = new Map<number, DirEntry[]>();
   private nextHandle = 1;
   readonly counts: Record<string, number> = {};
+  /** What the current request's answer waits for (its mutations' promises). */
+  private awaiting: Promise<unknown>[] = [];
 
   constructor(private readonly o: PassthroughOptions) {}
 
@@ -57,11 +64,21 @@ export class Passthrough implements SessionHandler {
     const body = req.subarray(IN_HEADER, h.len);
     const name = OP_NAME[h.opcode] ?? String(h.opcode);
     this.counts[name] = (this.counts[name] ?? 0) + 1;
+    this.awaiting = [];
+    const answer: Reply = (unique, error, payload) => {
+      const waits = this.awaiting;
+      this.awaiting = [];
+      if (waits.length === 0) return reply(unique, error, payload);
+      Promise.all(waits).then(() => reply(unique, error, payload), (e: Error) => {
+        this.o.log?.(`${name} failed: ${e.message}`);
+        reply(unique, ERRNO.EIO);
+      });
+    };
     try {
-      this.dispatch(h.opcode, h.nodeid, h.uid, h.gid, body, h.unique, reply);
+      this.dispatch(h.opcode, h.nodeid, h.uid, h.gid, body, h.unique, answer);
     } catch (e) {
       const errno = (e as NodeJS.ErrnoException).errno;
-      reply(h.unique, typeof errno === 'number' && errno < 0 ? errno : ERRNO.EIO);
+      answer(h.unique, typeof errno === 'number' && errno < 0 ? errno : ERRNO.EIO);
     }
   }
 
@@ -109,7 +126,8 @@ export class Passthrough implements SessionHandler {
   }
 
   private emit(m: Mutation): void {
-    this.o.onMutation?.(m);
+    const wait = this.o.onMutation?.(m);
+    if (wait) this.awaiting.push(wait);
   }
 
   /** A new entry belongs to the caller, as on a local file system (we run as root). */

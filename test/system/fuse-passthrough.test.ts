@@ -8,11 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from '../helpers.js';
+import { treeOf } from '../tree.js';
 
 const skip = process.getuid?.() !== 0 ? 'mounts a FUSE file system: needs root'
   : !fs.existsSync('/dev/fuse') ? 'needs /dev/fuse' : false;
@@ -69,20 +69,3 @@ test('FUSE passthrough over its own directory: POSIX behaviour, data underneath,
     fs.rmSync(copy, { recursive: true, force: true });
   }
 });
-
-/** Every entry of a tree: type, mode, owner, size, content hash or link target (and mtime when set by hand). */
-function treeOf(root: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    for (const name of fs.readdirSync(join(root, rel)).sort()) {
-      const r = rel ? `${rel}/${name}` : name;
-      const st = fs.lstatSync(join(root, r));
-      const what = st.isSymbolicLink() ? `-> ${fs.readlinkSync(join(root, r))}`
-        : st.isDirectory() ? 'dir' : createHash('sha256').update(fs.readFileSync(join(root, r))).digest('hex').slice(0, 16);
-      out.push(`${r} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${st.isDirectory() ? '' : st.size} ${what}${r === 'big.bin' ? ` ${Math.round(st.mtimeMs)}` : ''}`);
-      if (st.isDirectory()) walk(r);
-    }
-  };
-  walk('');
-  return out;
-}
