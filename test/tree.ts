@@ -11,7 +11,7 @@ export function treeOf(root: string): string[] {
       const r = rel ? `${rel}/${name}` : name;
       const st = fs.lstatSync(join(root, r));
       const what = st.isSymbolicLink() ? `-> ${fs.readlinkSync(join(root, r))}`
-        : st.isDirectory() ? 'dir' : createHash('sha256').update(fs.readFileSync(join(root, r))).digest('hex').slice(0, 16);
+        : st.isDirectory() ? 'dir' : st.isFIFO() ? 'fifo' : st.isCharacterDevice() ? `char ${st.rdev}` : createHash('sha256').update(fs.readFileSync(join(root, r))).digest('hex').slice(0, 16);
       out.push(`${r} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${st.isDirectory() ? '' : st.size} ${what}${r === 'big.bin' ? ` ${Math.round(st.mtimeMs)}` : ''}`);
       if (st.isDirectory()) walk(r);
     }

@@ -5,7 +5,7 @@
 //
 // Not yet (answered so that applications get a clear errno): extended attributes (EOPNOTSUPP: Node
 // has no xattr calls), fallocate (EOPNOTSUPP; glibc's posix_fallocate falls back to writing),
-// mknod of devices and FIFOs (EPERM); timestamps are set with microsecond precision (Node's
+// sockets in the tree (EOPNOTSUPP; FIFOs and devices are made with mknod(1)); timestamps are set with microsecond precision (Node's
 // utimes takes seconds as a double). Hard links are refused on purpose (EPERM and a log line):
 // a replicated tree cannot keep them on the secondary (SAFEKIT-BEHAVIOUR §2.6). POSIX and flock
 // locks are the kernel's own (we do not negotiate FUSE_POSIX_LOCKS).
@@ -14,11 +14,13 @@ import * as fs from 'node:fs';
 import { attrOut, cstring, direntType, entryOut, initOut, openOut, packDirents, readHeader, statfsOut, u32Out, type DirEntry, type Validity } from './codec.js';
 import { ERRNO, FATTR, FSYNC_FDATASYNC, GETATTR_FH, IN_HEADER, OP, OP_NAME } from './kernel.js';
 import type { Reply, SessionHandler } from './session.js';
+import { makeSpecial } from './special-files.js';
 
 export type Mutation =
   | { readonly op: 'write'; readonly path: string; readonly offset: number; readonly data: Buffer }
   | { readonly op: 'truncate'; readonly path: string; readonly size: number }
   | { readonly op: 'create'; readonly path: string; readonly mode: number; readonly uid: number; readonly gid: number }
+  | { readonly op: 'mknod'; readonly path: string; readonly mode: number; readonly rdev: number; readonly uid: number; readonly gid: number }
   | { readonly op: 'mkdir'; readonly path: string; readonly mode: number; readonly uid: number; readonly gid: number }
   | { readonly op: 'symlink'; readonly path: string; readonly target: string; readonly uid: number; readonly gid: number }
   | { readonly op: 'unlink' | 'rmdir'; readonly path: string }
@@ -29,7 +31,8 @@ export type Mutation =
   | { readonly op: 'fsync'; readonly path: string; readonly dataOnly: boolean };
 
 export interface PassthroughOptions {
-  /** The directory underneath the mount, reached without going through the mount. */
+  /** The directory underneath the mount, reached without going through the mount (and reachable by
+   * child processes: /proc/<our pid>/fd/N/., not /proc/self). */
   readonly root: string;
   /**
    * Every change applied locally, in order. When it returns a promise, the application's request is
@@ -169,7 +172,16 @@ export class Passthrough implements SessionHandler {
         this.emit({ op: 'symlink', path: rel, target, uid, gid });
         return reply(unique, 0, this.entry(rel));
       }
-      case OP.MKNOD: return reply(unique, ERRNO.EPERM);
+      case OP.MKNOD: {
+        const mode = body.readUInt32LE(0) & ~(body.readUInt32LE(8) & 0o7777);
+        const rdev = body.readUInt32LE(4);
+        const rel = this.child(nodeid, cstring(body, 16).value);
+        if ((mode & 0o170000) === 0o100000) fs.closeSync(fs.openSync(this.full(rel), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, mode & 0o7777));
+        else makeSpecial(this.full(rel), mode, rdev);
+        this.own(this.full(rel), uid, gid);
+        this.emit({ op: 'mknod', path: rel, mode, rdev, uid, gid });
+        return reply(unique, 0, this.entry(rel));
+      }
       case OP.MKDIR: {
         const mode = body.readUInt32LE(0) & ~body.readUInt32LE(4) & 0o7777;
         const rel = this.child(nodeid, cstring(body, 8).value);

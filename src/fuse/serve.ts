@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     await replica.connect(host, port);
   }
   const handler = new Passthrough({
-    root: `/proc/self/fd/${dirfd}/.`,
+    root: `/proc/${process.pid}/fd/${dirfd}/.`,
     onMutation: (m: Mutation) => {
       if (trace) process.stdout.write(`${JSON.stringify(m, (k, v) => (k === 'data' ? (v as { data: number[] }).data.length : typeof v === 'bigint' ? String(v) : v))}\n`);
       try {

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import { join, normalize } from 'node:path';
 import type { Mutation } from '../fuse/passthrough.js';
+import { makeSpecial } from '../fuse/special-files.js';
 
 export class CopyApplier {
   constructor(private readonly root: string) {}
@@ -28,6 +29,11 @@ export class CopyApplier {
         try { fs.fchmodSync(fd, m.mode); fs.fchownSync(fd, m.uid, m.gid); } finally { fs.closeSync(fd); }
         return;
       }
+      case 'mknod':
+        if ((m.mode & 0o170000) === 0o100000) fs.closeSync(fs.openSync(this.path(m.path), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, m.mode & 0o7777));
+        else makeSpecial(this.path(m.path), m.mode, m.rdev);
+        fs.chmodSync(this.path(m.path), m.mode & 0o7777);
+        return fs.lchownSync(this.path(m.path), m.uid, m.gid);
       case 'mkdir':
         fs.mkdirSync(this.path(m.path), m.mode);
         fs.chmodSync(this.path(m.path), m.mode);

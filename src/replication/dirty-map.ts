@@ -61,7 +61,7 @@ export class DirtyMap {
         this.files.set(m.path, { ranges: addRange(cutRanges(e?.ranges ?? [], m.size), m.size, TO_END), meta: true, whole: e?.whole ?? false });
         return;
       }
-      case 'create': case 'mkdir': case 'symlink':
+      case 'create': case 'mkdir': case 'symlink': case 'mknod':
         this.files.set(m.path, { ranges: [], meta: true, whole: true });
         return;
       case 'chmod': case 'chown': case 'utimens': {

@@ -9,7 +9,7 @@
 
 import type { Mutation } from '../fuse/passthrough.js';
 
-const OPS = ['write', 'truncate', 'create', 'mkdir', 'symlink', 'unlink', 'rmdir', 'rename', 'chmod', 'chown', 'utimens', 'fsync'] as const;
+const OPS = ['write', 'truncate', 'create', 'mkdir', 'symlink', 'unlink', 'rmdir', 'rename', 'chmod', 'chown', 'utimens', 'fsync', 'mknod'] as const;
 const CODE = new Map<string, number>(OPS.map((op, i) => [op, i + 1]));
 
 /** The largest frame we accept: a 1 MiB write, its path and headers. */
@@ -61,6 +61,7 @@ export function encodeFrame(seq: bigint, m: Mutation): Buffer {
     case 'chown': w.str(m.path).u32(m.uid).u32(m.gid); break;
     case 'utimens': w.str(m.path).u64(m.atimeNs).u64(m.mtimeNs); break;
     case 'fsync': w.str(m.path).u8(m.dataOnly ? 1 : 0); break;
+    case 'mknod': w.str(m.path).u32(m.mode).u32(m.rdev).u32(m.uid).u32(m.gid); break;
   }
   const body = w.done();
   const len = Buffer.alloc(4);
@@ -87,6 +88,7 @@ export function decodeFrame(body: Buffer): { seq: bigint; mutation: Mutation } {
     case 'chown': m = { op, path: r.str(), uid: r.u32(), gid: r.u32() }; break;
     case 'utimens': m = { op, path: r.str(), atimeNs: r.u64(), mtimeNs: r.u64() }; break;
     case 'fsync': m = { op, path: r.str(), dataOnly: r.u8() === 1 }; break;
+    case 'mknod': m = { op, path: r.str(), mode: r.u32(), rdev: r.u32(), uid: r.u32(), gid: r.u32() }; break;
   }
   r.end();
   return { seq, mutation: m };

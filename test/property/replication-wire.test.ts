@@ -20,6 +20,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('chown' as const), path, uid: u32, gid: u32 }),
   fc.record({ op: fc.constant('utimens' as const), path, atimeNs: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), mtimeNs: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
   fc.record({ op: fc.constant('fsync' as const), path, dataOnly: fc.boolean() }),
+  fc.record({ op: fc.constant('mknod' as const), path, mode: u32, rdev: u32, uid: u32, gid: u32 }),
 ).map((m) => ({ ...m })) as fc.Arbitrary<Mutation>; // plain objects, as the decoder builds them
 
 test('round trip: a numbered stream of mutations, cut anywhere, decodes to the same mutations in order', () => {

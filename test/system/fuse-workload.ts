@@ -4,6 +4,7 @@
 //
 //   node dist/test/system/fuse-workload.js MOUNTED_DIR   → exit 0, or the failed assertion
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -47,4 +48,9 @@ fs.fsyncSync(fdApp);
 fs.closeSync(fdApp);
 assert.equal(fs.readFileSync(p('log'), 'utf8'), 'a\nb\n');
 
+// special files: a FIFO and a character device (made with mknod(1) underneath)
+assert.equal(spawnSync('mkfifo', ['-m', '0600', p('fifo')]).status, 0);
+assert.ok(fs.statSync(p('fifo')).isFIFO());
+assert.equal(spawnSync('mknod', [p('null'), 'c', '1', '3']).status, 0);
+assert.ok(fs.statSync(p('null')).isCharacterDevice());
 process.stdout.write(`${JSON.stringify({ bigLength: big.length })}\n`);
