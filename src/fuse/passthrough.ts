@@ -4,9 +4,9 @@
 // to `onMutation` in the order the kernel's requests were applied: that is the replication seam.
 //
 // Not yet (answered so that applications get a clear errno): extended attributes (EOPNOTSUPP: Node
-// has no xattr calls), fallocate (EOPNOTSUPP; glibc's posix_fallocate falls back to writing),
-// sockets in the tree (EOPNOTSUPP; FIFOs and devices are made with mknod(1)); timestamps are set with microsecond precision (Node's
-// utimes takes seconds as a double). Hard links are refused on purpose (EPERM and a log line):
+// has no xattr calls), fallocate (EOPNOTSUPP; glibc's posix_fallocate falls back to writing).
+// Timestamps are set with microsecond precision (Node's utimes takes seconds as a double); special
+// files are made by a helper process (special-files.ts). Hard links are refused on purpose (EPERM and a log line):
 // a replicated tree cannot keep them on the secondary (SAFEKIT-BEHAVIOUR §2.6). POSIX and flock
 // locks are the kernel's own (we do not negotiate FUSE_POSIX_LOCKS).
 
