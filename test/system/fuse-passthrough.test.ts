@@ -7,11 +7,12 @@
 // (src/replication/apply.ts), it leaves that copy identical to the original.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from '../helpers.js';
+import { serve, type Served } from '../fuse-serve.js';
 import { treeOf } from '../tree.js';
 
 const skip = process.getuid?.() !== 0 ? 'mounts a FUSE file system: needs root'
@@ -21,20 +22,16 @@ test('FUSE passthrough over its own directory: POSIX behaviour, data underneath,
   const dir = fs.mkdtempSync(join(tmpdir(), 'fuse-'));
   const copy = fs.mkdtempSync(join(tmpdir(), 'fuse-copy-'));
   for (const d of [dir, copy]) fs.writeFileSync(join(d, 'before.txt'), 'written before the mount\n'); // as after a first full sync
-  const server = spawn(process.execPath, ['dist/src/fuse/serve.js', dir, '--trace', '--copy', copy], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  server.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-  server.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
-  const exited = new Promise((r) => server.once('exit', r));
+  let served: Served | null = null;
   try {
-    await until('mounted', () => out.includes('READY'), 10_000).catch((e: Error) => { throw new Error(`${e.message}: ${err}`); });
+    served = await serve([dir, '--trace', '--copy', copy]);
+    const { child: server, exited } = served;
     assert.match(fs.readFileSync('/proc/mounts', 'utf8'), new RegExp(`^tandem ${dir} fuse `, 'm'));
     // the application's side runs in a process of its own, killed if it ever blocks
     const workload = spawnSync(process.execPath, ['dist/test/system/fuse-workload.js', dir], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(workload.status, 0, `the workload failed or hung: ${workload.stderr}${workload.signal ?? ''}`);
     const { bigLength } = JSON.parse(workload.stdout) as { bigLength: number };
-    await until('the refusal is logged', () => /hard link to before\.txt refused/.test(err), 5_000);
+    await until('the refusal is logged', () => /hard link to before\.txt refused/.test(served!.err()), 5_000);
     const p = (name: string) => join(dir, name);
 
     server.kill('SIGTERM');
@@ -48,7 +45,7 @@ test('FUSE passthrough over its own directory: POSIX behaviour, data underneath,
     assert.equal(fs.readFileSync(p('log'), 'utf8'), 'a\nb\n');
 
     // the mutation stream, in order (the seam replication reads)
-    const ops = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { op: string; path?: string; from?: string; to?: string });
+    const ops = served.out().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { op: string; path?: string; from?: string; to?: string });
     const brief = ops.map((m) => `${m.op} ${m.path ?? `${m.from}>${m.to}`}`);
     const order = ['write before.txt', 'create big.bin', 'mkdir d', 'create d/one', 'rename d/one>d/two', 'rename d>e', 'unlink e/two', 'symlink link', 'chmod big.bin', 'chown big.bin', 'truncate big.bin', 'utimens big.bin', 'mkdir many', 'create log', 'fsync log'];
     let at = -1;
@@ -59,11 +56,11 @@ test('FUSE passthrough over its own directory: POSIX behaviour, data underneath,
     }
     // the copy the stream was applied to is the same tree
     assert.deepEqual(treeOf(copy), treeOf(dir));
-    assert.doesNotMatch(err, /copy: /, 'every mutation applied to the copy');
+    assert.doesNotMatch(served.err(), /copy: /, 'every mutation applied to the copy');
     const written = ops.filter((m) => m.op === 'write' && m.path === 'big.bin') as unknown as { data: number }[];
     assert.equal(written.reduce((n, w) => n + w.data, 0), bigLength, 'every byte written is in the stream');
   } finally {
-    if (server.exitCode === null) server.kill('SIGKILL');
+    if (served?.child.exitCode === null) served.child.kill('SIGKILL');
     spawnSync('umount', ['-l', dir]);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(copy, { recursive: true, force: true });

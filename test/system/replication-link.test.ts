@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { until } from '../helpers.js';
+import { serve, type Served } from '../fuse-serve.js';
 import { treeOf } from '../tree.js';
 import { caDir, createClusterCa, nodeCredentials } from '../../src/daemon/pki.js';
 import { CopyApplier } from '../../src/replication/apply.js';
@@ -42,14 +42,10 @@ test('replication over TLS: every change applied on the copy before the applicat
   const replica = new ReplicaServer({ credentials: nodeCredentials(etc2, 'n2'), primary: 'n1', copy: new CopyApplier(copy), log: (t) => logs.push(t) });
   const port = 47000 + Math.floor(Math.random() * 1000);
   await replica.listen('127.0.0.1', port);
-  const server = spawn(process.execPath, ['dist/src/fuse/serve.js', dir, '--replicate', `127.0.0.1:${port}`, '--etc', etc1, '--node', 'n1', '--peer', 'n2'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  server.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-  server.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
-  const exited = new Promise((r) => server.once('exit', r));
+  let served: Served | null = null;
   try {
-    await until('mounted and connected', () => out.includes('READY'), 15_000).catch((e: Error) => { throw new Error(`${e.message}: ${err}`); });
+    served = await serve([dir, '--replicate', `127.0.0.1:${port}`, '--etc', etc1, '--node', 'n1', '--peer', 'n2']);
+    const { child: server, exited } = served;
     const workload = await run([process.execPath, 'dist/test/system/fuse-workload.js', dir], 60_000);
     assert.equal(workload.code, 0, `the workload failed or hung: ${workload.err}`);
     // synchronous: what the application was told is done is already on the copy
@@ -59,7 +55,7 @@ test('replication over TLS: every change applied on the copy before the applicat
     await exited;
     assert.deepEqual(treeOf(copy), treeOf(dir));
     assert.ok(replica.applied > 2000n, `frames applied: ${replica.applied} (the workload makes 2 000 files alone)`);
-    assert.doesNotMatch(err, /replication lost/);
+    assert.doesNotMatch(served.err(), /replication lost/);
     assert.equal(logs.length, 0, logs.join('; '));
 
     // a replica that expects another primary refuses n1's certificate, and says why
@@ -72,7 +68,7 @@ test('replication over TLS: every change applied on the copy before the applicat
     assert.match(refused.err, /closed the connection before accepting this node/);
     assert.doesNotMatch(fs.readFileSync('/proc/mounts', 'utf8'), new RegExp(` ${dir} `), 'nothing stays mounted');
   } finally {
-    if (server.exitCode === null) server.kill('SIGKILL');
+    if (served?.child.exitCode === null) served.child.kill('SIGKILL');
     spawnSync('umount', ['-l', dir]);
     await replica.close();
     fs.rmSync(base, { recursive: true, force: true });
