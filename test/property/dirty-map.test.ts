@@ -93,3 +93,23 @@ test('reintegrating only what the map lists rebuilds the primary exactly', () =>
     assert.deepEqual([...secondary].sort(), [...primary].sort());
   }), { numRuns: 1000 });
 });
+
+test('directories: a renamed directory takes its dirty files along and is sent whole; rmdir forgets what was below', () => {
+  const map = new DirtyMap();
+  const data = Buffer.from('xy');
+  map.record({ op: 'write', path: 'd/f', offset: 4, data });
+  map.record({ op: 'write', path: 'keep', offset: 0, data });
+  map.record({ op: 'rename', from: 'd', to: 'e', noReplace: false });
+  let s = map.snapshot();
+  assert.deepEqual(Object.keys(s.changed), ['e', 'e/f', 'keep']);
+  assert.deepEqual(s.changed['e/f'], { ranges: [[4, 6]], meta: false, whole: true });
+  assert.equal(s.changed.e.whole, true, 'the new name of a directory is sent with its subtree');
+  assert.deepEqual(s.removed, ['d']);
+  map.record({ op: 'rmdir', path: 'e' });
+  s = map.snapshot();
+  assert.deepEqual(Object.keys(s.changed), ['keep']);
+  assert.deepEqual(s.removed, ['d', 'e']);
+  assert.equal(map.dirtyBytes(), 2);
+  map.record({ op: 'mkdir', path: 'e', mode: 0o755, uid: 0, gid: 0 });
+  assert.deepEqual(map.snapshot().removed, ['d'], 'a name made again is a change, not a removal');
+});
