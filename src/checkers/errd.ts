@@ -40,7 +40,7 @@ export function listProcesses(): ProcessInfo[] {
 /** listProcesses in a worker thread (process-scan-worker.ts), started at the first scan. */
 export class ProcessScanner {
   private worker: Worker | null = null;
-  private waiting: ((list: ProcessInfo[]) => void)[] = [];
+  private readonly waiting: ((list: ProcessInfo[]) => void)[] = [];
 
   scan(): Promise<ProcessInfo[]> {
     if (!this.worker) {
@@ -78,6 +78,7 @@ export class ErrdRunner {
   private customOn = new Set<string>();
   /** Per proc: polls still to skip (start_after), or 'failed' until its class restarts. */
   private readonly waiting = new Map<string, number | 'failed'>();
+  private polling = false;
 
   constructor(
     private readonly procs: readonly ProcCheck[],
@@ -89,14 +90,11 @@ export class ErrdRunner {
 
   /** The classes the module announced active, the errd on|off switch and the enabled custom classes. */
   update(active: readonly WhenClass[], enabled: boolean, customOn: ReadonlySet<string>): void {
-    for (const p of this.procs) {
-      const was = this.isActive(p);
-      const now = enabled && (STANDARD_CLASSES.has(p.cls) ? active.includes(p.cls as WhenClass) : customOn.has(p.cls));
-      if (now && !was) this.waiting.set(p.name, Math.max(0, p.startAfter - 1));
-    }
+    const was = new Set(this.procs.filter((p) => this.isActive(p)));
     this.active = active;
     this.enabled = enabled;
     this.customOn = new Set(customOn);
+    for (const p of this.procs) if (this.isActive(p) && !was.has(p)) this.waiting.set(p.name, Math.max(0, p.startAfter - 1));
     const any = this.procs.some((p) => this.isActive(p));
     if (any && !this.timer) this.timer = setInterval(() => void this.poll(), this.pollMs);
     if (!any && this.timer) { clearInterval(this.timer); this.timer = null; }
@@ -116,8 +114,6 @@ export class ErrdRunner {
   private isActive(p: ProcCheck): boolean {
     return this.enabled && (STANDARD_CLASSES.has(p.cls) ? this.active.includes(p.cls as WhenClass) : this.customOn.has(p.cls));
   }
-
-  private polling = false;
 
   private async poll(): Promise<void> {
     if (this.polling) return; // a slow service manager: skip a beat rather than pile up

@@ -73,7 +73,7 @@ export class CheckerRunner {
   constructor(
     private readonly checkers: readonly Checker[],
     private readonly report: (resource: string, value: Verdict, by: string) => void,
-    private readonly custom: CheckerEnv,
+    private readonly env: CheckerEnv,
     /** The prefix length of the VIP networks, to find an interface by network address. */
     private readonly prefix = 24,
   ) {}
@@ -108,14 +108,14 @@ export class CheckerRunner {
   private setCustom(c: Checker, on: boolean): void {
     const child = this.customs.get(c.resource);
     if (on && !child) {
-      const exec = isAbsolute(c.target.exec) ? c.target.exec : join(this.custom.binDir, c.target.exec);
-      const args = [this.custom.module, c.resource, ...(c.target.arg ? c.target.arg.split(/\s+/).filter(Boolean) : [])];
-      const p = spawn(exec, args, { env: this.custom.env, cwd: this.custom.binDir, stdio: 'ignore', detached: true });
+      const exec = isAbsolute(c.target.exec) ? c.target.exec : join(this.env.binDir, c.target.exec);
+      const args = [this.env.module, c.resource, ...(c.target.arg ? c.target.arg.split(/\s+/).filter(Boolean) : [])];
+      const p = spawn(exec, args, { env: this.env.env, cwd: this.env.binDir, stdio: 'ignore', detached: true });
       p.on('error', () => undefined); // reported by the exit below
       p.on('exit', (code) => {
         if (this.customs.get(c.resource) !== p) return;
         this.customs.delete(c.resource);
-        this.custom.onExit(c.ident, code);
+        this.env.onExit(c.ident, code);
       });
       this.customs.set(c.resource, p);
     } else if (!on && child) {
@@ -137,16 +137,16 @@ export class CheckerRunner {
 
   /** A module checker's verdict; a changed run of the watched module while up is a restart. */
   private async onceModule(c: Checker): Promise<Verdict> {
-    const probe = await probeModule(c, this.custom.moduleCheck).catch((e: Error) => ({ verdict: 'down' as const, started: null, reason: e.message }));
+    const probe = await probeModule(c, this.env.moduleCheck).catch((e: Error) => ({ verdict: 'down' as const, started: null, reason: e.message }));
     if (!this.timers.has(c.resource)) return probe.verdict;
     if (probe.verdict === 'down') {
-      if (this.last.get(c.resource) !== 'down') this.custom.onDownReason(c, probe.reason);
+      if (this.last.get(c.resource) !== 'down') this.env.onDownReason(c, probe.reason);
       this.started.delete(c.resource);
       return 'down';
     }
     const before = this.started.get(c.resource);
     this.started.set(c.resource, probe.started!);
-    if (before !== undefined && before !== probe.started && this.last.get(c.resource) === 'up') this.custom.onModuleRestart(c);
+    if (before !== undefined && before !== probe.started && this.last.get(c.resource) === 'up') this.env.onModuleRestart(c);
     return 'up';
   }
 }

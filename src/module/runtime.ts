@@ -144,10 +144,10 @@ export class ModuleRuntime {
 
   /** Opens the heartbeat sockets and starts the clock. */
   async start(): Promise<void> {
-    // a new module process is never primary: a VIP left by a killed one would answer ARP beside the
-    // real primary's (a duplicate address), so it goes first
-    if (!this.cannotRun()) await this.vip?.removeStale();
     if (this.mirror && !this.cannotRun()) {
+      // a new module process is never primary: a VIP left by a killed one would answer ARP beside
+      // the real primary's (a duplicate address), so it goes first
+      await this.vip?.removeStale();
       const heart = this.config.heart!;
       this.transport = new HeartbeatTransport({
         module: this.config.name, node: this.env.node, peer: this.mirror.settings.peer, cluster: this.env.cluster,

@@ -28,27 +28,27 @@ test('mirror with a VIP in namespaces: start, join, swap, stop, restart, stopsta
   const dir = mkdtempSync(join(tmpdir(), 'lab-mirror-'));
   const lab = new Lab(dir, 3, '10.79.0');
   try {
-    const { state, ask: askHost, startDaemon } = await mirrorLab(lab, dir, '10.79.0', MODULE, '10.79.0.100');
+    const { state, ask: askHost, startDaemon, waitStates } = await mirrorLab(lab, dir, '10.79.0', MODULE, '10.79.0.100');
     const ask = () => askHost('10.79.0.100');
 
     assert.equal(lab.tandem('n1', 'start', '-m', 'app').status, 0);
     await until('n1 alone', () => state('n1') === 'ALONE', 20_000, 200).catch((e: Error) => { throw new Error(`${e.message}\n${lab.tandem('n1', 'log', '-m', 'app', '-A').stdout}`); });
     await until('the client reaches n1 through the VIP', () => ask() === 'n1', 10_000, 200);
     assert.equal(lab.tandem('n2', 'start', '-m', 'app').status, 0);
-    await until('n1 PRIM, n2 SECOND', () => state('n1') === 'PRIM' && state('n2') === 'SECOND', 20_000, 200);
+    await waitStates('n1 PRIM, n2 SECOND', 'PRIM', 'SECOND', 20_000);
     assert.match(lab.run('n1', ['ip', '-o', 'addr', 'show', 'dev', 'eth0']).stdout, /10\.79\.0\.100\/24 .*eth0:app/);
     assert.doesNotMatch(lab.run('n2', ['ip', '-o', 'addr', 'show', 'dev', 'eth0']).stdout, /10\.79\.0\.100/);
 
     // swap: the roles exchange and the VIP follows; stop of the primary: the secondary goes alone;
     // the stopped node starts again as secondary
     assert.equal(lab.tandem('n1', 'swap', '-m', 'app').status, 0);
-    await until('swapped', () => state('n1') === 'SECOND' && state('n2') === 'PRIM', 30_000, 200);
+    await waitStates('swapped', 'SECOND', 'PRIM');
     await until('the client follows the VIP to n2', () => ask() === 'n2', 10_000, 200);
     assert.equal(lab.tandem('n2', 'stop', '-m', 'app').status, 0);
-    await until('n1 alone after the stop of n2', () => state('n1') === 'ALONE' && state('n2') === 'STOP', 30_000, 200);
+    await waitStates('n1 alone after the stop of n2', 'ALONE', 'STOP');
     await until('the client is back on n1', () => ask() === 'n1', 10_000, 200);
     assert.equal(lab.tandem('n2', 'start', '-m', 'app').status, 0);
-    await until('n2 rejoins as secondary', () => state('n1') === 'PRIM' && state('n2') === 'SECOND', 30_000, 200);
+    await waitStates('n2 rejoins as secondary', 'PRIM', 'SECOND');
     // restart: only the application scripts run again on the primary, no failover
     const appPid = () => lab.run('n1', ['cat', join(lab.node('n1').root, 'var/lib/tandem/modules/app/app.pid')]).stdout.trim();
     const before = appPid();
@@ -58,10 +58,10 @@ test('mirror with a VIP in namespaces: start, join, swap, stop, restart, stopsta
     await until('the client is served by n1 again', () => ask() === 'n1', 10_000, 200);
     // stopstart of the primary: it fails over, then comes back as secondary
     assert.equal(lab.tandem('n1', 'stopstart', '-m', 'app').status, 0);
-    await until('n2 primary, n1 secondary', () => state('n2') === 'PRIM' && state('n1') === 'SECOND', 30_000, 200);
+    await waitStates('n2 primary, n1 secondary', 'SECOND', 'PRIM');
     await until('the client follows to n2', () => ask() === 'n2', 10_000, 200);
     assert.equal(lab.tandem('n1', 'swap', '-m', 'app').status, 0);
-    await until('swapped back', () => state('n1') === 'PRIM' && state('n2') === 'SECOND', 30_000, 200);
+    await waitStates('swapped back', 'PRIM', 'SECOND');
     const bad = lab.tandem('n2', 'prim', '-m', 'app');
     assert.equal(bad.status, 1, 'prim on a running secondary is refused');
     assert.match(bad.stderr, /prim/);
@@ -72,7 +72,7 @@ test('mirror with a VIP in namespaces: start, join, swap, stop, restart, stopsta
     await until('n2 alone behind the partition', () => state('n2') === 'ALONE', 20_000, 200);
     assert.equal(state('n1'), 'ALONE');
     lab.link('n2', true);
-    await until('healed: n1 primary, n2 secondary', () => state('n1') === 'PRIM' && state('n2') === 'SECOND', 30_000, 200);
+    await waitStates('healed: n1 primary, n2 secondary', 'PRIM', 'SECOND');
     assert.doesNotMatch(lab.run('n2', ['ip', '-o', 'addr', 'show', 'dev', 'eth0']).stdout, /10\.79\.0\.100/, 'the loser gave the VIP up');
     await until('the client is served by n1', () => ask() === 'n1', 10_000, 200);
 
