@@ -8,7 +8,8 @@
 //     heartbeat that announces the demotion is sent.
 //   - `runScripts` runs its scripts one after the other; the runtime reports one `scriptsDone`
 //     event for the whole batch, after the last script, carrying the batch number.
-//   - `setReplication` and `startResync` only start work; completion comes back as events.
+//   - `setReplication` completes once the role is in place; `startResync` only starts work, its
+//     completion comes back as the `resyncDone` event.
 // Log and resource actions carry no ordering risk but keep the order for readable logs.
 
 import type { Generation } from '../shared/generation.js';
@@ -62,11 +63,15 @@ export type Action =
   /** Remove the virtual IP (resetting TCP connections from it). Ordering: completes before the stop
    * scripts that follow and before the heartbeat that announces the demotion. */
   | { readonly type: 'removeVip' }
-  /** Switch the replication role; returns at once. Ordering: 'primary' (alone) only after `persist`. */
+  /** Switch the replication role; completes once the role is in place (the primary's directories are
+   * mounted before the start scripts that follow). Ordering: 'primary' only after the `persist` of
+   * a new generation when alone — it also answers the changes held since the secondary was lost;
+   * away from 'primary' only after the application's stop scripts (the mount goes with it). */
   | { readonly type: 'setReplication'; readonly role: 'primary' | 'secondary' | 'none' }
-  /** Start a resynchronisation from the primary; `resyncDone` reports the end. Ordering: after
-   * `setReplication('secondary')`, so live writes are received while the copy is rebuilt; a
-   * 'divergent' resync saves this copy's own changes aside before overwriting anything. */
+  /** Start a resynchronisation from the primary; `resyncDone` reports the end. Ordering: just before
+   * `setReplication('secondary')`, so the mode is known when the primary first connects; live
+   * writes are received while the copy is rebuilt; a 'divergent' resync saves this copy's own
+   * changes aside before overwriting anything. */
   | { readonly type: 'startResync'; readonly mode: ResyncMode }
   /** The checker classes that run from now on (others stop). Ordering: after the state change it follows. */
   | { readonly type: 'checkers'; readonly active: readonly WhenClass[] }

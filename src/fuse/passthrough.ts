@@ -40,7 +40,8 @@ export interface PassthroughOptions {
    * durably gone on alone (DESIGN §5). A rejection fails the request with EIO.
    */
   readonly onMutation?: (m: Mutation) => void | Promise<void>;
-  readonly log?: (text: string) => void;
+  /** `info`: the mount's own news; otherwise something an operator should see (a refused request). */
+  readonly log?: (text: string, info?: boolean) => void;
 }
 
 const VALIDITY: Validity = { entry: 1n, attr: 1n };
@@ -143,7 +144,7 @@ export class Passthrough implements SessionHandler {
     switch (opcode) {
       case OP.INIT: {
         const { reply: out, kernel } = initOut(body);
-        this.o.log?.(`FUSE protocol ${kernel} offered by the kernel; answering 7.31`);
+        this.o.log?.(`FUSE protocol ${kernel} offered by the kernel; answering 7.31`, true);
         return reply(unique, 0, out);
       }
       case OP.DESTROY: return reply(unique, 0);

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   if (target) {
     const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
     replica = new ReplicaClient({
-      credentials: nodeCredentials(valueOf('--etc') ?? '', valueOf('--node') ?? ''), secondary: valueOf('--peer') ?? '',
+      credentials: nodeCredentials(valueOf('--etc') ?? '', valueOf('--node') ?? ''), secondary: valueOf('--peer') ?? '', ackTimeoutMs: 30_000,
       onLost: (reason) => process.stderr.write(`replication lost (${reason}): going on alone\n`),
     });
     await replica.connect(host, port);

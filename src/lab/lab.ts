@@ -116,6 +116,15 @@ export class Lab {
     return spawnSync('nsenter', this.enter(this.node(name), argv), { encoding: 'utf8', timeout: timeoutMs });
   }
 
+  /** Gives a node its own directory at `path` (a bind mount of `source` in its mount namespace):
+   * the same absolute path holds different files on each node, as on separate machines. */
+  bindDir(name: string, source: string, path: string): void {
+    mkdirSync(source, { recursive: true });
+    mkdirSync(path, { recursive: true });
+    const r = this.run(name, ['mount', '--bind', source, path]);
+    if (r.status !== 0) throw new Error(`bind mount of ${source} on ${path} in ${name} failed: ${r.stderr}`);
+  }
+
   /** Cuts a node off the bridge (its link goes down on the bridge side), or puts it back: a network partition. */
   link(name: string, up: boolean): void {
     const index = this.nodes.findIndex((n) => n.name === name) + 1;

@@ -64,7 +64,11 @@ process.on('message', (msg: { id: number; request: RuntimeRequest }) => {
     (e: Error) => process.send?.({ id: msg.id, error: e.message }),
   );
 });
-process.on('disconnect', () => { runtime.stop(); store.close(); process.exit(0); });
+process.on('disconnect', () => {
+  runtime.stop();
+  // the replicator unmounts the replicated directories before it ends
+  void runtime.stopReplication().finally(() => { store.close(); process.exit(0); });
+});
 runtime.start().catch((e: Error) => {
   store.appendLog(name, 'runtime', 'C', `the module cannot run: ${e.message}`);
   fatal(e.message);

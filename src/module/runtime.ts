@@ -5,10 +5,10 @@
 //
 // Executors in this version: log lines (and their syslog copy), resources, durable data
 // generations, command results, mirror heartbeats over UDP, user scripts, the mirror virtual IP,
-// the checkers, errd and the split-brain witness (monitors.ts). Not yet: replication (a mirror with
-// <rfs>), farm pulses and load balancing. A module that would need them is refused `start` with
-// that reason before the machine sees it (docs/decisions/0007), so it never enters a state whose
-// actions nobody performs.
+// the checkers, errd and the split-brain witness (monitors.ts), file replication through the
+// module's replicator process (replication-port.ts). Not yet: farm pulses and load balancing. A
+// module that would need them is refused `start` with that reason before the machine sees it
+// (docs/decisions/0007), so it never enters a state whose actions nobody performs.
 
 import { FRESH_DATA, initialMirror, stepMirror } from '../core/mirror/machine.js';
 import { initialFarm, stepFarm } from '../core/farm/machine.js';
@@ -23,6 +23,11 @@ import { TIMING_PROFILES } from '../config/timing.js';
 import { HeartbeatTransport, type ArrivalStats } from './heartbeat-transport.js';
 import { Monitors } from './monitors.js';
 import { farmSettings, mirrorSettings } from './settings.js';
+import { ReplicationPort } from './replication-port.js';
+import { paths } from '../daemon/paths.js';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { ReplicatorEvent } from '../replication/replicator.js';
 
 export type ModuleCommand = MirrorCommand | FarmCommand;
 
@@ -103,6 +108,8 @@ export class ModuleRuntime {
   private appStarts = 0;
   private readonly monitors: Monitors;
   private readonly rejectLogged = new Set<string>();
+  private readonly replication: ReplicationPort | null = null;
+  private replicationDown: string | null = null;
 
   constructor(readonly config: ModuleConfig, private readonly env: RuntimeEnv) {
     const { store } = env;
@@ -126,6 +133,16 @@ export class ModuleRuntime {
     this.vip = config.mode === 'mirror' && config.vip
       ? new VipKeeper(config.vip, config.name, (level, text) => this.log(level, 'vipplug', text), (name, value) => void this.submit({ type: 'resource', name, value, by: 'vipplug' }, name), TIMING_PROFILES[config.timing].checkIntervalMs)
       : null;
+    if (this.mirror && config.rfs && !this.misconfigured) {
+      const p = paths(env.root);
+      const stateDir = join(p.lib, 'modules', config.name);
+      mkdirSync(stateDir, { recursive: true });
+      mkdirSync(p.run, { recursive: true });
+      this.replication = new ReplicationPort({
+        config, node: env.node, peer: this.mirror.settings.peer, cluster: env.cluster, etc: p.etc, stateDir,
+        pidFile: join(p.run, `replicator.${config.name}.pid`), onEvent: (e) => this.onReplicator(e),
+      });
+    }
     this.monitors = new Monitors(config, {
       root: env.root, node: env.node, cluster: env.cluster, binDir: env.binDir, scriptEnv: env.scriptEnv, userlogDir: this.userlogDir(),
       log: (level, component, text) => this.log(level, component, text),
@@ -138,16 +155,20 @@ export class ModuleRuntime {
   private cannotRun(): string | null {
     if (this.misconfigured) return this.misconfigured;
     if (this.farm) return 'farm modules cannot start yet: their pulses and load balancing come after the mirror failover runtime (docs/roadmap.md)';
-    if (this.config.rfs) return 'this mirror replicates directories (<rfs>), and file replication comes with the next issue; a mirror without <rfs> runs now';
+    if (this.replication && !this.replication.running) return `its replicator process is not running: ${this.replicationDown ?? 'not started yet'}`;
     return null;
   }
 
   /** Opens the heartbeat sockets and starts the clock. */
   async start(): Promise<void> {
-    if (this.mirror && !this.cannotRun()) {
+    if (this.mirror && !this.misconfigured) {
       // a new module process is never primary: a VIP left by a killed one would answer ARP beside
       // the real primary's (a duplicate address), so it goes first
       await this.vip?.removeStale();
+      await this.replication?.start().catch((e: Error) => {
+        this.replicationDown = e.message;
+        this.log('C', 'nfsadmin', `The replication cannot run: ${e.message}`);
+      });
       const heart = this.config.heart!;
       this.transport = new HeartbeatTransport({
         module: this.config.name, node: this.env.node, peer: this.mirror.settings.peer, cluster: this.env.cluster,
@@ -171,6 +192,11 @@ export class ModuleRuntime {
     this.transport?.stop();
     this.monitors.stop();
     this.vip?.stopTimers();
+  }
+
+  /** Stops the replicator (it unmounts the replicated directories) before the process ends. */
+  async stopReplication(): Promise<void> {
+    await this.replication?.stop();
   }
 
   status(): ModuleStatus {
@@ -271,15 +297,41 @@ export class ModuleRuntime {
       }
       case 'addVip': return this.vip?.set();
       case 'removeVip': return this.vip?.unset();
-      case 'setReplication': return; // a mirror without <rfs> has nothing to replicate (others cannot start)
+      case 'setReplication': {
+        if (!this.replication) return; // a mirror without <rfs> has nothing to replicate
+        // awaited: the primary's directories are mounted before the start scripts that follow
+        return this.replication.setRole(a.role, this.mirror!.data.generation).catch((e: Error) => {
+          this.log('C', 'nfsadmin', `Replication role ${a.role} could not be taken: ${e.message}`);
+          if (a.role === 'primary') void this.submit({ type: 'replicationFailed' });
+          if (a.role === 'secondary') void this.submit({ type: 'resyncDone', ok: false });
+        });
+      }
+      case 'startResync':
+        return this.replication?.command({ type: 'resync', mode: a.mode }).catch((e: Error) => {
+          this.log('C', 'reintegre', `Reintegration could not start: ${e.message}`);
+          void this.submit({ type: 'resyncDone', ok: false });
+        });
       case 'checkers':
         this.activeCheckers = a.active;
         return this.applyRunners();
       case 'checkWitness':
         void this.monitors.askWitness().catch((e: Error) => this.log('C', 'splitbrain', `The witness could not be asked: ${e.message}`));
         return;
-      case 'startResync': case 'setBuckets': case 'commandResult':
+      case 'setBuckets': case 'commandResult':
         throw new Error(`internal: action ${a.type} reached a runtime that cannot execute it`);
+    }
+  }
+
+  private onReplicator(e: ReplicatorEvent | { type: 'exited'; reason: string }): void {
+    switch (e.type) {
+      case 'log': return this.log(e.level, 'nfsadmin', e.text);
+      case 'progress': return;
+      case 'secondaryLost': void this.submit({ type: 'secondaryLost' }); return;
+      case 'resyncDone': void this.submit({ type: 'resyncDone', ok: e.ok, generation: e.generation }); return;
+      case 'failed': case 'exited':
+        this.log('C', 'nfsadmin', `Replication failure: ${e.reason}`);
+        void this.submit({ type: 'replicationFailed' });
+        return;
     }
   }
 

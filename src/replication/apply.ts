@@ -3,8 +3,8 @@
 // is applied when this returns; an fsync mutation makes the copy's file durable.
 
 import * as fs from 'node:fs';
-import { join, normalize } from 'node:path';
-import type { Mutation } from '../fuse/passthrough.js';
+import { dirname, join, normalize } from 'node:path';
+import type { StreamOp, ResyncOp } from './wire.js';
 import { makeSpecial } from '../fuse/special-files.js';
 
 export class CopyApplier {
@@ -16,8 +16,10 @@ export class CopyApplier {
     return join(this.root, clean);
   }
 
-  apply(m: Mutation): void {
+  apply(m: StreamOp): void {
     switch (m.op) {
+      case 'remove': return fs.rmSync(this.path(m.path), { recursive: true, force: true });
+      case 'ensure': return this.ensure(m);
       case 'write': {
         const fd = fs.openSync(this.path(m.path), fs.constants.O_WRONLY);
         try { fs.writeSync(fd, m.data, 0, m.data.length, m.offset); } finally { fs.closeSync(fd); }
@@ -55,5 +57,26 @@ export class CopyApplier {
         return;
       }
     }
+  }
+
+  /** Makes the entry what the primary has (resync): same kind, size and metadata; content and
+   * times follow in their own operations. */
+  private ensure(m: Extract<ResyncOp, { op: 'ensure' }>): void {
+    const at = this.path(m.path);
+    let st: fs.Stats | null = null;
+    try { st = fs.lstatSync(at); } catch { /* missing: created below */ }
+    const same = st !== null && (m.kind === 'file' ? st.isFile() : m.kind === 'dir' ? st.isDirectory() : m.kind === 'symlink' ? st.isSymbolicLink() && fs.readlinkSync(at) === m.target
+      : (st.mode & 0o170000) === (m.mode & 0o170000) && st.rdev === m.rdev);
+    if (st !== null && !same) fs.rmSync(at, { recursive: true, force: true });
+    if (m.path !== '' && m.path !== '.') fs.mkdirSync(dirname(at), { recursive: true });
+    if (!same) {
+      if (m.kind === 'file') fs.closeSync(fs.openSync(at, fs.constants.O_CREAT | fs.constants.O_WRONLY, 0o600));
+      else if (m.kind === 'dir') fs.mkdirSync(at, { recursive: true });
+      else if (m.kind === 'symlink') fs.symlinkSync(m.target, at);
+      else makeSpecial(at, m.mode, m.rdev);
+    }
+    if (m.kind === 'file' && (st === null || !same || st.size !== m.size)) fs.truncateSync(at, m.size);
+    if (m.kind !== 'symlink') fs.chmodSync(at, m.mode & 0o7777);
+    fs.lchownSync(at, m.uid, m.gid);
   }
 }

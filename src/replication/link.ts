@@ -1,32 +1,54 @@
-// The replication connection between the two nodes of a mirror: the primary sends the numbered
-// mutation frames (wire.ts) over TLS 1.3 with both nodes' certificates from the cluster CA; the
-// secondary applies them in order (apply.ts) and acknowledges each number once applied — for an
-// fsync, once the copy is durable. One acknowledgement covers every frame up to its number.
-// The primary's send() resolves at that acknowledgement: the FUSE layer answers the application
-// only then, which is what makes the replication synchronous.
+// The replication connection between the two nodes of a mirror: the primary sends numbered change
+// frames (wire.ts) over TLS 1.3 with both nodes' certificates from the cluster CA; the secondary
+// applies them in order (apply.ts) and acknowledges each number once applied — for an fsync, once
+// the copy is durable. One acknowledgement covers every frame up to its number. The primary's
+// send() resolves at that acknowledgement: the FUSE layer answers the application only then, which
+// is what makes the replication synchronous.
+//
+// Control messages (JSON frames) around the stream:
+//   secondary → primary  hello {generation, mode, unclean}  first, once it accepted the primary
+//                        manifest {root, entries} … manifestEnd   answering a manifest request
+//   primary → secondary  manifest?                          full sync: describe your copy
+//                        synced {generation}                 resync complete: the copies match
+// With TLS 1.3 the client's handshake completes before the server has judged the client's
+// certificate, so connect() waits for the hello rather than for the handshake.
 
 import { connect as tlsConnect, createServer, type PeerCertificate, type Server, type TLSSocket } from 'node:tls';
 import type { NodeCredentials } from '../daemon/pki.js';
-import type { Mutation } from '../fuse/passthrough.js';
 import type { CopyApplier } from './apply.js';
-import { decodeFrame, encodeFrame, FrameSplitter } from './wire.js';
+import type { ManifestEntry } from './manifest.js';
+import { decodeFrame, encodeAck, encodeControl, encodeFrame, FrameSplitter, type StreamOp } from './wire.js';
 
-const ACK = 8; // an acknowledgement: the sequence number, u64 little-endian
-// The secondary's first acknowledgement, 0, says it accepted the primary: with TLS 1.3 the client's
-// handshake completes before the server has judged the client's certificate, so connect() waits
-// for this rather than for the handshake.
+export type ResyncRequest = 'zones' | 'full' | 'none';
+
+export interface Hello {
+  readonly t: 'hello';
+  /** The data generation of the secondary's copy (its id), to match the primary's dirty map. */
+  readonly generation: string;
+  /** What the secondary's module asked: a resync from the dirty map, a full one, or none (swap). */
+  readonly mode: ResyncRequest;
+  /** The copy may hold changes nobody acknowledged (this node crashed as primary): zones are not enough. */
+  readonly unclean: boolean;
+}
 
 export interface ReplicaServerOptions {
   readonly credentials: NodeCredentials;
   /** The node allowed to send (the primary): its certificate's CN. */
   readonly primary: string;
-  readonly copy: CopyApplier;
+  /** One applier per replicated directory, by index. */
+  readonly copies: readonly CopyApplier[];
+  readonly hello: () => Hello;
+  /** Describes replicated directory `root` for a full sync, in batches. */
+  readonly manifest: (root: number, batch: (entries: ManifestEntry[]) => void) => void;
+  readonly onSynced: (generation: unknown) => void;
+  readonly onLost: (reason: string) => void;
   readonly log: (text: string) => void;
 }
 
-/** The secondary's end: one primary connection at a time. */
+/** The secondary's end: one primary connection at a time (a new one replaces the old). */
 export class ReplicaServer {
   private server: Server | null = null;
+  private current: TLSSocket | null = null;
   applied = 0n;
 
   constructor(private readonly o: ReplicaServerOptions) {}
@@ -47,67 +69,116 @@ export class ReplicaServer {
       socket.destroy();
       return;
     }
+    this.current?.destroy();
+    this.current = socket;
+    socket.setNoDelay(true);
     const splitter = new FrameSplitter();
-    socket.write(Buffer.alloc(ACK)); // accepted: acknowledgement 0
+    socket.write(encodeControl(this.o.hello()));
+    const stop = (reason: string) => {
+      socket.destroy();
+      if (this.current !== socket) return;
+      this.current = null;
+      this.o.onLost(reason);
+    };
     socket.on('data', (chunk: Buffer) => {
       try {
         let last: bigint | null = null;
         for (const body of splitter.push(chunk)) {
-          const { seq, mutation } = decodeFrame(body);
-          this.o.copy.apply(mutation);
-          this.applied = seq;
-          last = seq;
+          const f = decodeFrame(body);
+          if (f.kind === 'op') {
+            const copy = this.o.copies[f.root];
+            if (!copy) throw new Error(`a change for replicated directory #${f.root}, and this module has ${this.o.copies.length}`);
+            copy.apply(f.op);
+            this.applied = f.seq;
+            last = f.seq;
+          } else if (f.kind === 'ctrl') this.control(socket, f.message);
         }
-        if (last !== null) {
-          const ack = Buffer.alloc(ACK);
-          ack.writeBigUInt64LE(last);
-          socket.write(ack);
-        }
+        if (last !== null) socket.write(encodeAck(last));
       } catch (e) {
         // the copy can no longer follow: the primary sees the connection end and continues alone
         this.o.log(`replication stopped: ${(e as Error).message}`);
-        socket.destroy();
+        stop((e as Error).message);
       }
     });
     socket.on('error', () => undefined);
+    socket.on('close', () => stop('the connection closed'));
+  }
+
+  private control(socket: TLSSocket, message: unknown): void {
+    const m = message as { t?: string; generation?: unknown };
+    if (m.t === 'manifest?') {
+      this.o.copies.forEach((_, root) => this.o.manifest(root, (entries) => socket.write(encodeControl({ t: 'manifest', root, entries }))));
+      socket.write(encodeControl({ t: 'manifestEnd' }));
+    } else if (m.t === 'synced') this.o.onSynced(m.generation);
+  }
+
+  /** Drops the current primary's connection (this node is no longer a secondary). */
+  disconnect(): void {
+    const s = this.current;
+    this.current = null;
+    s?.destroy();
   }
 
   close(): Promise<void> {
+    this.disconnect();
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 }
+
+export interface Unacked { readonly root: number; readonly op: StreamOp }
 
 export interface ReplicaClientOptions {
   readonly credentials: NodeCredentials;
   /** The node expected at the other end (the secondary): its certificate's CN. */
   readonly secondary: string;
-  /** The connection ended: every mutation not yet acknowledged was rejected with this reason. */
-  readonly onLost: (reason: string) => void;
+  /** No acknowledgement for this long while changes wait: the secondary is lost (`sendtimeout`). */
+  readonly ackTimeoutMs: number;
+  /** The connection ended; `unacked` are the changes sent and never acknowledged (the copy may or
+   * may not have them). Their promises resolve once this returns: the caller records them, and
+   * chains on send() whatever must happen before the application's answer. */
+  readonly onLost: (reason: string, unacked: readonly Unacked[]) => void;
 }
+
+interface Waiting { readonly seq: bigint; readonly root: number; readonly op: StreamOp; readonly bytes: number; readonly resolve: () => void; readonly reject: (e: Error) => void; readonly at: number }
 
 /** The primary's end. */
 export class ReplicaClient {
   private socket: TLSSocket | null = null;
   private seq = 0n;
-  private readonly waiting: { seq: bigint; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private waiting: Waiting[] = [];
+  private inflight = 0;
+  private manifestSink: { entries: Map<number, ManifestEntry[]>; done: (m: Map<number, ManifestEntry[]>) => void } | null = null;
+  private drainWaiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: ReplicaClientOptions) {}
 
-  connect(host: string, port: number): Promise<void> {
+  /** Connects; resolves with the secondary's hello once it accepted this node. */
+  connect(host: string, port: number): Promise<Hello> {
     const { credentials: c, secondary } = this.o;
     return new Promise((resolve, reject) => {
       const socket = tlsConnect({
         host, port, key: c.key, cert: c.cert, ca: c.ca, minVersion: 'TLSv1.3',
         checkServerIdentity: (_h: string, cert: PeerCertificate) => (cert.subject?.CN === secondary ? undefined : new Error(`the replication peer presents the certificate of "${cert.subject?.CN}", not of ${secondary}`)),
       }, () => socket.setNoDelay(true));
-      let acks = Buffer.alloc(0);
+      const splitter = new FrameSplitter();
       socket.on('data', (chunk: Buffer) => {
-        acks = Buffer.concat([acks, chunk]);
-        while (acks.length >= ACK) {
-          const upTo = acks.readBigUInt64LE(0);
-          acks = acks.subarray(ACK);
-          if (!this.socket) { this.socket = socket; resolve(); } // acknowledgement 0: accepted
-          while (this.waiting.length && this.waiting[0].seq <= upTo) this.waiting.shift()!.resolve();
+        try {
+          for (const body of splitter.push(chunk)) {
+            const f = decodeFrame(body);
+            if (f.kind === 'ack') this.acked(f.seq);
+            else if (f.kind === 'ctrl') {
+              const m = f.message as { t?: string };
+              if (m.t === 'hello' && !this.socket) {
+                this.socket = socket;
+                this.timer = setInterval(() => this.checkAcks(), Math.max(50, Math.min(1000, this.o.ackTimeoutMs / 4)));
+                resolve(m as Hello);
+              } else this.onControl(m);
+            }
+          }
+        } catch (e) {
+          socket.destroy();
+          this.lost(`the secondary sent a bad frame: ${(e as Error).message}`);
         }
       });
       socket.once('error', (e) => { if (!this.socket) reject(e); else this.lost(e.message); });
@@ -122,23 +193,93 @@ export class ReplicaClient {
     return this.socket !== null;
   }
 
-  /** Sends one mutation; resolves when the secondary has applied it (and everything before it). */
-  send(m: Mutation): Promise<void> {
+  /** Bytes sent and not yet acknowledged. */
+  get inflightBytes(): number {
+    return this.inflight;
+  }
+
+  /** Sends one change; resolves when the secondary has applied it (and everything before it). */
+  send(op: StreamOp, root = 0): Promise<void> {
     if (!this.socket) return Promise.reject(new Error('no replication connection'));
     const seq = ++this.seq;
-    const done = new Promise<void>((resolve, reject) => this.waiting.push({ seq, resolve, reject }));
-    this.socket.write(encodeFrame(seq, m));
+    const frame = encodeFrame(seq, op, root);
+    this.inflight += frame.length;
+    const done = new Promise<void>((resolve, reject) => this.waiting.push({ seq, root, op, bytes: frame.length, resolve, reject, at: Date.now() }));
+    this.socket.write(frame);
     return done;
   }
 
+  /** Resolves once no more than `bytes` wait for an acknowledgement (flow control for resync). */
+  async below(bytes: number): Promise<void> {
+    while (this.socket && this.inflight > bytes) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    if (!this.socket) throw new Error('replication connection lost');
+  }
+
+  control(message: unknown): void {
+    this.socket?.write(encodeControl(message));
+  }
+
+  /** Asks the secondary to describe its copy (full sync). */
+  manifest(): Promise<Map<number, ManifestEntry[]>> {
+    return new Promise((resolve, reject) => {
+      if (!this.socket) { reject(new Error('no replication connection')); return; }
+      this.manifestSink = { entries: new Map(), done: resolve };
+      this.drainWaiters.push(() => { if (!this.socket) reject(new Error('replication connection lost')); });
+      this.control({ t: 'manifest?' });
+    });
+  }
+
   close(): void {
-    this.socket?.end();
+    const s = this.socket;
+    this.lost('closed by this node');
+    s?.destroy();
+  }
+
+  private onControl(m: { t?: string; root?: number; entries?: ManifestEntry[] }): void {
+    const sink = this.manifestSink;
+    if (!sink) return;
+    if (m.t === 'manifest' && typeof m.root === 'number' && Array.isArray(m.entries)) {
+      const list = sink.entries.get(m.root) ?? [];
+      for (const e of m.entries) list.push(e);
+      sink.entries.set(m.root, list);
+    } else if (m.t === 'manifestEnd') {
+      this.manifestSink = null;
+      sink.done(sink.entries);
+    }
+  }
+
+  private acked(upTo: bigint): void {
+    let n = 0;
+    while (n < this.waiting.length && this.waiting[n].seq <= upTo) {
+      this.inflight -= this.waiting[n].bytes;
+      this.waiting[n].resolve();
+      n++;
+    }
+    if (n) this.waiting = this.waiting.slice(n);
+    if (n) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  private checkAcks(): void {
+    const oldest = this.waiting[0];
+    if (oldest && Date.now() - oldest.at > this.o.ackTimeoutMs) {
+      const s = this.socket;
+      this.lost(`no acknowledgement from the secondary for ${this.o.ackTimeoutMs} ms (sendtimeout)`);
+      s?.destroy();
+    }
   }
 
   private lost(reason: string): void {
     if (!this.socket) return;
     this.socket = null;
-    for (const w of this.waiting.splice(0)) w.reject(new Error(reason));
-    this.o.onLost(reason);
+    if (this.timer) clearInterval(this.timer);
+    const unacked = this.waiting.map((w) => ({ root: w.root, op: w.op }));
+    const settled = this.waiting;
+    this.waiting = [];
+    this.inflight = 0;
+    this.manifestSink = null;
+    for (const w of this.drainWaiters.splice(0)) w();
+    this.o.onLost(reason, unacked);
+    // the caller has recorded them: their answers follow its decision, not this connection
+    for (const w of settled) w.resolve();
   }
 }

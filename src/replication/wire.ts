@@ -3,13 +3,15 @@
 // order). Pure: bytes in, values out; a frame that is not exactly what encode() writes is refused
 // with the reason, never half-read.
 //
-//   frame = length u32 (of what follows) | seq u64 | op u8 | fields
+//   frame   = length u32 (of what follows) | kind u8 | ...
+//   change  = kind 1 | seq u64 | root u8 (index of the replicated directory) | op u8 | fields
+//   ack     = kind 2 | seq u64          control = kind 3 | JSON (hello, manifest, end of resync)
 //   string = length u32 | UTF-8 bytes        data = length u32 | bytes
 //   numbers: u32 for modes and ids, u64 for offsets, sizes and nanoseconds (little-endian)
 
 import type { Mutation } from '../fuse/passthrough.js';
 
-const OPS = ['write', 'truncate', 'create', 'mkdir', 'symlink', 'unlink', 'rmdir', 'rename', 'chmod', 'chown', 'utimens', 'fsync', 'mknod'] as const;
+const OPS = ['write', 'truncate', 'create', 'mkdir', 'symlink', 'unlink', 'rmdir', 'rename', 'chmod', 'chown', 'utimens', 'fsync', 'mknod', 'remove', 'ensure'] as const;
 const CODE = new Map<string, number>(OPS.map((op, i) => [op, i + 1]));
 
 /** The largest frame we accept: a 1 MiB write, its path and headers. */
@@ -48,50 +50,111 @@ class Reader {
   end(): void { if (this.at !== this.b.length) throw new WireError(`${this.b.length - this.at} bytes after the last field`); }
 }
 
-export function encodeFrame(seq: bigint, m: Mutation): Buffer {
-  const w = new Writer().u64(seq).u8(CODE.get(m.op)!);
+/** A change of the copy during resynchronisation, beside the FUSE mutations (resync.ts). */
+export type ResyncOp =
+  /** Remove the path and everything under it; a missing path is fine. */
+  | { readonly op: 'remove'; readonly path: string }
+  /** Make the path this kind of entry with this metadata (a file: this size), creating it (and its
+   * parent directories) or replacing an entry of another kind. */
+  | { readonly op: 'ensure'; readonly path: string; readonly kind: EntryKind; readonly mode: number; readonly uid: number; readonly gid: number; readonly size: number; readonly rdev: number; readonly target: string };
+
+export type EntryKind = 'file' | 'dir' | 'symlink' | 'special';
+const KINDS: readonly EntryKind[] = ['file', 'dir', 'symlink', 'special'];
+
+/** What the primary streams: the application's changes and the resynchronisation's. */
+export type StreamOp = Mutation | ResyncOp;
+
+/** A frame: a numbered change of replicated directory `root` (its index in <rfs>), an
+ * acknowledgement of every change up to `seq`, or a control message (JSON: hello, manifest, end). */
+export type Frame =
+  | { readonly kind: 'op'; readonly seq: bigint; readonly root: number; readonly op: StreamOp }
+  | { readonly kind: 'ack'; readonly seq: bigint }
+  | { readonly kind: 'ctrl'; readonly message: unknown };
+
+const KIND_OP = 1;
+const KIND_ACK = 2;
+const KIND_CTRL = 3;
+
+function framed(body: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32LE(body.length);
+  return Buffer.concat([len, body]);
+}
+
+export function encodeFrame(seq: bigint, m: StreamOp, root = 0): Buffer {
+  const w = new Writer().u8(KIND_OP).u64(seq).u8(root).u8(CODE.get(m.op)!);
   switch (m.op) {
     case 'write': w.str(m.path).u64(m.offset).bytes(m.data); break;
     case 'truncate': w.str(m.path).u64(m.size); break;
     case 'create': case 'mkdir': w.str(m.path).u32(m.mode).u32(m.uid).u32(m.gid); break;
     case 'symlink': w.str(m.path).str(m.target).u32(m.uid).u32(m.gid); break;
-    case 'unlink': case 'rmdir': w.str(m.path); break;
+    case 'unlink': case 'rmdir': case 'remove': w.str(m.path); break;
     case 'rename': w.str(m.from).str(m.to).u8(m.noReplace ? 1 : 0); break;
     case 'chmod': w.str(m.path).u32(m.mode); break;
     case 'chown': w.str(m.path).u32(m.uid).u32(m.gid); break;
     case 'utimens': w.str(m.path).u64(m.atimeNs).u64(m.mtimeNs); break;
     case 'fsync': w.str(m.path).u8(m.dataOnly ? 1 : 0); break;
     case 'mknod': w.str(m.path).u32(m.mode).u32(m.rdev).u32(m.uid).u32(m.gid); break;
+    case 'ensure': w.str(m.path).u8(KINDS.indexOf(m.kind)).u32(m.mode).u32(m.uid).u32(m.gid).u64(m.size).u32(m.rdev).str(m.target); break;
   }
-  const body = w.done();
-  const len = Buffer.alloc(4);
-  len.writeUInt32LE(body.length);
-  return Buffer.concat([len, body]);
+  return framed(w.done());
+}
+
+export function encodeAck(seq: bigint): Buffer {
+  return framed(new Writer().u8(KIND_ACK).u64(seq).done());
+}
+
+export function encodeControl(message: unknown): Buffer {
+  const json = Buffer.from(JSON.stringify(message), 'utf8');
+  if (json.length + 1 > MAX_FRAME) throw new WireError(`control message of ${json.length} bytes; at most ${MAX_FRAME - 1}`);
+  return framed(Buffer.concat([Buffer.from([KIND_CTRL]), json]));
 }
 
 /** One frame body (without its length prefix). */
-export function decodeFrame(body: Buffer): { seq: bigint; mutation: Mutation } {
+export function decodeFrame(body: Buffer): Frame {
   const r = new Reader(body);
+  const kind = r.u8();
+  if (kind === KIND_ACK) {
+    const seq = r.u64();
+    r.end();
+    return { kind: 'ack', seq };
+  }
+  if (kind === KIND_CTRL) {
+    try {
+      return { kind: 'ctrl', message: JSON.parse(body.subarray(1).toString('utf8')) as unknown };
+    } catch (e) {
+      throw new WireError(`control message is not JSON: ${(e as Error).message}`);
+    }
+  }
+  if (kind !== KIND_OP) throw new WireError(`unknown frame kind ${kind}`);
   const seq = r.u64();
+  const root = r.u8();
   const code = r.u8();
   const op = OPS[code - 1];
   if (!op) throw new WireError(`unknown operation code ${code}`);
-  let m: Mutation;
+  let m: StreamOp;
   switch (op) {
     case 'write': m = { op, path: r.str(), offset: r.num(), data: r.bytes() }; break;
     case 'truncate': m = { op, path: r.str(), size: r.num() }; break;
     case 'create': case 'mkdir': m = { op, path: r.str(), mode: r.u32(), uid: r.u32(), gid: r.u32() }; break;
     case 'symlink': m = { op, path: r.str(), target: r.str(), uid: r.u32(), gid: r.u32() }; break;
-    case 'unlink': case 'rmdir': m = { op, path: r.str() }; break;
+    case 'unlink': case 'rmdir': case 'remove': m = { op, path: r.str() }; break;
     case 'rename': m = { op, from: r.str(), to: r.str(), noReplace: r.u8() === 1 }; break;
     case 'chmod': m = { op, path: r.str(), mode: r.u32() }; break;
     case 'chown': m = { op, path: r.str(), uid: r.u32(), gid: r.u32() }; break;
     case 'utimens': m = { op, path: r.str(), atimeNs: r.u64(), mtimeNs: r.u64() }; break;
     case 'fsync': m = { op, path: r.str(), dataOnly: r.u8() === 1 }; break;
     case 'mknod': m = { op, path: r.str(), mode: r.u32(), rdev: r.u32(), uid: r.u32(), gid: r.u32() }; break;
+    case 'ensure': {
+      const path = r.str();
+      const kind = KINDS[r.u8()];
+      if (!kind) throw new WireError('unknown entry kind');
+      m = { op, path, kind, mode: r.u32(), uid: r.u32(), gid: r.u32(), size: r.num(), rdev: r.u32(), target: r.str() };
+      break;
+    }
   }
   r.end();
-  return { seq, mutation: m };
+  return { kind: 'op', seq, root, op: m };
 }
 
 /**

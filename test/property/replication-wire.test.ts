@@ -4,12 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Mutation } from '../../src/fuse/passthrough.js';
-import { decodeFrame, encodeFrame, FrameSplitter, WireError } from '../../src/replication/wire.js';
+import { decodeFrame, encodeAck, encodeControl, encodeFrame, FrameSplitter, WireError, type StreamOp } from '../../src/replication/wire.js';
 
 const path = fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !s.includes('\0'));
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+const mutation: fc.Arbitrary<StreamOp> = fc.oneof(
   fc.record({ op: fc.constant('write' as const), path, offset: fc.integer({ min: 0, max: 2 ** 40 }), data: fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)) }),
   fc.record({ op: fc.constant('truncate' as const), path, size: fc.integer({ min: 0, max: 2 ** 40 }) }),
   fc.record({ op: fc.constantFrom('create' as const, 'mkdir' as const), path, mode: fc.integer({ min: 0, max: 0o7777 }), uid: u32, gid: u32 }),
@@ -21,20 +20,22 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ op: fc.constant('utimens' as const), path, atimeNs: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), mtimeNs: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }) }),
   fc.record({ op: fc.constant('fsync' as const), path, dataOnly: fc.boolean() }),
   fc.record({ op: fc.constant('mknod' as const), path, mode: u32, rdev: u32, uid: u32, gid: u32 }),
-).map((m) => ({ ...m })) as fc.Arbitrary<Mutation>; // plain objects, as the decoder builds them
+  fc.record({ op: fc.constant('remove' as const), path }),
+  fc.record({ op: fc.constant('ensure' as const), path, kind: fc.constantFrom('file' as const, 'dir' as const, 'symlink' as const, 'special' as const), mode: u32, uid: u32, gid: u32, size: fc.integer({ min: 0, max: 2 ** 40 }), rdev: u32, target: fc.string({ maxLength: 40 }).filter((s) => !s.includes('\0')) }),
+).map((m) => ({ ...m })) as fc.Arbitrary<StreamOp>; // plain objects, as the decoder builds them
 
-test('round trip: a numbered stream of mutations, cut anywhere, decodes to the same mutations in order', () => {
-  fc.assert(fc.property(fc.array(mutation, { maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 10 }), (ms, cuts) => {
-    const stream = Buffer.concat(ms.map((m, i) => encodeFrame(BigInt(i + 1), m)));
+test('round trip: a numbered stream of changes, acks and control messages, cut anywhere, decodes to the same frames in order', () => {
+  fc.assert(fc.property(fc.array(mutation, { maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 10 }), fc.integer({ min: 0, max: 255 }), (ms, cuts, root) => {
+    const stream = Buffer.concat([...ms.map((m, i) => encodeFrame(BigInt(i + 1), m, root)), encodeAck(7n), encodeControl({ t: 'synced', generation: { current: 'n1:1:1', history: [] } })]);
     const splitter = new FrameSplitter();
-    const got: { seq: bigint; mutation: Mutation }[] = [];
+    const got: ReturnType<typeof decodeFrame>[] = [];
     for (let at = 0, i = 0; at < stream.length; i++) {
       const n = cuts[i % cuts.length];
       for (const body of splitter.push(stream.subarray(at, at + n))) got.push(decodeFrame(body));
       at += n;
     }
-    assert.deepEqual(got.map((g) => g.seq), ms.map((_, i) => BigInt(i + 1)));
-    assert.deepEqual(got.map((g) => g.mutation), ms);
+    assert.deepEqual(got.slice(0, ms.length), ms.map((op, i) => ({ kind: 'op', seq: BigInt(i + 1), root, op })));
+    assert.deepEqual(got.slice(ms.length), [{ kind: 'ack', seq: 7n }, { kind: 'ctrl', message: { t: 'synced', generation: { current: 'n1:1:1', history: [] } } }]);
   }), { numRuns: 300 });
 });
 

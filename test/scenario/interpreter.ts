@@ -55,6 +55,7 @@ export class Interpreter {
       case 'partition': w.net.partition(plain[0], plain[1]); return [`partition ${plain[0]} ${plain[1]}`];
       case 'heal': w.net.heal(); return ['healed'];
       case 'replfail': w.replicationFailed(plain[0]); return [];
+      case 'repllost': w.secondaryLost(plain[0]); return [];
       case 'loss': w.net.faults = { loss: Number(plain[0]), duplication: 0, minDelayMs: 1, maxDelayMs: 30 }; return [`packet loss ${plain[0]}`];
       case 'scriptfail': w.node(plain[0]).scriptOk = (s) => s !== plain[1]; return [];
       case 'write': {

@@ -127,6 +127,11 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
   private readonly activeClasses = new Map<string, readonly string[]>();
 
   /** The replication server on this node failed (degraded mode). */
+  /** The primary's replication stream to its secondary broke (the heartbeats may still flow). */
+  secondaryLost(name: string): void {
+    this.deliver(name, { type: 'secondaryLost', now: this.now });
+  }
+
   replicationFailed(name: string): void {
     this.deliver(name, { type: 'replicationFailed', now: this.now });
   }
@@ -295,7 +300,7 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
       n.data = new Set(source.data);
       n.rewriting = false;
     }
-    this.deliver(n.name, { type: 'resyncDone', now: this.now, ok });
+    this.deliver(n.name, { type: 'resyncDone', now: this.now, ok, generation: ok ? source.store.generation : undefined });
   }
 }
 

@@ -18,6 +18,12 @@ import { ReplicaServer } from '../../src/replication/link.js';
 const skip = process.getuid?.() !== 0 ? 'mounts a FUSE file system: needs root'
   : !fs.existsSync('/dev/fuse') ? 'needs /dev/fuse' : false;
 
+/** A replica of one directory that asks for no resync: what serve.js --replicate expects. */
+const copyOf = (dir: string) => ({
+  copies: [new CopyApplier(dir)], hello: () => ({ t: 'hello' as const, generation: '', mode: 'none' as const, unclean: false }),
+  manifest: () => undefined, onSynced: () => undefined, onLost: () => undefined,
+});
+
 /** Runs a command without blocking this process (the replica server here must keep answering). */
 function run(argv: string[], timeoutMs: number): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
@@ -39,7 +45,7 @@ test('replication over TLS: every change applied on the copy before the applicat
   fs.cpSync(caDir(etc1), caDir(etc2), { recursive: true });
   for (const d of [dir, copy]) fs.writeFileSync(join(d, 'before.txt'), 'written before the mount\n');
   const logs: string[] = [];
-  const replica = new ReplicaServer({ credentials: nodeCredentials(etc2, 'n2'), primary: 'n1', copy: new CopyApplier(copy), log: (t) => logs.push(t) });
+  const replica = new ReplicaServer({ credentials: nodeCredentials(etc2, 'n2'), primary: 'n1', ...copyOf(copy), log: (t) => logs.push(t) });
   const port = 47000 + Math.floor(Math.random() * 1000);
   await replica.listen('127.0.0.1', port);
   let served: Served | null = null;
@@ -59,7 +65,7 @@ test('replication over TLS: every change applied on the copy before the applicat
     assert.equal(logs.length, 0, logs.join('; '));
 
     // a replica that expects another primary refuses n1's certificate, and says why
-    const strict = new ReplicaServer({ credentials: nodeCredentials(etc2, 'n2'), primary: 'n3', copy: new CopyApplier(copy), log: (t) => logs.push(t) });
+    const strict = new ReplicaServer({ credentials: nodeCredentials(etc2, 'n2'), primary: 'n3', ...copyOf(copy), log: (t) => logs.push(t) });
     await strict.listen('127.0.0.1', port + 1);
     const refused = await run([process.execPath, 'dist/src/fuse/serve.js', dir, '--replicate', `127.0.0.1:${port + 1}`, '--etc', etc1, '--node', 'n1', '--peer', 'n2'], 15_000);
     await strict.close();

@@ -12,7 +12,7 @@ import type { MirrorEvent, MirrorHeartbeat, MirrorNode, MirrorSettings } from '.
 import { preferredPrimary, resyncMode, relationToPeer, splitBrainSurvivor } from './decide.js';
 import { degraded, sendHeartbeat } from './heartbeat.js';
 import { decide } from './start.js';
-import { afterLeft, aloneToPrim, demoteAloneToSecond, enterAlone, enterSecond, finishResync, leave, swapDemote, swapPromote } from './transitions.js';
+import { afterLeft, aloneToPrim, demoteAloneToSecond, enterAlone, enterSecond, finishResync, leave, nextGeneration, swapDemote, swapPromote } from './transitions.js';
 import { runCommand, startModule } from './commands.js';
 import { applyRules } from './rules.js';
 
@@ -57,8 +57,9 @@ export function stepMirror(state: MirrorNode, event: MirrorEvent): StepResult {
     case 'command': runCommand(b, event.command, event.by, event.identity); break;
     case 'scriptsDone': onScriptsDone(b, event.batch, event.ok); break;
     case 'resyncDone':
-      if (b.s.resyncing !== null && b.s.state === 'SECOND') finishResync(b, b.s.peer?.message ?? null, event.ok);
+      if (b.s.resyncing !== null && b.s.state === 'SECOND') finishResync(b, b.s.peer?.message ?? null, event.ok, event.generation);
       break;
+    case 'secondaryLost': onSecondaryLost(b); break;
     case 'replicationFailed': onReplicationFailed(b); break;
     case 'resource': onResource(b, event.name, event.value, event.by); break;
     case 'cluster': b.set({ clusterPeerVisible: event.peerVisible }); break;
@@ -148,6 +149,7 @@ function onScriptsDone(b: Step, batch: number, ok: boolean): void {
     case 'demoted':
       if (then.resync === null) {
         // swap: we are SECOND already in data terms; wait in SECOND (Ready) for the peer to take over
+        b.push({ type: 'setReplication', role: 'secondary' });
         b.set({ handoff: true });
         b.state('SECOND', 'Ready');
       } else enterSecond(b, then.resync, false);
@@ -158,6 +160,19 @@ function onScriptsDone(b: Step, batch: number, ok: boolean): void {
     b.set({ queued: null });
     runCommand(b, queued.command, queued.by, queued.identity);
   }
+}
+
+/**
+ * The live secondary is gone from the replication stream (the heartbeats may still be here): the
+ * changes in flight wait, and are answered only once a new generation is durable (DESIGN §5), so
+ * the secondary can never take over believing it holds them.
+ */
+function onSecondaryLost(b: Step): void {
+  if (b.s.dataRole !== 'primary') return;
+  b.log('E', 'Replication to the secondary lost: continuing alone', 'nfsadmin');
+  if (b.s.state === 'PRIM' && b.s.pending === null) { enterAlone(b, 'PRIM'); return; }
+  b.persist({ ...nextGeneration(b), uptodate: true });
+  b.push({ type: 'setReplication', role: 'primary' });
 }
 
 function onReplicationFailed(b: Step): void {
@@ -253,7 +268,9 @@ function reconcile(b: Step): void {
     case 'ALONE':
       if (peer === null) { if (s.splitLogged) b.set({ splitLogged: false }); break; }
       if (peer.dataRole === 'primary') splitBrain(b, peer);
-      else if (peer.dataRole === 'secondary' && peer.state === 'SECOND' && !peer.handoff && s.resources['rfs.degraded'] !== 'up') aloneToPrim(b);
+      // a secondary that has not yet seen our new generation is not reintegrating yet: wait for it
+      else if (peer.dataRole === 'secondary' && peer.state === 'SECOND' && !peer.handoff && s.resources['rfs.degraded'] !== 'up'
+        && (!s.settings.replicated || peer.data.reintegrating || peer.data.generation.current === s.data.generation.current)) aloneToPrim(b);
       break;
     case 'WAIT':
       if (s.deciding) decide(b);

@@ -2,7 +2,7 @@
 // a new data generation is persisted before the VIP is added or a write is accepted alone, and the
 // VIP is removed before the stop scripts of a demotion run (actions.ts).
 
-import { advanceGeneration } from '../../shared/generation.js';
+import { advanceGeneration, type Generation } from '../../shared/generation.js';
 import type { PersistedData, ResyncMode } from '../actions.js';
 import { finalStopScripts, restartScripts, transitionScripts, type ScriptCause } from '../scripts.js';
 import type { Step } from './builder.js';
@@ -10,7 +10,7 @@ import { maxTimeout } from './heartbeat.js';
 import type { MirrorHeartbeat } from './types.js';
 
 /** A fresh, unique generation id (node, incarnation of its runtime, sequence) on top of ours. */
-function nextGeneration(b: Step): Pick<PersistedData, 'generation' | 'genSeq'> {
+export function nextGeneration(b: Step): Pick<PersistedData, 'generation' | 'genSeq'> {
   const seq = b.s.data.genSeq + 1;
   const id = `${b.s.settings.node}:${b.s.incarnation}:${seq}`;
   return { generation: advanceGeneration(b.s.data.generation, id), genSeq: seq };
@@ -51,13 +51,13 @@ export function enterSecond(b: Step, mode: ResyncMode, thenScripts = true): void
   b.set({ deciding: false, heldBy: null, dataRole: 'secondary', resyncing: { mode, thenScripts }, aloneFrom: null });
   b.resource('rfs.uptodate', 'down', 'nfsadmin', true);
   b.state('SECOND', 'Transient');
-  b.push({ type: 'setReplication', role: 'secondary' });
   b.push({ type: 'startResync', mode });
+  b.push({ type: 'setReplication', role: 'secondary' });
   if (mode !== 'zones') b.log('E', `Updating directory tree (${mode === 'full' ? 'full synchronization' : 'divergent data saved first'})`, 'reintegre');
 }
 
 /** Resynchronisation finished: adopt the primary's generation; then the start scripts. */
-export function finishResync(b: Step, primary: MirrorHeartbeat | null, ok: boolean): void {
+export function finishResync(b: Step, primary: MirrorHeartbeat | null, ok: boolean, synced?: Generation): void {
   if (!ok || primary === null || primary.dataRole !== 'primary') {
     const backoff = maxTimeout(b.s);
     b.resource('rfs.reintegre_failed', 'up', 'reintegre');
@@ -67,7 +67,7 @@ export function finishResync(b: Step, primary: MirrorHeartbeat | null, ok: boole
     b.state('WAIT', 'NotReady');
     return;
   }
-  b.persist({ generation: primary.data.generation, reintegrating: false });
+  b.persist({ generation: synced ?? primary.data.generation, reintegrating: false });
   b.resource('rfs.reintegre_failed', 'down', 'reintegre', true);
   b.log('E', 'Reintegration ended (synchronize)', 'reintegre');
   b.log('E', 'Uptodate replicated file system', 'nfsadmin');
@@ -81,8 +81,7 @@ export function finishResync(b: Step, primary: MirrorHeartbeat | null, ok: boole
 /** ALONE → SECOND (split-brain victim): stop the application, remove the VIP, resynchronise. */
 export function demoteAloneToSecond(b: Step, mode: ResyncMode): void {
   b.push({ type: 'removeVip' });
-  b.push({ type: 'setReplication', role: 'none' });
-  b.set({ dataRole: 'none' });
+  b.set({ dataRole: 'none' }); // the replication role changes once the application has stopped (enterSecond)
   b.state('ALONE', 'Transient');
   b.scripts(transitionScripts('ALONE', 'SECOND', 'start'), { kind: 'demoted', resync: mode }, 'start');
 }
@@ -91,7 +90,7 @@ export function demoteAloneToSecond(b: Step, mode: ResyncMode): void {
 export function swapDemote(b: Step): void {
   b.log('E', 'Begin of Swap');
   b.push({ type: 'removeVip' });
-  b.push({ type: 'setReplication', role: 'secondary' });
+  // the mount stays until the stop scripts ended: the application's last writes are replicated
   b.persist({ lastRole: 'secondary', uptodate: false });
   b.set({ dataRole: 'secondary', swapRequest: false });
   b.state('PRIM', 'Transient');

@@ -1,3 +1,4 @@
+import type { Generation } from '../../shared/generation.js';
 // The mirror module's state, events and heartbeat message.
 
 import type { MirrorState, Qualifier } from '../../shared/states.js';
@@ -68,7 +69,11 @@ export type MirrorEvent =
   | { readonly type: 'heartbeat'; readonly now: number; readonly ident: string; readonly message: MirrorHeartbeat }
   | { readonly type: 'command'; readonly now: number; readonly command: MirrorCommand; readonly by: string; readonly identity?: string }
   | { readonly type: 'scriptsDone'; readonly now: number; readonly batch: number; readonly ok: boolean }
-  | { readonly type: 'resyncDone'; readonly now: number; readonly ok: boolean }
+  /** The replicator finished bringing this copy up to date: `generation` is the one the primary
+   * synchronised it to (not the one its latest heartbeat shows, which may already be newer). */
+  | { readonly type: 'resyncDone'; readonly now: number; readonly ok: boolean; readonly generation?: Generation }
+  /** The primary's replication lost its live secondary: changes wait until a new generation is durable. */
+  | { readonly type: 'secondaryLost'; readonly now: number }
   | { readonly type: 'replicationFailed'; readonly now: number }
   | { readonly type: 'resource'; readonly now: number; readonly name: string; readonly value: string; readonly by: string; readonly identity?: string }
   | { readonly type: 'cluster'; readonly now: number; readonly peerVisible: boolean };

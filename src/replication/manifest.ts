@@ -1,0 +1,116 @@
+// What a copy holds, for a full synchronisation and for `rfsverify`: every entry of a replicated
+// directory with its kind, metadata and, for files, a hash per block, so that the primary sends
+// only the blocks that differ (SAFEKIT-BEHAVIOUR §2.6.4). Walks in a fixed order: a directory
+// before what it holds, names sorted, so both sides list the same tree the same way.
+
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import type { EntryKind } from './wire.js';
+
+/** Block size of the full sync's comparison. */
+export const BLOCK = 128 * 1024;
+/** Hashes per manifest entry (a larger file continues in entries with `from`). */
+const HASHES_PER_ENTRY = 8192;
+
+export interface ManifestEntry {
+  readonly p: string;
+  /** Metadata; absent in the continuation entries of a large file's hashes. */
+  readonly k?: EntryKind;
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly size?: number;
+  readonly rdev?: number;
+  readonly target?: string;
+  /** Nanoseconds since the epoch, as a decimal string. */
+  readonly mtime?: string;
+  /** The first block these hashes describe, and the hashes (20-byte SHA-1 each, base64). */
+  readonly from?: number;
+  readonly h?: string;
+}
+
+export interface Walked { readonly rel: string; readonly st: fs.BigIntStats }
+
+export function kindOf(st: fs.BigIntStats | fs.Stats): EntryKind {
+  return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'special';
+}
+
+/**
+ * Every entry under `root` (not the root itself), parents first, names sorted. `skip` leaves an
+ * entry (and, for a directory, its subtree) out: the paths that are not replicated.
+ */
+export function* walk(root: string, skip: (rel: string) => boolean = () => false, under = ''): Generator<Walked> {
+  let names: string[];
+  try { names = fs.readdirSync(under ? join(root, under) : root).sort(); } catch { return; }
+  for (const name of names) {
+    const rel = under ? `${under}/${name}` : name;
+    if (skip(rel)) continue;
+    let st: fs.BigIntStats;
+    try { st = fs.lstatSync(join(root, rel), { bigint: true }); } catch { continue; } // gone meanwhile
+    yield { rel, st };
+    if (st.isDirectory()) yield* walk(root, skip, rel);
+  }
+}
+
+/** The hash of each block of a file (read through `path`). */
+export function blockHashes(path: string, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  const fd = fs.openSync(path, fs.constants.O_RDONLY);
+  try {
+    const buf = Buffer.allocUnsafe(BLOCK);
+    for (let at = 0; at < size; at += BLOCK) {
+      const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - at), at);
+      out.push(createHash('sha1').update(buf.subarray(0, n)).digest());
+      if (n === 0) break;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return out;
+}
+
+export function metaOf(root: string, w: Walked): ManifestEntry {
+  const { st, rel } = w;
+  const k = kindOf(st);
+  return {
+    p: rel, k, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: k === 'file' ? Number(st.size) : 0, rdev: Number(st.rdev),
+    target: k === 'symlink' ? fs.readlinkSync(join(root, rel)) : '', mtime: String(st.mtimeNs),
+  };
+}
+
+/** Describes the tree under `root`, in batches of about `batchBytes` of JSON. */
+export function describe(root: string, skip: (rel: string) => boolean, batch: (entries: ManifestEntry[]) => void, batchBytes = 256 * 1024): void {
+  let entries: ManifestEntry[] = [];
+  let bytes = 0;
+  const push = (e: ManifestEntry) => {
+    entries.push(e);
+    bytes += 80 + e.p.length + (e.h?.length ?? 0);
+    if (bytes >= batchBytes) { batch(entries); entries = []; bytes = 0; }
+  };
+  for (const w of walk(root, skip)) {
+    const meta = metaOf(root, w);
+    if (meta.k !== 'file') { push(meta); continue; }
+    let hashes: Buffer[];
+    try { hashes = blockHashes(join(root, w.rel), meta.size ?? 0); } catch { continue; } // gone meanwhile
+    push({ ...meta, from: 0, h: Buffer.concat(hashes.slice(0, HASHES_PER_ENTRY)).toString('base64') });
+    for (let i = HASHES_PER_ENTRY; i < hashes.length; i += HASHES_PER_ENTRY) {
+      push({ p: w.rel, from: i, h: Buffer.concat(hashes.slice(i, i + HASHES_PER_ENTRY)).toString('base64') });
+    }
+  }
+  if (entries.length) batch(entries);
+}
+
+/** The entries of a manifest by path, with each file's hashes gathered in one list. */
+export function indexManifest(entries: readonly ManifestEntry[]): Map<string, { meta: ManifestEntry; hashes: Buffer[] }> {
+  const out = new Map<string, { meta: ManifestEntry; hashes: Buffer[] }>();
+  for (const e of entries) {
+    let at = out.get(e.p);
+    if (!at || e.k !== undefined) { at = { meta: e, hashes: at?.hashes ?? [] }; out.set(e.p, at); }
+    if (e.h) {
+      const raw = Buffer.from(e.h, 'base64');
+      for (let i = 0; i * 20 < raw.length; i++) at.hashes[(e.from ?? 0) + i] = raw.subarray(i * 20, i * 20 + 20);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// The replicator process of one mirror module (docs/decisions/0010): forked by the module runtime,
+// it owns the FUSE mounts and the replication connection, so that file-system work never delays
+// the runtime's heartbeats and a replication fault can be told apart from a module fault.
+//
+// IPC with the runtime: { init: ReplicatorOptions without emit } first, then { id, command } →
+// { id, ok } | { id, error }; events go up as { event }. When the runtime goes away, the replicator
+// unmounts (the application must not keep writing under a mount nobody replicates) and exits.
+
+import { Replicator, type ReplicatorCommand, type ReplicatorOptions } from './replicator.js';
+
+let replicator: Replicator | null = null;
+let chain: Promise<void> = Promise.resolve();
+
+const send = (m: unknown) => { if (process.connected) process.send?.(m); };
+
+process.on('message', (msg: { init?: Omit<ReplicatorOptions, 'emit'>; id?: number; command?: ReplicatorCommand }) => {
+  if (msg.init) {
+    try {
+      replicator = new Replicator({ ...msg.init, emit: (event) => send({ event }) });
+      send({ ready: true });
+    } catch (e) {
+      send({ fatal: (e as Error).message });
+      process.exit(1);
+    }
+    return;
+  }
+  const { id, command } = msg;
+  if (id === undefined || !command) return;
+  // commands run one after the other, each to its end (a role change mounts or unmounts)
+  chain = chain.then(() => replicator!.command(command)).then(() => send({ id, ok: true }), (e: Error) => send({ id, error: e.message }));
+});
+
+process.on('disconnect', () => {
+  void chain.then(() => replicator?.command({ type: 'shutdown' })).finally(() => process.exit(0));
+});
+process.on('SIGTERM', () => {
+  void chain.then(() => replicator?.command({ type: 'shutdown' })).finally(() => process.exit(0));
+});

@@ -1,0 +1,368 @@
+// The replication of one mirror module's directories, in the replicator process (replicator-main.ts,
+// a child of the module runtime: docs/decisions/0010). The module runtime gives it a role; it
+// reports what the core must decide on.
+//
+//   primary    mounts the FUSE passthrough over every replicated directory; each change goes to
+//              the secondary when one is attached ("live": answered once the secondary applied it),
+//              else into the dirty map. It connects to the peer's replication port whenever it has
+//              no secondary, and brings a secondary up to date (resync.ts): the dirty map (zones)
+//              when the map covers the secondary's generation, else a full sync by block hashes;
+//              then rounds of what changed meanwhile, then the last round and the switch to live in
+//              one turn, so no change slips between them.
+//   secondary  listens on the replication port and applies the primary's stream to its copy.
+//
+// Losing a live secondary (connection closed, no acknowledgement within sendtimeout) holds every
+// change not yet answered, records it in the dirty map and reports `secondaryLost`; the answers go
+// out only once the runtime confirms the primary role under a NEW generation, made durable by the
+// core before (DESIGN §5): a write acknowledged alone is never one the secondary could claim to have.
+
+import * as fs from 'node:fs';
+import { join } from 'node:path';
+import { FuseSession } from '../fuse/session.js';
+import { Passthrough, type Mutation } from '../fuse/passthrough.js';
+import { replicationFilter } from '../config/filters.js';
+import type { ReplicatedDir } from '../shared/config.js';
+import type { Generation } from '../shared/generation.js';
+import type { NodeCredentials } from '../daemon/pki.js';
+import { CopyApplier } from './apply.js';
+import { DirtyMap } from './dirty-map.js';
+import { ReplicaClient, ReplicaServer, type Hello, type Unacked } from './link.js';
+import { describe, walk } from './manifest.js';
+import { fullOps, zoneOps, type ResyncTally, type Source } from './resync.js';
+import { bootId, loadRfsState, saveRfsState, type RfsState } from './rfs-state.js';
+import type { StreamOp } from './wire.js';
+
+export type Role = 'primary' | 'secondary' | 'none';
+export type ResyncMode = 'zones' | 'full' | 'divergent';
+
+export type ReplicatorCommand =
+  | { readonly type: 'role'; readonly role: Role; readonly generation: Generation }
+  | { readonly type: 'resync'; readonly mode: ResyncMode }
+  | { readonly type: 'shutdown' };
+
+export type ReplicatorEvent =
+  | { readonly type: 'log'; readonly level: 'E' | 'C' | 'I'; readonly text: string }
+  | { readonly type: 'secondaryLost'; readonly reason: string }
+  | { readonly type: 'resyncDone'; readonly ok: boolean; readonly generation?: Generation }
+  | { readonly type: 'failed'; readonly reason: string }
+  | { readonly type: 'progress'; readonly text: string };
+
+export interface ReplicatorOptions {
+  readonly module: string;
+  readonly peer: string;
+  readonly dirs: readonly ReplicatedDir[];
+  readonly stateFile: string;
+  readonly credentials: NodeCredentials;
+  readonly listen: { readonly host: string; readonly port: number };
+  readonly peerAddr: { readonly host: string; readonly port: number };
+  readonly ackTimeoutMs: number;
+  readonly emit: (e: ReplicatorEvent) => void;
+}
+
+/** Changes waiting in the dirty map below this size are sent in the last round, in one turn. */
+const LAST_ROUND_BYTES = 4 * 1024 * 1024;
+const LAST_ROUND_ENTRIES = 2000;
+const MAX_ROUNDS = 8;
+const RECONNECT_MS = 1000;
+
+interface Mounted { readonly session: FuseSession; readonly dirfd: number; readonly source: Source; readonly ended: Promise<string> }
+
+const isMutation = (op: StreamOp): op is Mutation => op.op !== 'remove' && op.op !== 'ensure';
+
+export class Replicator {
+  private role: Role = 'none';
+  private generation: Generation | null = null;
+  private dirty: DirtyMap[];
+  /** The generation the secondary held when the dirty maps started recording; null: untrusted. */
+  private base: string | null = null;
+  private needsFull = false;
+  private readonly skips: ((rel: string) => boolean)[];
+  // primary
+  private mounts: Mounted[] = [];
+  private client: ReplicaClient | null = null;
+  private link: 'alone' | 'resync' | 'live' = 'alone';
+  private liveGeneration: string | null = null;
+  private held: { promise: Promise<void>; release: () => void } | null = null;
+  private reconnect: NodeJS.Timeout | null = null;
+  private unmounting = false;
+  // secondary
+  private server: ReplicaServer | null = null;
+  private pendingResync: ResyncMode | null = null;
+
+  constructor(private readonly o: ReplicatorOptions) {
+    this.skips = o.dirs.map((d) => { const f = replicationFilter(d); return (rel: string) => f.directory(rel) === 'excluded'; });
+    this.dirty = o.dirs.map(() => new DirtyMap());
+    const prev = loadRfsState(o.stateFile);
+    if (prev) this.restore(prev);
+    this.save(false);
+  }
+
+  private restore(prev: RfsState): void {
+    this.generation = prev.generation;
+    const rebooted = prev.bootId !== bootId();
+    // a crash as primary may have left changes nobody acknowledged; a reboot may have lost what
+    // the page cache held: in both cases this copy must be compared block by block
+    this.needsFull = prev.needsFull || (!prev.clean && (prev.role === 'primary' || rebooted));
+    if (prev.clean && prev.base !== null && prev.dirty.length === this.o.dirs.length) {
+      this.dirty = prev.dirty.map((d) => DirtyMap.from(d));
+      this.base = prev.base;
+      this.scanChangedWhileStopped(prev.stoppedAt);
+    } else if (!prev.clean) this.log('E', 'The previous run of the replication did not end cleanly: its map of changes is lost; the next reintegration of the peer is a full synchronization');
+  }
+
+  /** Entries changed while the module was stopped (an admin's edit) are not in the map: add them. */
+  private scanChangedWhileStopped(stoppedAt: number): void {
+    const since = BigInt(Math.floor(stoppedAt)) * 1_000_000n - 1_000_000_000n; // 1 s of slack for clocks of other writers
+    this.o.dirs.forEach((d, i) => {
+      for (const { rel, st } of walk(d.dir, this.skips[i])) {
+        if (st.ctimeNs < since) continue;
+        if (st.isDirectory()) {
+          // a name added, removed or renamed while stopped: the map cannot say which
+          this.log('E', `${join(d.dir, rel)} changed while the module was stopped: the next reintegration is a full synchronization`);
+          this.base = null;
+          return;
+        }
+        this.dirty[i].record({ op: 'create', path: rel, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid) });
+      }
+    });
+  }
+
+  private save(clean: boolean): void {
+    saveRfsState(this.o.stateFile, {
+      clean, bootId: bootId(), role: this.role, base: this.base, needsFull: this.needsFull, stoppedAt: Date.now(),
+      generation: this.generation, dirty: this.dirty.map((d) => d.snapshot()),
+    });
+  }
+
+  private log(level: 'E' | 'C' | 'I', text: string): void {
+    this.o.emit({ type: 'log', level, text });
+  }
+
+  async command(c: ReplicatorCommand): Promise<void> {
+    if (c.type === 'resync') { this.pendingResync = c.mode; return; }
+    if (c.type === 'shutdown') { await this.setRole('none', this.generation); this.save(true); return; }
+    await this.setRole(c.role, c.generation);
+  }
+
+  private async setRole(role: Role, generation: Generation | null): Promise<void> {
+    const was = this.role;
+    const before = this.generation;
+    this.generation = generation;
+    if (was === 'primary' && role !== 'primary') await this.leavePrimary();
+    if (was === 'secondary' && role !== 'secondary') await this.leaveSecondary();
+    this.role = role;
+    if (role === 'primary') {
+      if (was === 'secondary') {
+        // taking over: what the secondary held when the maps start is the generation it synchronised
+        this.dirty = this.o.dirs.map(() => new DirtyMap());
+        this.base = this.needsFull ? null : before?.current ?? null;
+      }
+      if (was !== 'primary') await this.mountAll();
+      else if (generation?.current !== this.liveGeneration) this.goAlone();
+      this.scheduleConnect(0);
+    } else if (role === 'secondary' && was !== 'secondary') {
+      // our copy is to be overwritten: our own map of changes means nothing any more
+      this.dirty = this.o.dirs.map(() => new DirtyMap());
+      this.base = null;
+      await this.listen();
+    }
+    this.save(false);
+  }
+
+  // ── primary ────────────────────────────────────────────────────────────────────────────────
+
+  private async mountAll(): Promise<void> {
+    this.unmounting = false;
+    for (const [i, d] of this.o.dirs.entries()) {
+      if (FuseSession.clearStale(d.dir, 'tandem:')) this.log('E', `A mount of ${d.dir} left by a replicator that was killed was detached`);
+      const dirfd = fs.openSync(d.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      const root = `/proc/${process.pid}/fd/${dirfd}/.`;
+      const handler = new Passthrough({ root, onMutation: (m) => this.onMutation(i, m), log: (text, info) => this.log(info ? 'I' : 'E', `${d.dir}: ${text}`) });
+      const session = await FuseSession.mount(d.dir, { fsname: `tandem:${this.o.module}` });
+      const ended = session.serve(handler);
+      this.mounts.push({ session, dirfd, source: { root, skip: this.skips[i] }, ended });
+      void ended.then((why) => {
+        if (!this.unmounting && this.role === 'primary') this.o.emit({ type: 'failed', reason: `the replicated directory ${d.dir} is no longer served (${why})` });
+      });
+    }
+    this.log('I', `Replicated directories mounted: ${this.o.dirs.map((d) => d.dir).join(', ')}`);
+  }
+
+  private async leavePrimary(): Promise<void> {
+    if (this.reconnect) clearTimeout(this.reconnect);
+    this.reconnect = null;
+    this.client?.close();
+    this.client = null;
+    this.release();
+    this.unmounting = true;
+    for (const m of this.mounts.splice(0)) {
+      await m.session.unmount();
+      fs.closeSync(m.dirfd);
+    }
+  }
+
+  private onMutation(root: number, m: Mutation): Promise<void> | undefined {
+    if (this.skips[root]('path' in m ? m.path : m.to)) return undefined;
+    if (this.link === 'live' && this.client?.connected) return this.client.send(m, root).then(() => this.held?.promise);
+    this.dirty[root].record(m);
+    return this.held?.promise;
+  }
+
+  /** The runtime confirmed the primary role under another generation: drop the secondary, answer what was held. */
+  private goAlone(): void {
+    if (this.link !== 'alone') this.client?.close();
+    this.release();
+  }
+
+  private release(): void {
+    const h = this.held;
+    this.held = null;
+    h?.release();
+  }
+
+  private scheduleConnect(ms: number): void {
+    if (this.reconnect || this.role !== 'primary' || this.link !== 'alone') return;
+    this.reconnect = setTimeout(() => {
+      this.reconnect = null;
+      void this.connect();
+    }, ms);
+  }
+
+  private async connect(): Promise<void> {
+    if (this.role !== 'primary' || this.link !== 'alone') return;
+    const client = new ReplicaClient({
+      credentials: this.o.credentials, secondary: this.o.peer, ackTimeoutMs: this.o.ackTimeoutMs,
+      onLost: (reason, unacked) => this.onLost(client, reason, unacked),
+    });
+    let hello: Hello;
+    try {
+      hello = await client.connect(this.o.peerAddr.host, this.o.peerAddr.port);
+    } catch {
+      this.scheduleConnect(RECONNECT_MS); // the peer is not a secondary (yet): try again quietly
+      return;
+    }
+    if (this.role !== 'primary' || this.link !== 'alone') { client.close(); return; }
+    this.client = client;
+    this.link = 'resync';
+    void this.resync(client, hello);
+  }
+
+  private onLost(client: ReplicaClient, reason: string, unacked: readonly Unacked[]): void {
+    if (this.client !== client) return;
+    for (const u of unacked) if (isMutation(u.op)) this.dirty[u.root].record(u.op);
+    const was = this.link;
+    this.client = null;
+    this.link = 'alone';
+    if (was === 'resync') {
+      // part of a snapshot of the map was sent: the map no longer says what the copy lacks
+      this.base = null;
+      this.log('E', `Reintegration of ${this.o.peer} interrupted (${reason})`);
+    } else if (was === 'live') {
+      this.log('E', `Replication to ${this.o.peer} lost (${reason}): changes wait for the decision to continue alone`);
+      if (this.role === 'primary' && this.generation?.current === this.liveGeneration) {
+        let release!: () => void;
+        const promise = new Promise<void>((r) => { release = r; });
+        this.held = { promise, release };
+        this.o.emit({ type: 'secondaryLost', reason });
+      }
+    }
+    this.scheduleConnect(RECONNECT_MS);
+  }
+
+  private async resync(client: ReplicaClient, hello: Hello): Promise<void> {
+    const zones = this.base !== null && hello.generation === this.base && !hello.unclean && hello.mode !== 'full';
+    const started = Date.now();
+    const tally: ResyncTally = { files: 0, bytes: 0 };
+    this.log('E', `Reintegration of ${this.o.peer} begins: ${zones ? 'changed zones only (dirty map)' : 'full synchronization (block comparison)'}`);
+    try {
+      const take = this.takeDirty();
+      if (zones) {
+        for (const [i, m] of this.mounts.entries()) await this.pump(client, i, zoneOps(m.source, take[i], tally));
+      } else {
+        const theirs = await client.manifest();
+        for (const [i, m] of this.mounts.entries()) await this.pump(client, i, fullOps(m.source, theirs.get(i) ?? [], tally));
+      }
+      for (let round = 0; round < MAX_ROUNDS && !this.smallEnough(); round++) {
+        const more = this.takeDirty();
+        for (const [i, m] of this.mounts.entries()) await this.pump(client, i, zoneOps(m.source, more[i], tally));
+      }
+      if (this.client !== client) return;
+      // the last round and the switch to live in one turn: no change can fall between them
+      const last = this.takeDirty();
+      for (const [i, m] of this.mounts.entries()) for (const op of zoneOps(m.source, last[i], tally)) void client.send(op, i);
+      this.link = 'live';
+      this.liveGeneration = this.generation?.current ?? null;
+      this.base = this.liveGeneration;
+      client.control({ t: 'synced', generation: this.generation });
+      this.log('E', `Reintegration of ${this.o.peer} ended: ${tally.files} entries, ${tally.bytes} bytes sent in ${Date.now() - started} ms`);
+    } catch (e) {
+      if (this.client === client) client.close();
+      this.log('E', `Reintegration of ${this.o.peer} failed: ${(e as Error).message}`);
+    }
+  }
+
+  private takeDirty(): ReturnType<DirtyMap['snapshot']>[] {
+    const take = this.dirty.map((d) => d.snapshot());
+    this.dirty = this.o.dirs.map(() => new DirtyMap());
+    return take;
+  }
+
+  private smallEnough(): boolean {
+    let entries = 0;
+    let bytes = 0;
+    for (const d of this.dirty) { const s = d.snapshot(); entries += Object.keys(s.changed).length + s.removed.length; bytes += d.dirtyBytes(); }
+    return entries <= LAST_ROUND_ENTRIES && bytes <= LAST_ROUND_BYTES;
+  }
+
+  /** Sends what `ops` produces, reading each just before it goes, with at most 16 MiB unacknowledged. */
+  private async pump(client: ReplicaClient, root: number, ops: Iterable<StreamOp>): Promise<void> {
+    for (const op of ops) {
+      if (!client.connected) throw new Error('the connection was lost');
+      void client.send(op, root);
+      if (client.inflightBytes > 16 * 1024 * 1024) await client.below(4 * 1024 * 1024);
+    }
+    await client.below(0);
+  }
+
+  // ── secondary ──────────────────────────────────────────────────────────────────────────────
+
+  private async listen(): Promise<void> {
+    for (const d of this.o.dirs) {
+      if (FuseSession.clearStale(d.dir, 'tandem:')) this.log('E', `A mount of ${d.dir} left by a replicator that was killed was detached`);
+      fs.mkdirSync(d.dir, { recursive: true });
+    }
+    this.server = new ReplicaServer({
+      credentials: this.o.credentials, primary: this.o.peer,
+      copies: this.o.dirs.map((d) => new CopyApplier(d.dir)),
+      hello: () => ({ t: 'hello', generation: this.generation?.current ?? '', unclean: this.needsFull, mode: this.pendingResync === null ? 'none' : this.pendingResync === 'zones' && !this.needsFull ? 'zones' : 'full' }),
+      manifest: (root, batch) => describe(this.o.dirs[root].dir, this.skips[root], batch),
+      onSynced: (generation) => this.onSynced(generation),
+      onLost: (reason) => this.onPrimaryLost(reason),
+      log: (text) => this.log('E', text),
+    });
+    await this.server.listen(this.o.listen.host, this.o.listen.port);
+  }
+
+  private onSynced(generation: unknown): void {
+    this.generation = generation as Generation;
+    this.needsFull = false;
+    this.save(false);
+    if (this.pendingResync === null) return;
+    this.pendingResync = null;
+    this.o.emit({ type: 'resyncDone', ok: true, generation: this.generation });
+  }
+
+  private onPrimaryLost(reason: string): void {
+    if (this.pendingResync === null) return;
+    this.pendingResync = null;
+    this.log('E', `Reintegration from ${this.o.peer} interrupted: ${reason}`);
+    this.o.emit({ type: 'resyncDone', ok: false });
+  }
+
+  private async leaveSecondary(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    this.pendingResync = null;
+    await s?.close();
+  }
+}

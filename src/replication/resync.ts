@@ -1,0 +1,135 @@
+// What the primary sends to bring a secondary's copy up to date, as a sequence of stream
+// operations read from the primary's directory at the moment each is produced (so that, sent in
+// the same turn, it is ordered correctly against the application's later changes):
+//   - zones: what the dirty map names (names removed, entries created or renamed in whole, byte
+//     ranges of the others), the reintegration of SAFEKIT-BEHAVIOUR §2.6.4;
+//   - full: every entry, comparing each file's blocks with the secondary's manifest and sending
+//     only the blocks that differ, and removing what the primary does not have.
+// Directories' times are sent last: creating their entries changes them on the copy.
+
+import * as fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { TO_END, type DirtyMap } from './dirty-map.js';
+import { BLOCK, indexManifest, kindOf, walk, type ManifestEntry } from './manifest.js';
+import type { StreamOp } from './wire.js';
+
+/** The largest write a resync frame carries. */
+const CHUNK = 1024 * 1024;
+
+export interface ResyncTally { files: number; bytes: number }
+
+/** A replicated directory as the primary reads it: underneath its mount, never through it. */
+export interface Source {
+  readonly root: string;
+  readonly skip: (rel: string) => boolean;
+}
+
+function lstat(src: Source, rel: string): fs.BigIntStats | null {
+  try { return fs.lstatSync(join(src.root, rel), { bigint: true }); } catch { return null; }
+}
+
+function ensure(src: Source, rel: string, st: fs.BigIntStats): StreamOp {
+  const kind = kindOf(st);
+  return {
+    op: 'ensure', path: rel, kind, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: kind === 'file' ? Number(st.size) : 0,
+    rdev: Number(st.rdev), target: kind === 'symlink' ? fs.readlinkSync(join(src.root, rel)) : '',
+  };
+}
+
+const times = (rel: string, st: fs.BigIntStats): StreamOp => ({ op: 'utimens', path: rel, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs });
+
+/** Writes of [start, end) of a file, read now, in chunks. A file gone meanwhile yields nothing. */
+function* content(src: Source, rel: string, start: number, end: number, tally: ResyncTally): Generator<StreamOp> {
+  let fd: number;
+  try { fd = fs.openSync(join(src.root, rel), fs.constants.O_RDONLY); } catch { return; }
+  try {
+    for (let at = start; at < end;) {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, end - at));
+      const n = fs.readSync(fd, buf, 0, buf.length, at);
+      if (n === 0) break;
+      tally.bytes += n;
+      yield { op: 'write', path: rel, offset: at, data: buf.subarray(0, n) };
+      at += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** One entry, all of it: a directory with its whole subtree. */
+function* whole(src: Source, rel: string, tally: ResyncTally): Generator<StreamOp> {
+  const st = lstat(src, rel);
+  if (!st) { yield { op: 'remove', path: rel }; return; }
+  const dirs: { rel: string; st: fs.BigIntStats }[] = [];
+  const entries = [{ rel, st }, ...(st.isDirectory() ? walk(src.root, src.skip, rel) : [])];
+  for (const e of entries) {
+    tally.files++;
+    yield ensure(src, e.rel, e.st);
+    if (e.st.isFile()) yield* content(src, e.rel, 0, Number(e.st.size), tally);
+    if (e.st.isDirectory()) dirs.push(e);
+    else yield times(e.rel, e.st);
+  }
+  for (const d of dirs.reverse()) yield times(d.rel, d.st);
+}
+
+/** The changes a dirty map names. */
+export function* zoneOps(src: Source, dirty: ReturnType<DirtyMap['snapshot']>, tally: ResyncTally): Generator<StreamOp> {
+  for (const rel of dirty.removed) yield { op: 'remove', path: rel };
+  const parents = new Set<string>();
+  for (const [rel, e] of Object.entries(dirty.changed)) {
+    if (src.skip(rel)) continue;
+    parents.add(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+    if (e.whole) { yield* whole(src, rel, tally); continue; }
+    const st = lstat(src, rel);
+    if (!st) { yield { op: 'remove', path: rel }; continue; }
+    tally.files++;
+    yield ensure(src, rel, st);
+    const size = Number(st.size);
+    if (st.isFile()) for (const [a, b] of e.ranges) if (a < size) yield* content(src, rel, a, b === TO_END ? size : Math.min(b, size), tally);
+    yield times(rel, st);
+  }
+  for (const rel of [...parents].sort().reverse()) {
+    const st = rel === '' ? lstat(src, '.') : lstat(src, rel);
+    if (st?.isDirectory()) yield times(rel, st);
+  }
+}
+
+/** Everything, sending only the blocks the secondary's manifest shows different. */
+export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: ResyncTally): Generator<StreamOp> {
+  const copy = indexManifest(theirs);
+  const mine = [...walk(src.root, src.skip)];
+  const have = new Set(mine.map((w) => w.rel));
+  for (const rel of [...copy.keys()].sort()) if (!have.has(rel)) yield { op: 'remove', path: rel };
+  const dirs: { rel: string; st: fs.BigIntStats }[] = [];
+  for (const { rel, st } of mine) {
+    const other = copy.get(rel);
+    yield ensure(src, rel, st);
+    if (st.isFile()) {
+      const size = Number(st.size);
+      const same = other?.meta.k === 'file' ? other.hashes : [];
+      let fd: number | null = null;
+      try { fd = fs.openSync(join(src.root, rel), fs.constants.O_RDONLY); } catch { /* gone meanwhile: the dirty map has it */ }
+      if (fd !== null) {
+        try {
+          const buf = Buffer.allocUnsafe(BLOCK);
+          let sent = false;
+          for (let i = 0, at = 0; at < size; i++, at += BLOCK) {
+            const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - at), at);
+            if (n === 0) break;
+            if (same[i]?.equals(createHash('sha1').update(buf.subarray(0, n)).digest())) continue;
+            tally.bytes += n;
+            sent = true;
+            yield { op: 'write', path: rel, offset: at, data: Buffer.from(buf.subarray(0, n)) };
+          }
+          if (sent || !other) tally.files++;
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+    } else if (!other) tally.files++;
+    if (st.isDirectory()) dirs.push({ rel, st });
+    else yield times(rel, st);
+  }
+  for (const d of dirs.reverse()) yield times(d.rel, d.st);
+}

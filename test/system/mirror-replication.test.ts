@@ -1,0 +1,103 @@
+// A 2-node mirror replicating a directory, in the lab (SAFEKIT-BEHAVIOUR §2.6, DESIGN §5–6): each
+// node has its own directory at the same path (a bind mount in its mount namespace). The first
+// node, forced primary, mounts the FUSE passthrough over it; the second joins and receives a full
+// synchronisation; a write on the primary is on the secondary when the writer gets its answer; a
+// crash of the primary node leaves the secondary with every acknowledged write, and it takes over;
+// the crashed node returns as secondary with a full resync (it crashed as primary: its copy may
+// hold writes nobody acknowledged); a cleanly stopped secondary returns with only the changed zones.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { until } from '../helpers.js';
+import { mirrorLab } from '../lab-mirror.js';
+import { treeOf } from '../tree.js';
+import { Lab, labUnavailable } from '../../src/lab/lab.js';
+
+const skip = labUnavailable() || (!fs.existsSync('/dev/fuse') ? 'needs /dev/fuse' : false);
+
+test('mirror replication in the lab: full sync, synchronous writes, crash of the primary, reintegration', { skip, timeout: 180_000 }, async () => {
+  const dir = fs.mkdtempSync(join(tmpdir(), 'lab-repl-'));
+  const lab = new Lab(dir, 3, '10.81.0');
+  const data = join(dir, 'data');
+  const backing = { n1: join(dir, 'n1-data'), n2: join(dir, 'n2-data') };
+  const MODULE = `<safe><service mode="mirror" timing="fast"><heart><heartbeat name="default"/></heart>
+    <rfs><replicated dir="${data}" mode="read_only"/></rfs><user/></service></safe>`;
+  try {
+    lab.bindDir('n1', backing.n1, data);
+    lab.bindDir('n2', backing.n2, data);
+    fs.writeFileSync(join(backing.n1, 'before.txt'), 'on n1 before the module ran\n');
+    fs.writeFileSync(join(backing.n1, 'big.bin'), Buffer.alloc(3 * 1024 * 1024 + 17, 7));
+    fs.mkdirSync(join(backing.n1, 'sub/deeper'), { recursive: true });
+    fs.symlinkSync('../before.txt', join(backing.n1, 'sub/link'));
+    fs.writeFileSync(join(backing.n2, 'stale.txt'), 'only on n2: removed by the full sync\n');
+    const { state, log, startDaemon, waitStates } = await mirrorLab(lab, dir, '10.81.0', MODULE, '10.81.0.1');
+    const tandem = (node: string, ...args: string[]) => {
+      const r = lab.tandem(node, ...args);
+      assert.equal(r.status, 0, `${node}: tandem ${args.join(' ')}: ${r.stderr}`);
+    };
+    /** The secondary is SECOND with its copy up to date (the reintegration ended), the other PRIM. */
+    const synced = (secondary: 'n1' | 'n2', ms = 40_000) => until(`${secondary} SECOND and up to date`, () =>
+      state(secondary) === 'SECOND' && state(secondary === 'n1' ? 'n2' : 'n1') === 'PRIM'
+      && lab.tandem(secondary, 'get', '-m', 'app', '-r', 'rfs.uptodate').stdout.trim() === 'up', ms, 200)
+      .catch((e: Error) => { throw new Error(`${e.message}\n--- n1\n${log('n1').split('\n').slice(-12).join('\n')}\n--- n2\n${log('n2').split('\n').slice(-12).join('\n')}`); });
+    const sh = (node: string, script: string) => {
+      const r = lab.run(node, ['sh', '-c', script]);
+      assert.equal(r.status, 0, `${node}: ${script}: ${r.stderr}`);
+      return r.stdout;
+    };
+
+    // never synchronised: n1 waits for its peer, and an operator's prim makes it primary
+    tandem('n1', 'start', '-m', 'app');
+    await until('n1 waits (data not known up to date)', () => state('n1') === 'WAIT', 20_000, 200);
+    tandem('n1', 'prim', '-m', 'app');
+    await until('n1 alone', () => state('n1') === 'ALONE', 20_000, 200);
+    assert.match(sh('n1', `grep ' ${data} ' /proc/mounts`), /^tandem:app \S+ fuse /m, 'the replicated directory is the FUSE mount on the primary');
+    sh('n1', `echo "written alone" > ${data}/alone.txt`);
+
+    tandem('n2', 'second', '-m', 'app'); // never synchronised either: an operator says which copy is the secondary
+    await synced('n2');
+    assert.match(log('n1'), /Reintegration of n2 begins: full synchronization/);
+    assert.deepEqual(treeOf(backing.n2), treeOf(backing.n1), 'the copies are the same after the full sync');
+    assert.ok(!fs.existsSync(join(backing.n2, 'stale.txt')));
+
+    // synchronous: when the writer has its answer, the secondary has the data
+    sh('n1', `echo one > ${data}/sync.txt && mv ${data}/sync.txt ${data}/renamed.txt && echo two >> ${data}/renamed.txt && mkdir ${data}/sub/new && chmod 640 ${data}/renamed.txt`);
+    assert.equal(fs.readFileSync(join(backing.n2, 'renamed.txt'), 'utf8'), 'one\ntwo\n');
+    assert.equal(fs.statSync(join(backing.n2, 'renamed.txt')).mode & 0o777, 0o640);
+    assert.ok(fs.statSync(join(backing.n2, 'sub/new')).isDirectory());
+    sh('n1', `dd if=/dev/urandom of=${data}/big.bin bs=4096 count=3 seek=100 conv=notrunc,fsync status=none`);
+    assert.deepEqual(treeOf(backing.n2), treeOf(backing.n1));
+
+    // crash of the primary node: the secondary takes over with every acknowledged write
+    assert.ok(lab.crash('n1') >= 2);
+    await until('n2 alone', () => state('n2') === 'ALONE', 20_000, 100);
+    assert.equal(fs.readFileSync(join(backing.n2, 'renamed.txt'), 'utf8'), 'one\ntwo\n');
+    assert.match(sh('n2', `grep ' ${data} ' /proc/mounts`), /^tandem:app \S+ fuse /m);
+    sh('n2', `echo "written on n2 alone" > ${data}/after.txt && rm ${data}/alone.txt`);
+
+    // n1 returns: it crashed as primary, so its copy is compared block by block
+    startDaemon('n1');
+    await until('n1 daemon', () => lab.tandem('n1', 'state', '-m', 'app').status === 0, 20_000, 200);
+    if (state('n1') === 'STOP') tandem('n1', 'start', '-m', 'app');
+    await synced('n1');
+    assert.match(log('n2'), /Reintegration of n1 begins: full synchronization/);
+    assert.doesNotMatch(lab.run('n1', ['cat', '/proc/mounts']).stdout, new RegExp(` ${data} \\S+ fuse`), 'no FUSE mount on the secondary');
+    assert.deepEqual(treeOf(backing.n1), treeOf(backing.n2));
+    assert.ok(!fs.existsSync(join(backing.n1, 'alone.txt')));
+
+    // a clean stop of the secondary, changes on the primary alone, and a reintegration of the zones
+    tandem('n1', 'stop', '-m', 'app');
+    await waitStates('n1 stopped, n2 alone', 'STOP', 'ALONE');
+    sh('n2', `echo more >> ${data}/after.txt && dd if=/dev/zero of=${data}/big.bin bs=4096 count=1 seek=5 conv=notrunc status=none && mkdir -p ${data}/made/alone && echo x > ${data}/made/alone/f`);
+    tandem('n1', 'start', '-m', 'app');
+    await synced('n1');
+    assert.match(log('n2'), /Reintegration of n1 begins: changed zones only/);
+    const ended = [...log('n2').matchAll(/Reintegration of n1 ended: (\d+) entries, (\d+) bytes/g)].pop();
+    assert.ok(ended && Number(ended[2]) < 64 * 1024, `only the changed zones were sent: ${ended?.[0]}`);
+    assert.deepEqual(treeOf(backing.n1), treeOf(backing.n2));
+  } finally {
+    lab.teardown();
+  }
+});
