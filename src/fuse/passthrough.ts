@@ -54,7 +54,7 @@ export class Passthrough implements SessionHandler {
   private readonly byRel = new Map<string, bigint>([['', 1n]]);
   private nextNode = 2n;
   /** Open files: our fh → the descriptor and the path it was opened as (for the mutation log). */
-  private readonly files = new Map<number, { fd: number; rel: string }>();
+  private readonly files = new Map<number, { fd: number; rel: string; wrote?: boolean }>();
   private readonly dirs = new Map<number, DirEntry[]>();
   private nextHandle = 1;
   readonly counts: Record<string, number> = {};
@@ -123,7 +123,7 @@ export class Passthrough implements SessionHandler {
     }
   }
 
-  private file(body: Buffer): { fd: number; rel: string } {
+  private file(body: Buffer): { fd: number; rel: string; wrote?: boolean } {
     const f = this.files.get(Number(body.readBigUInt64LE(0)));
     if (!f) throw Object.assign(new Error('bad handle'), { errno: ERRNO.EBADF });
     return f;
@@ -249,6 +249,7 @@ export class Passthrough implements SessionHandler {
         const size = body.readUInt32LE(16);
         const data = body.subarray(40, 40 + size);
         const n = fs.writeSync(f.fd, data, 0, size, offset);
+        f.wrote = true;
         this.emit({ op: 'write', path: f.rel, offset, data: Buffer.from(data.subarray(0, n)) });
         return reply(unique, 0, u32Out(n));
       }
@@ -256,7 +257,16 @@ export class Passthrough implements SessionHandler {
         const s = fs.statfsSync(this.o.root);
         return reply(unique, 0, statfsOut(s));
       }
-      case OP.FLUSH: return reply(unique, 0);
+      case OP.FLUSH: {
+        // close(2) waits for this: the copy gets the file's times as the writes left them
+        const f = this.file(body);
+        if (f.wrote) {
+          f.wrote = false;
+          const st = fs.fstatSync(f.fd, { bigint: true });
+          this.emit({ op: 'utimens', path: f.rel, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs });
+        }
+        return reply(unique, 0);
+      }
       case OP.FSYNC: {
         const f = this.file(body);
         const dataOnly = (body.readUInt32LE(8) & FSYNC_FDATASYNC) !== 0;

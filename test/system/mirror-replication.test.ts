@@ -97,6 +97,26 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     const ended = [...log('n2').matchAll(/Reintegration of n1 ended: (\d+) entries, (\d+) bytes/g)].pop();
     assert.ok(ended && Number(ended[2]) < 64 * 1024, `only the changed zones were sent: ${ended?.[0]}`);
     assert.deepEqual(treeOf(backing.n1), treeOf(backing.n2));
+
+    // swap: the roles exchange, and the new primary's writes reach the new secondary at once
+    tandem('n2', 'swap', '-m', 'app');
+    await synced('n2');
+    sh('n1', `echo swapped > ${data}/swap.txt`);
+    assert.equal(fs.readFileSync(join(backing.n2, 'swap.txt'), 'utf8'), 'swapped\n');
+
+    // the replication connection breaks while the heartbeats flow: the writer's appends wait, the
+    // primary makes a new generation durable and goes on alone; the secondary resynchronises
+    const writer = lab.start('n1', ['sh', '-c', `for i in $(seq 1 150); do echo "record $i" >> ${data}/ledger || exit 1; sleep 0.01; done`]);
+    const wrote = new Promise<number | null>((resolve) => writer.on('exit', resolve));
+    await new Promise((r) => setTimeout(r, 400));
+    const killed = lab.run('n1', ['ss', '-K', 'dst', '10.81.0.2', 'dport', '=', '5600']);
+    assert.equal(killed.status, 0, killed.stderr);
+    assert.equal(await wrote, 0, 'every append was answered');
+    await until('the primary went on alone', () => /Replication to n2 lost/.test(log('n1')), 10_000, 200);
+    assert.match(log('n1'), /Replication to the secondary lost: continuing alone/);
+    await synced('n2');
+    assert.equal(fs.readFileSync(join(backing.n2, 'ledger'), 'utf8').split('\n').filter(Boolean).length, 150);
+    assert.deepEqual(treeOf(backing.n2), treeOf(backing.n1));
   } finally {
     lab.teardown();
   }
