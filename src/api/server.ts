@@ -25,6 +25,8 @@ export interface ModulesView {
   state(module: string): Promise<RuntimeReply>;
   /** Restarts a stopped module's process so it reads its configuration again; refused unless stopped. */
   reload(module: string): Promise<RuntimeReply>;
+  /** rfsverify / rfsdiff: the replicator's report. */
+  rfs(module: string, verb: 'verify' | 'diff'): Promise<RuntimeReply>;
 }
 
 const clusterStateSchema = {
@@ -101,6 +103,10 @@ export function buildApi(view: NodeView, admin: AdminView, options: FastifyServe
     (req, reply) => answer(reply, () => view.modules.command(req.params.module, req.body.command, req.body.by, req.body.identity)));
   app.post<{ Params: { module: string }; Body: { name: string; value: string; by: string; history?: boolean } }>('/api/v1/modules/:module/resources', { schema: setSchema },
     (req, reply) => answer(reply, () => view.modules.set(req.params.module, req.body.name, req.body.value, req.body.by, req.body.history ?? true)));
+
+  app.post<{ Params: { module: string }; Body: { verb: 'verify' | 'diff' } }>('/api/v1/modules/:module/rfs', {
+    schema: { params: moduleParams, body: { type: 'object', required: ['verb'], additionalProperties: false, properties: { verb: { enum: ['verify', 'diff'] } } } },
+  }, (req, reply) => answer(reply, () => view.modules.rfs(req.params.module, req.body.verb)));
 
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: `no route ${req.method} ${req.url}`, hint: 'the API lists its routes under /api/v1' });

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // tandem — the command line. `tandem --help` lists commands; each has an example in its help.
 
+import { rfsReport } from './rfs.js';
 import { Command, Option } from 'commander';
 import { hostname, release, type } from 'node:os';
 import { configCheck } from './config-check.js';
@@ -184,6 +185,10 @@ for (const [verb, op] of [['incloop', 'inc'], ['resetloop', 'reset'], ['checkloo
   control(verb, { inc: 'count one recovery toward maxloop (exit 1 when that one exceeds it)', reset: 'reset the maxloop counter', check: 'exit 0 when another recovery is allowed, 1 when maxloop is reached' }[op], `tandem ${verb} -m mirror -i myhandler`)
     .option('-i, --identity <name>', 'caller').action((o: { module?: string; identity?: string }) => act(verb, () => sendCommand(out(), root(), verb, o.module, { kind: 'loop', op }, o.identity ?? 'script'), o.module)());
 }
+control('rfsverify', 'on the secondary: compare its copy of the replicated directories with the primary\'s, entry by entry and block by block (exit 1 when they differ)', 'tandem rfsverify -m mirror')
+  .action(async (o: { module?: string }) => { process.exitCode = await rfsReport(out(), root(), 'verify', o.module); });
+control('rfsdiff', 'on the primary: what changed since the secondary left (entries, bytes) and the estimated time to send it', 'tandem rfsdiff -m mirror')
+  .action(async (o: { module?: string }) => { process.exitCode = await rfsReport(out(), root(), 'diff', o.module); });
 example(program.command('shutdown').description('stop every module of this node (the OS shutdown path)')
   .action(() => act('shutdown', () => shutdownAll(out(), root()))()), 'tandem shutdown');
 control('clean', 'last resort: wipe the module log (log), reset its resources (resource), restart its process (process), or all', 'tandem clean log -m mirror').argument('[what]', 'all | log | resource | process', 'all')

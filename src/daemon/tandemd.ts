@@ -103,6 +103,8 @@ const view: NodeView = {
     command: (module, command, by, identity) => supervisor.request(module, { op: 'command', command, by, identity }),
     set: (module, name, value, by, history) => supervisor.request(module, { op: 'set', name, value, by, history }),
     state: (module) => supervisor.request(module, { op: 'state' }),
+    // rfsverify hashes both copies: as long as the trees need, within reason
+    rfs: (module, verb) => supervisor.request(module, { op: 'rfs', verb }, 30 * 60_000),
     reload: async (module) => {
       const r = await supervisor.request(module, { op: 'state' });
       if (r.status.state !== 'STOP') return { ...r, ok: false, message: `module ${module} is ${r.status.state}: stop it to reload its configuration` };

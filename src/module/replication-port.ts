@@ -34,7 +34,7 @@ function addrOn(cluster: ClusterConfig, lan: string | undefined, node: string): 
 export class ReplicationPort {
   private child: ChildProcess | null = null;
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { resolve: (result: unknown) => void; reject: (e: Error) => void }>();
   private stopping = false;
 
   constructor(private readonly o: ReplicationPortOptions) {}
@@ -49,13 +49,13 @@ export class ReplicationPort {
       credentials: nodeCredentials(this.o.etc, node),
       listen: { host: addrOn(cluster, rfs.flowLan, node), port },
       peerAddr: { host: addrOn(cluster, rfs.flowLan, peer), port },
-      ackTimeoutMs: rfs.sendtimeoutMs,
+      ackTimeoutMs: rfs.sendtimeoutMs, bandwidthKBs: rfs.reiallowedbwKBs,
     };
     const child = fork(new URL('../replication/replicator-main.js', import.meta.url), [config.name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
     fs.writeFileSync(this.o.pidFile, String(child.pid));
     await new Promise<void>((resolve, reject) => {
-      child.on('message', (m: { ready?: boolean; fatal?: string; id?: number; ok?: boolean; error?: string; event?: ReplicatorEvent }) => {
+      child.on('message', (m: { ready?: boolean; fatal?: string; id?: number; ok?: boolean; result?: unknown; error?: string; event?: ReplicatorEvent }) => {
         if (m.ready) resolve();
         else if (m.fatal) reject(new Error(m.fatal));
         else if (m.event) this.o.onEvent(m.event);
@@ -63,7 +63,7 @@ export class ReplicationPort {
           const w = this.waiting.get(m.id);
           this.waiting.delete(m.id);
           if (m.error) w?.reject(new Error(m.error));
-          else w?.resolve();
+          else w?.resolve(m.result);
         }
       });
       child.on('exit', (code, signal) => {
@@ -93,7 +93,7 @@ export class ReplicationPort {
     return this.child !== null;
   }
 
-  command(command: ReplicatorCommand): Promise<void> {
+  command(command: ReplicatorCommand): Promise<unknown> {
     const child = this.child;
     if (!child) return Promise.reject(new Error('the replicator process is not running'));
     const id = this.nextId++;
@@ -103,8 +103,8 @@ export class ReplicationPort {
     });
   }
 
-  setRole(role: 'primary' | 'secondary' | 'none', generation: Generation): Promise<void> {
-    return this.command({ type: 'role', role, generation });
+  async setRole(role: 'primary' | 'secondary' | 'none', generation: Generation): Promise<void> {
+    await this.command({ type: 'role', role, generation });
   }
 
   /** Unmounts (through the replicator's own shutdown) and waits for the process to end. */

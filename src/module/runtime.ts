@@ -44,7 +44,9 @@ interface Job {
 export type RuntimeRequest =
   | { readonly op: 'state' }
   | { readonly op: 'command'; readonly command: ModuleCommand; readonly by: string; readonly identity?: string }
-  | { readonly op: 'set'; readonly name: string; readonly value: string; readonly by: string; readonly history: boolean };
+  | { readonly op: 'set'; readonly name: string; readonly value: string; readonly by: string; readonly history: boolean }
+  /** rfsverify (secondary) and rfsdiff (primary): a report from the replicator. */
+  | { readonly op: 'rfs'; readonly verb: 'verify' | 'diff' };
 
 export interface ModuleStatus {
   readonly module: string;
@@ -66,6 +68,8 @@ export interface RuntimeReply {
   readonly ok: boolean;
   readonly message: string;
   readonly status: ModuleStatus;
+  /** The replicator's report, for an `rfs` request. */
+  readonly report?: unknown;
 }
 
 export interface RuntimeEnv {
@@ -214,6 +218,14 @@ export class ModuleRuntime {
       const r = await this.submit({ type: 'resource', name: request.name, value: request.value, by: request.by }, request.history ? undefined : request.name);
       return this.reply(true, r?.message ?? `${request.name} = ${request.value}`);
     }
+    if (request.op === 'rfs') {
+      if (!this.replication) return this.reply(false, `module ${this.config.name} replicates no directory (no <rfs> in its configuration)`);
+      try {
+        return { ...this.reply(true, request.verb), report: await this.replication.command({ type: request.verb }) };
+      } catch (e) {
+        return this.reply(false, (e as Error).message);
+      }
+    }
     const { command } = request;
     const why = this.cannotRun();
     if (why && !ALWAYS.has(command.kind)) return this.reply(false, `"${command.kind}" refused: ${why}`);
@@ -307,10 +319,11 @@ export class ModuleRuntime {
         });
       }
       case 'startResync':
-        return this.replication?.command({ type: 'resync', mode: a.mode }).catch((e: Error) => {
+        await this.replication?.command({ type: 'resync', mode: a.mode }).catch((e: Error) => {
           this.log('C', 'reintegre', `Reintegration could not start: ${e.message}`);
           void this.submit({ type: 'resyncDone', ok: false });
         });
+        return;
       case 'checkers':
         this.activeCheckers = a.active;
         return this.applyRunners();

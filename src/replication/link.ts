@@ -7,9 +7,9 @@
 //
 // Control messages (JSON frames) around the stream:
 //   secondary → primary  hello {generation, mode, unclean}  first, once it accepted the primary
-//                        manifest {root, entries} … manifestEnd   answering a manifest request
-//   primary → secondary  manifest?                          full sync: describe your copy
-//                        synced {generation}                 resync complete: the copies match
+//   primary → secondary  synced {generation}                 resync complete: the copies match
+//   either way           manifest?  →  manifest {root, entries} … manifestEnd
+//                        (the primary's full sync asks the secondary; rfsverify asks the primary)
 // With TLS 1.3 the client's handshake completes before the server has judged the client's
 // certificate, so connect() waits for the hello rather than for the handshake.
 
@@ -18,6 +18,55 @@ import type { NodeCredentials } from '../daemon/pki.js';
 import type { CopyApplier } from './apply.js';
 import type { ManifestEntry } from './manifest.js';
 import { decodeFrame, encodeAck, encodeControl, encodeFrame, FrameSplitter, type StreamOp } from './wire.js';
+
+/** Describes replicated directory `root` in batches (asynchronously: the describer keeps serving). */
+export type Describe = (root: number, batch: (entries: ManifestEntry[]) => void) => Promise<void>;
+
+/** One end's side of the manifest exchange: answering the other's request, and asking its own. */
+class ManifestExchange {
+  private sink: { entries: Map<number, ManifestEntry[]>; done: (m: Map<number, ManifestEntry[]>) => void; fail: (e: Error) => void } | null = null;
+
+  constructor(private readonly roots: number, private readonly describe: Describe | null) {}
+
+  /** Handles a control message; false when it is not part of the exchange. */
+  handle(m: { t?: string; root?: number; entries?: ManifestEntry[] }, send: (message: unknown) => void): boolean {
+    if (m.t === 'manifest?') {
+      const describe = this.describe;
+      void (async () => {
+        if (describe) for (let root = 0; root < this.roots; root++) await describe(root, (entries) => send({ t: 'manifest', root, entries }));
+        send({ t: 'manifestEnd' });
+      })();
+      return true;
+    }
+    const sink = this.sink;
+    if (m.t === 'manifest' && sink && typeof m.root === 'number' && Array.isArray(m.entries)) {
+      const list = sink.entries.get(m.root) ?? [];
+      for (const e of m.entries) list.push(e);
+      sink.entries.set(m.root, list);
+      return true;
+    }
+    if (m.t === 'manifestEnd' && sink) {
+      this.sink = null;
+      sink.done(sink.entries);
+      return true;
+    }
+    return false;
+  }
+
+  ask(send: (message: unknown) => void): Promise<Map<number, ManifestEntry[]>> {
+    if (this.sink) return Promise.reject(new Error('a description of the other copy is already being read'));
+    return new Promise((done, fail) => {
+      this.sink = { entries: new Map(), done, fail };
+      send({ t: 'manifest?' });
+    });
+  }
+
+  abort(reason: string): void {
+    const sink = this.sink;
+    this.sink = null;
+    sink?.fail(new Error(reason));
+  }
+}
 
 export type ResyncRequest = 'zones' | 'full' | 'none';
 
@@ -38,8 +87,8 @@ export interface ReplicaServerOptions {
   /** One applier per replicated directory, by index. */
   readonly copies: readonly CopyApplier[];
   readonly hello: () => Hello;
-  /** Describes replicated directory `root` for a full sync, in batches. */
-  readonly manifest: (root: number, batch: (entries: ManifestEntry[]) => void) => void;
+  /** Describes replicated directory `root`, for the primary's full sync. */
+  readonly manifest: Describe;
   readonly onSynced: (generation: unknown) => void;
   readonly onLost: (reason: string) => void;
   readonly log: (text: string) => void;
@@ -49,9 +98,19 @@ export interface ReplicaServerOptions {
 export class ReplicaServer {
   private server: Server | null = null;
   private current: TLSSocket | null = null;
+  private readonly exchange: ManifestExchange;
   applied = 0n;
 
-  constructor(private readonly o: ReplicaServerOptions) {}
+  constructor(private readonly o: ReplicaServerOptions) {
+    this.exchange = new ManifestExchange(o.copies.length, o.manifest);
+  }
+
+  /** The primary's description of its directories (rfsverify); needs a primary connected. */
+  primaryManifest(): Promise<Map<number, ManifestEntry[]>> {
+    const socket = this.current;
+    if (!socket) return Promise.reject(new Error('no primary is connected: rfsverify runs on a secondary replicating from its primary'));
+    return this.exchange.ask((m) => socket.write(encodeControl(m)));
+  }
 
   listen(host: string, port: number): Promise<void> {
     const { credentials: c } = this.o;
@@ -78,6 +137,7 @@ export class ReplicaServer {
       socket.destroy();
       if (this.current !== socket) return;
       this.current = null;
+      this.exchange.abort(`the connection to the primary was lost (${reason})`);
       this.o.onLost(reason);
     };
     socket.on('data', (chunk: Buffer) => {
@@ -106,10 +166,8 @@ export class ReplicaServer {
 
   private control(socket: TLSSocket, message: unknown): void {
     const m = message as { t?: string; generation?: unknown };
-    if (m.t === 'manifest?') {
-      this.o.copies.forEach((_, root) => this.o.manifest(root, (entries) => socket.write(encodeControl({ t: 'manifest', root, entries }))));
-      socket.write(encodeControl({ t: 'manifestEnd' }));
-    } else if (m.t === 'synced') this.o.onSynced(m.generation);
+    if (this.exchange.handle(m, (reply) => socket.write(encodeControl(reply)))) return;
+    if (m.t === 'synced') this.o.onSynced(m.generation);
   }
 
   /** Drops the current primary's connection (this node is no longer a secondary). */
@@ -137,6 +195,9 @@ export interface ReplicaClientOptions {
    * may not have them). Their promises resolve once this returns: the caller records them, and
    * chains on send() whatever must happen before the application's answer. */
   readonly onLost: (reason: string, unacked: readonly Unacked[]) => void;
+  /** Describes replicated directory `root` when the secondary asks (rfsverify). */
+  readonly describe?: Describe;
+  readonly roots?: number;
 }
 
 interface Waiting { readonly seq: bigint; readonly root: number; readonly op: StreamOp; readonly bytes: number; readonly resolve: () => void; readonly reject: (e: Error) => void; readonly at: number }
@@ -147,11 +208,13 @@ export class ReplicaClient {
   private seq = 0n;
   private waiting: Waiting[] = [];
   private inflight = 0;
-  private manifestSink: { entries: Map<number, ManifestEntry[]>; done: (m: Map<number, ManifestEntry[]>) => void } | null = null;
+  private readonly exchange: ManifestExchange;
   private drainWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly o: ReplicaClientOptions) {}
+  constructor(private readonly o: ReplicaClientOptions) {
+    this.exchange = new ManifestExchange(o.roots ?? 0, o.describe ?? null);
+  }
 
   /** Connects; resolves with the secondary's hello once it accepted this node. */
   connect(host: string, port: number): Promise<Hello> {
@@ -173,7 +236,7 @@ export class ReplicaClient {
                 this.socket = socket;
                 this.timer = setInterval(() => this.checkAcks(), Math.max(50, Math.min(1000, this.o.ackTimeoutMs / 4)));
                 resolve(m as Hello);
-              } else this.onControl(m);
+              } else this.exchange.handle(m, (reply) => this.control(reply));
             }
           }
         } catch (e) {
@@ -221,31 +284,14 @@ export class ReplicaClient {
 
   /** Asks the secondary to describe its copy (full sync). */
   manifest(): Promise<Map<number, ManifestEntry[]>> {
-    return new Promise((resolve, reject) => {
-      if (!this.socket) { reject(new Error('no replication connection')); return; }
-      this.manifestSink = { entries: new Map(), done: resolve };
-      this.drainWaiters.push(() => { if (!this.socket) reject(new Error('replication connection lost')); });
-      this.control({ t: 'manifest?' });
-    });
+    if (!this.socket) return Promise.reject(new Error('no replication connection'));
+    return this.exchange.ask((m) => this.control(m));
   }
 
   close(): void {
     const s = this.socket;
     this.lost('closed by this node');
     s?.destroy();
-  }
-
-  private onControl(m: { t?: string; root?: number; entries?: ManifestEntry[] }): void {
-    const sink = this.manifestSink;
-    if (!sink) return;
-    if (m.t === 'manifest' && typeof m.root === 'number' && Array.isArray(m.entries)) {
-      const list = sink.entries.get(m.root) ?? [];
-      for (const e of m.entries) list.push(e);
-      sink.entries.set(m.root, list);
-    } else if (m.t === 'manifestEnd') {
-      this.manifestSink = null;
-      sink.done(sink.entries);
-    }
   }
 
   private acked(upTo: bigint): void {
@@ -276,7 +322,7 @@ export class ReplicaClient {
     const settled = this.waiting;
     this.waiting = [];
     this.inflight = 0;
-    this.manifestSink = null;
+    this.exchange.abort(`replication connection lost (${reason})`);
     for (const w of this.drainWaiters.splice(0)) w();
     this.o.onLost(reason, unacked);
     // the caller has recorded them: their answers follow its decision, not this connection

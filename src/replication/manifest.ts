@@ -79,8 +79,18 @@ export function metaOf(root: string, w: Walked): ManifestEntry {
   };
 }
 
-/** Describes the tree under `root`, in batches of about `batchBytes` of JSON. */
-export function describe(root: string, skip: (rel: string) => boolean, batch: (entries: ManifestEntry[]) => void, batchBytes = 256 * 1024): void {
+/** A turn of the event loop for others (the FUSE requests of the application) every so often. */
+const YIELD_BYTES = 8 * 1024 * 1024;
+const YIELD_ENTRIES = 256;
+
+/**
+ * Describes the tree under `root`, in batches of about `batchBytes` of JSON. Asynchronous: it lets
+ * the process serve other work between files, so an application's writes go on meanwhile (and an
+ * entry written during the walk may be described before or after the change).
+ */
+export async function describe(root: string, skip: (rel: string) => boolean, batch: (entries: ManifestEntry[]) => void, batchBytes = 256 * 1024): Promise<void> {
+  let work = 0;
+  let count = 0;
   let entries: ManifestEntry[] = [];
   let bytes = 0;
   const push = (e: ManifestEntry) => {
@@ -89,7 +99,9 @@ export function describe(root: string, skip: (rel: string) => boolean, batch: (e
     if (bytes >= batchBytes) { batch(entries); entries = []; bytes = 0; }
   };
   for (const w of walk(root, skip)) {
+    if (++count % YIELD_ENTRIES === 0 || work > YIELD_BYTES) { work = 0; await new Promise((r) => setImmediate(r)); }
     const meta = metaOf(root, w);
+    work += meta.size ?? 0;
     if (meta.k !== 'file') { push(meta); continue; }
     let hashes: Buffer[];
     try { hashes = blockHashes(join(root, w.rel), meta.size ?? 0); } catch { continue; } // gone meanwhile
@@ -113,4 +125,37 @@ export function indexManifest(entries: readonly ManifestEntry[]): Map<string, { 
     }
   }
   return out;
+}
+
+export interface Difference { readonly path: string; readonly what: string }
+
+/**
+ * Where a copy differs from the primary's: entries missing or extra, another kind, size, mode,
+ * owner, link target or device, other content (the blocks named), or a file modified at another
+ * time (to the millisecond; directories' times are not compared: creating an entry changes them).
+ */
+export function compareManifests(primary: readonly ManifestEntry[], copy: readonly ManifestEntry[]): Difference[] {
+  const mine = indexManifest(primary);
+  const theirs = indexManifest(copy);
+  const out: Difference[] = [];
+  for (const [path, { meta: a, hashes: ha }] of mine) {
+    const other = theirs.get(path);
+    if (!other) { out.push({ path, what: 'missing on the secondary' }); continue; }
+    const b = other.meta;
+    if (a.k !== b.k) { out.push({ path, what: `a ${a.k} on the primary, a ${b.k} on the secondary` }); continue; }
+    const what: string[] = [];
+    if (a.size !== b.size) what.push(`size ${a.size} ≠ ${b.size}`);
+    if (a.k !== 'symlink' && ((a.mode ?? 0) & 0o7777) !== ((b.mode ?? 0) & 0o7777)) what.push(`mode ${((a.mode ?? 0) & 0o7777).toString(8)} ≠ ${((b.mode ?? 0) & 0o7777).toString(8)}`);
+    if (a.uid !== b.uid || a.gid !== b.gid) what.push(`owner ${a.uid}:${a.gid} ≠ ${b.uid}:${b.gid}`);
+    if (a.target !== b.target) what.push(`target ${a.target} ≠ ${b.target}`);
+    if (a.k === 'special' && a.rdev !== b.rdev) what.push(`device ${a.rdev} ≠ ${b.rdev}`);
+    if (a.k === 'file') {
+      const blocks = ha.map((h, i) => (h.equals(other.hashes[i] ?? Buffer.alloc(0)) ? -1 : i)).filter((i) => i >= 0);
+      if (blocks.length) what.push(`content differs in ${blocks.length} block(s) of ${BLOCK / 1024} KiB from byte ${blocks[0] * BLOCK}`);
+      if (Math.abs(Number(BigInt(a.mtime ?? '0') - BigInt(b.mtime ?? '0'))) >= 1e6) what.push('modification time');
+    }
+    if (what.length) out.push({ path, what: what.join(', ') });
+  }
+  for (const path of theirs.keys()) if (!mine.has(path)) out.push({ path, what: 'only on the secondary' });
+  return out.sort((x, y) => (x.path < y.path ? -1 : 1));
 }

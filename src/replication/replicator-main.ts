@@ -4,7 +4,7 @@
 // the runtime's heartbeats and a replication fault can be told apart from a module fault.
 //
 // IPC with the runtime: { init: ReplicatorOptions without emit } first, then { id, command } →
-// { id, ok } | { id, error }; events go up as { event }. When the runtime goes away, the replicator
+// { id, ok, result } | { id, error }; events go up as { event }. When the runtime goes away, the replicator
 // unmounts (the application must not keep writing under a mount nobody replicates) and exits.
 
 import { Replicator, type ReplicatorCommand, type ReplicatorOptions } from './replicator.js';
@@ -28,7 +28,11 @@ process.on('message', (msg: { init?: Omit<ReplicatorOptions, 'emit'>; id?: numbe
   const { id, command } = msg;
   if (id === undefined || !command) return;
   // commands run one after the other, each to its end (a role change mounts or unmounts)
-  chain = chain.then(() => replicator!.command(command)).then(() => send({ id, ok: true }), (e: Error) => send({ id, error: e.message }));
+  const run = () => replicator!.command(command).then((result) => send({ id, ok: true, result }), (e: Error) => send({ id, error: e.message }));
+  // role changes run one after the other, each to its end (they mount and unmount); the reports
+  // (verify, diff) run beside them, so a long rfsverify never delays a failover
+  if (command.type === 'verify' || command.type === 'diff') void run();
+  else chain = chain.then(run);
 });
 
 process.on('disconnect', () => {

@@ -25,9 +25,9 @@ import type { ReplicatedDir } from '../shared/config.js';
 import type { Generation } from '../shared/generation.js';
 import type { NodeCredentials } from '../daemon/pki.js';
 import { CopyApplier } from './apply.js';
-import { DirtyMap } from './dirty-map.js';
+import { DirtyMap, TO_END } from './dirty-map.js';
 import { ReplicaClient, ReplicaServer, type Hello, type Unacked } from './link.js';
-import { describe, walk } from './manifest.js';
+import { compareManifests, describe, walk, type Difference, type ManifestEntry } from './manifest.js';
 import { fullOps, zoneOps, type ResyncTally, type Source } from './resync.js';
 import { bootId, loadRfsState, saveRfsState, type RfsState } from './rfs-state.js';
 import type { StreamOp } from './wire.js';
@@ -38,7 +38,24 @@ export type ResyncMode = 'zones' | 'full' | 'divergent';
 export type ReplicatorCommand =
   | { readonly type: 'role'; readonly role: Role; readonly generation: Generation }
   | { readonly type: 'resync'; readonly mode: ResyncMode }
-  | { readonly type: 'shutdown' };
+  | { readonly type: 'shutdown' }
+  /** rfsverify (on the secondary): compare this copy with the primary's directories. */
+  | { readonly type: 'verify' }
+  /** rfsdiff (on the primary): what changed since the secondary left, and the time to send it. */
+  | { readonly type: 'diff' };
+
+export interface VerifyReport { readonly identical: boolean; readonly entries: number; readonly differences: readonly Difference[] }
+
+export interface DiffReport {
+  /** The dirty map covers the secondary's copy: a reintegration sends only this. Else a full sync. */
+  readonly zones: boolean;
+  readonly secondary: 'live' | 'resync' | 'away';
+  readonly dirs: readonly { readonly dir: string; readonly changed: number; readonly removed: number; readonly bytes: number }[];
+  readonly bytes: number;
+  readonly rateBytesPerS: number;
+  readonly rateFrom: string;
+  readonly estimatedS: number;
+}
 
 export type ReplicatorEvent =
   | { readonly type: 'log'; readonly level: 'E' | 'C' | 'I'; readonly text: string }
@@ -56,6 +73,8 @@ export interface ReplicatorOptions {
   readonly listen: { readonly host: string; readonly port: number };
   readonly peerAddr: { readonly host: string; readonly port: number };
   readonly ackTimeoutMs: number;
+  /** reiallowedbw, when set: the reintegration's bandwidth in KiB/s (used to estimate its time). */
+  readonly bandwidthKBs?: number;
   readonly emit: (e: ReplicatorEvent) => void;
 }
 
@@ -85,6 +104,8 @@ export class Replicator {
   private held: { promise: Promise<void>; release: () => void } | null = null;
   private reconnect: NodeJS.Timeout | null = null;
   private unmounting = false;
+  /** Bytes per second of the last reintegration that sent more than 1 MiB. */
+  private lastRate = 0;
   // secondary
   private server: ReplicaServer | null = null;
   private pendingResync: ResyncMode | null = null;
@@ -138,10 +159,49 @@ export class Replicator {
     this.o.emit({ type: 'log', level, text });
   }
 
-  async command(c: ReplicatorCommand): Promise<void> {
-    if (c.type === 'resync') { this.pendingResync = c.mode; return; }
-    if (c.type === 'shutdown') { await this.setRole('none', this.generation); this.save(true); return; }
-    await this.setRole(c.role, c.generation);
+  async command(c: ReplicatorCommand): Promise<unknown> {
+    switch (c.type) {
+      case 'resync': this.pendingResync = c.mode; return undefined;
+      case 'shutdown': await this.setRole('none', this.generation); this.save(true); return undefined;
+      case 'role': await this.setRole(c.role, c.generation); return undefined;
+      case 'verify': return this.verify();
+      case 'diff': return this.diff();
+    }
+  }
+
+  private async verify(): Promise<VerifyReport> {
+    if (this.role !== 'secondary' || !this.server) throw new Error('rfsverify runs on the secondary: this node is not one');
+    const theirs = await this.server.primaryManifest();
+    const differences: Difference[] = [];
+    let entries = 0;
+    for (const [i, d] of this.o.dirs.entries()) {
+      const mine: ManifestEntry[] = [];
+      await describe(d.dir, this.skips[i], (batch) => { for (const e of batch) mine.push(e); });
+      const primary = theirs.get(i) ?? [];
+      entries += primary.filter((e) => e.k !== undefined).length;
+      for (const x of compareManifests(primary, mine)) differences.push({ path: join(d.dir, x.path), what: x.what });
+    }
+    return { identical: differences.length === 0, entries, differences };
+  }
+
+  private diff(): DiffReport {
+    if (this.role !== 'primary') throw new Error('rfsdiff runs on the primary: this node is not one');
+    const zones = this.base !== null;
+    const dirs = this.o.dirs.map((d, i) => {
+      const root = this.mounts[i]?.source.root ?? d.dir; // underneath the mount
+      const treeBytes = (under?: string) => [...walk(root, this.skips[i], under)].reduce((n, w) => n + (w.st.isFile() ? Number(w.st.size) : 0), 0);
+      const sizeOf = (rel: string) => { try { const st = fs.lstatSync(join(root, rel)); return st.isFile() ? st.size : 0; } catch { return 0; } }; // gone since
+      const snap = this.dirty[i].snapshot();
+      let bytes = this.dirty[i].dirtyBytes();
+      for (const [rel, e] of Object.entries(snap.changed)) {
+        if (e.whole) bytes += sizeOf(rel) + treeBytes(rel);
+        else if (e.ranges.some(([, b]) => b === TO_END)) bytes += sizeOf(rel);
+      }
+      return { dir: d.dir, changed: Object.keys(snap.changed).length, removed: snap.removed.length, bytes: zones ? bytes : treeBytes() };
+    });
+    const bytes = dirs.reduce((n, d) => n + d.bytes, 0);
+    const [rateBytesPerS, rateFrom] = this.lastRate ? [this.lastRate, 'the last reintegration'] : this.o.bandwidthKBs ? [this.o.bandwidthKBs * 1024, 'reiallowedbw'] : [100 * 1024 * 1024, 'an assumed 100 MB/s'];
+    return { zones, secondary: this.link === 'live' ? 'live' : this.link === 'resync' ? 'resync' : 'away', dirs, bytes, rateBytesPerS, rateFrom, estimatedS: Math.ceil(bytes / rateBytesPerS) };
   }
 
   private async setRole(role: Role, generation: Generation | null): Promise<void> {
@@ -233,6 +293,7 @@ export class Replicator {
     const client = new ReplicaClient({
       credentials: this.o.credentials, secondary: this.o.peer, ackTimeoutMs: this.o.ackTimeoutMs,
       onLost: (reason, unacked) => this.onLost(client, reason, unacked),
+      roots: this.mounts.length, describe: (root, batch) => describe(this.mounts[root].source.root, this.skips[root], batch),
     });
     let hello: Hello;
     try {
@@ -294,7 +355,9 @@ export class Replicator {
       this.liveGeneration = this.generation?.current ?? null;
       this.base = this.liveGeneration;
       client.control({ t: 'synced', generation: this.generation });
-      this.log('E', `Reintegration of ${this.o.peer} ended: ${tally.files} entries, ${tally.bytes} bytes sent in ${Date.now() - started} ms`);
+      const ms = Date.now() - started;
+      if (tally.bytes > 1024 * 1024 && ms > 0) this.lastRate = Math.round(tally.bytes / (ms / 1000));
+      this.log('E', `Reintegration of ${this.o.peer} ended: ${tally.files} entries, ${tally.bytes} bytes sent in ${ms} ms`);
     } catch (e) {
       if (this.client === client) client.close();
       this.log('E', `Reintegration of ${this.o.peer} failed: ${(e as Error).message}`);

@@ -61,6 +61,11 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     assert.match(log('n1'), /Reintegration of n2 begins: full synchronization/);
     assert.deepEqual(treeOf(backing.n2), treeOf(backing.n1), 'the copies are the same after the full sync');
     assert.ok(!fs.existsSync(join(backing.n2, 'stale.txt')));
+    const verified = lab.tandem('n2', 'rfsverify', '-m', 'app');
+    assert.equal(verified.status, 0, verified.stderr);
+    assert.match(verified.stdout, /the copies are identical \(\d+ entries compared/);
+    assert.match(lab.tandem('n1', 'rfsdiff', '-m', 'app').stdout, /the secondary is up to date and receiving/);
+    assert.equal(lab.tandem('n1', 'rfsverify', '-m', 'app').status, 1, 'rfsverify is refused on the primary');
 
     // synchronous: when the writer has its answer, the secondary has the data
     sh('n1', `echo one > ${data}/sync.txt && mv ${data}/sync.txt ${data}/renamed.txt && echo two >> ${data}/renamed.txt && mkdir ${data}/sub/new && chmod 640 ${data}/renamed.txt`);
@@ -91,6 +96,10 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     tandem('n1', 'stop', '-m', 'app');
     await waitStates('n1 stopped, n2 alone', 'STOP', 'ALONE');
     sh('n2', `echo more >> ${data}/after.txt && dd if=/dev/zero of=${data}/big.bin bs=4096 count=1 seek=5 conv=notrunc status=none && mkdir -p ${data}/made/alone && echo x > ${data}/made/alone/f`);
+    const diff = JSON.parse(lab.tandem('n2', 'rfsdiff', '-m', 'app', '--json').stdout) as { zones: boolean; secondary: string; dirs: { changed: number; bytes: number }[] };
+    assert.equal(diff.zones, true);
+    assert.equal(diff.secondary, 'away');
+    assert.ok(diff.dirs[0].changed >= 3 && diff.dirs[0].bytes < 64 * 1024, JSON.stringify(diff));
     tandem('n1', 'start', '-m', 'app');
     await synced('n1');
     assert.match(log('n2'), /Reintegration of n1 begins: changed zones only/);
@@ -117,6 +126,14 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     await synced('n2');
     assert.equal(fs.readFileSync(join(backing.n2, 'ledger'), 'utf8').split('\n').filter(Boolean).length, 150);
     assert.deepEqual(treeOf(backing.n2), treeOf(backing.n1));
+
+    // a block changed behind the replication's back on the secondary: rfsverify names it
+    const fd = fs.openSync(join(backing.n2, 'big.bin'), 'r+');
+    fs.writeSync(fd, Buffer.from('damage'), 0, 6, 2 * 128 * 1024 + 5);
+    fs.closeSync(fd);
+    const damaged = lab.tandem('n2', 'rfsverify', '-m', 'app');
+    assert.equal(damaged.status, 1);
+    assert.match(damaged.stdout, /big\.bin: content differs in 1 block\(s\) of 128 KiB from byte 262144/);
   } finally {
     lab.teardown();
   }

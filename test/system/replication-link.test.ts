@@ -21,7 +21,7 @@ const skip = process.getuid?.() !== 0 ? 'mounts a FUSE file system: needs root'
 /** A replica of one directory that asks for no resync: what serve.js --replicate expects. */
 const copyOf = (dir: string) => ({
   copies: [new CopyApplier(dir)], hello: () => ({ t: 'hello' as const, generation: '', mode: 'none' as const, unclean: false }),
-  manifest: () => undefined, onSynced: () => undefined, onLost: () => undefined,
+  manifest: () => Promise.resolve(), onSynced: () => undefined, onLost: () => undefined,
 });
 
 /** Runs a command without blocking this process (the replica server here must keep answering). */
