@@ -341,11 +341,29 @@ export class ModuleRuntime {
       case 'progress': return;
       case 'secondaryLost': void this.submit({ type: 'secondaryLost' }); return;
       case 'resyncDone': void this.submit({ type: 'resyncDone', ok: e.ok, generation: e.generation }); return;
-      case 'failed': case 'exited':
-        this.log('C', 'nfsadmin', `Replication failure: ${e.reason}`);
-        void this.submit({ type: 'replicationFailed' });
-        return;
+      case 'failed': case 'exited': void this.replicationFailed(e.type === 'exited', e.reason); return;
     }
+  }
+
+  /**
+   * The replication of this node broke: its replicator died, or a replicated directory is no longer
+   * served. A dead FUSE mount answers the application ENOTCONN (it never reaches the directory
+   * underneath), so the application is stopped through its stop scripts before anything is
+   * mounted again: a new replicator first (it detaches the dead mounts at its next role change),
+   * then the module's stopstart (DESIGN §5: degraded mode, in this order). Its map of changes died
+   * with it: the next reintegration is a full synchronization. On a secondary, the primary sees
+   * the stream end and the reintegration that follows needs only the new replicator.
+   */
+  private async replicationFailed(exited: boolean, reason: string): Promise<void> {
+    const primary = this.mirror?.dataRole === 'primary';
+    this.log('C', 'nfsadmin', `Replication failure: ${reason}${primary ? ': the application is stopped and the module started again' : ''}`);
+    if (exited) {
+      await this.replication!.start().catch((e: Error) => {
+        this.replicationDown = e.message;
+        this.log('C', 'nfsadmin', `The replication cannot run: ${e.message}`);
+      });
+    }
+    if (primary) await this.submit({ type: 'command', command: { kind: 'stopstart' }, by: 'nfsadmin', identity: 'nfsadmin' });
   }
 
   /** Checkers and errd follow the active classes and the switches in the machine's resources. */

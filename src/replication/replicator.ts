@@ -29,6 +29,7 @@ import { DirtyMap, TO_END } from './dirty-map.js';
 import { ReplicaClient, ReplicaServer, type Hello, type Unacked } from './link.js';
 import { compareManifests, describe, walk, type Difference, type ManifestEntry } from './manifest.js';
 import { fullOps, zoneOps, type ResyncTally, type Source } from './resync.js';
+import { cover, uncover } from './cover.js';
 import { bootId, loadRfsState, saveRfsState, type RfsState } from './rfs-state.js';
 import type { StreamOp } from './wire.js';
 
@@ -109,6 +110,8 @@ export class Replicator {
   // secondary
   private server: ReplicaServer | null = null;
   private pendingResync: ResyncMode | null = null;
+  /** The secondary's descriptors of its directories, opened before the read-only cover. */
+  private copyFds: number[] = [];
 
   constructor(private readonly o: ReplicatorOptions) {
     this.skips = o.dirs.map((d) => { const f = replicationFilter(d); return (rel: string) => f.directory(rel) === 'excluded'; });
@@ -235,6 +238,7 @@ export class Replicator {
     this.unmounting = false;
     for (const [i, d] of this.o.dirs.entries()) {
       if (FuseSession.clearStale(d.dir, 'tandem:')) this.log('E', `A mount of ${d.dir} left by a replicator that was killed was detached`);
+      uncover(d.dir);
       const dirfd = fs.openSync(d.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
       const root = `/proc/${process.pid}/fd/${dirfd}/.`;
       const handler = new Passthrough({ root, onMutation: (m) => this.onMutation(i, m), log: (text, info) => this.log(info ? 'I' : 'E', `${d.dir}: ${text}`) });
@@ -392,13 +396,16 @@ export class Replicator {
   private async listen(): Promise<void> {
     for (const d of this.o.dirs) {
       if (FuseSession.clearStale(d.dir, 'tandem:')) this.log('E', `A mount of ${d.dir} left by a replicator that was killed was detached`);
+      uncover(d.dir); // one left by a replicator that was killed
       fs.mkdirSync(d.dir, { recursive: true });
+      this.copyFds.push(fs.openSync(d.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY));
+      cover(d.dir);
     }
     this.server = new ReplicaServer({
       credentials: this.o.credentials, primary: this.o.peer,
-      copies: this.o.dirs.map((d) => new CopyApplier(d.dir)),
+      copies: this.copyFds.map((fd) => new CopyApplier(`/proc/${process.pid}/fd/${fd}/.`)),
       hello: () => ({ t: 'hello', generation: this.generation?.current ?? '', unclean: this.needsFull, mode: this.pendingResync === null ? 'none' : this.pendingResync === 'zones' && !this.needsFull ? 'zones' : 'full' }),
-      manifest: (root, batch) => describe(this.o.dirs[root].dir, this.skips[root], batch),
+      manifest: (root, batch) => describe(`/proc/${process.pid}/fd/${this.copyFds[root]}/.`, this.skips[root], batch),
       onSynced: (generation) => this.onSynced(generation),
       onLost: (reason) => this.onPrimaryLost(reason),
       log: (text) => this.log('E', text),
@@ -427,5 +434,7 @@ export class Replicator {
     this.server = null;
     this.pendingResync = null;
     await s?.close();
+    for (const d of this.o.dirs) uncover(d.dir);
+    for (const fd of this.copyFds.splice(0)) fs.closeSync(fd);
   }
 }

@@ -61,6 +61,10 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     assert.match(log('n1'), /Reintegration of n2 begins: full synchronization/);
     assert.deepEqual(treeOf(backing.n2), treeOf(backing.n1), 'the copies are the same after the full sync');
     assert.ok(!fs.existsSync(join(backing.n2, 'stale.txt')));
+    // the secondary's copy is covered read-only: only the replication writes it (vendor test 7)
+    const refused = lab.run('n2', ['sh', '-c', `rm ${data}/before.txt`]);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /Read-only file system/);
     const verified = lab.tandem('n2', 'rfsverify', '-m', 'app');
     assert.equal(verified.status, 0, verified.stderr);
     assert.match(verified.stdout, /the copies are identical \(\d+ entries compared/);
