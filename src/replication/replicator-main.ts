@@ -4,8 +4,9 @@
 // the runtime's heartbeats and a replication fault can be told apart from a module fault.
 //
 // IPC with the runtime: { init: ReplicatorOptions without emit } first, then { id, command } →
-// { id, ok, result } | { id, error }; events go up as { event }. When the runtime goes away, the replicator
-// unmounts (the application must not keep writing under a mount nobody replicates) and exits.
+// { id, ok, result } | { id, error }; events go up as { event }. When the runtime goes away, the
+// replicator freezes the changes (the application must not keep writing under a mount nobody
+// replicates, nor to the directory underneath) until SIGTERM ends it without unmounting.
 
 import { Replicator, type ReplicatorCommand, type ReplicatorOptions } from './replicator.js';
 
@@ -35,8 +36,10 @@ process.on('message', (msg: { init?: Omit<ReplicatorOptions, 'emit'>; id?: numbe
   else chain = chain.then(run);
 });
 
+// The module process went away (killed, or ended without stopping us): freeze, and wait for the
+// SIGTERM of the next module process (replication-port.ts stops a replicator left behind).
 process.on('disconnect', () => {
-  void chain.then(() => replicator?.command({ type: 'shutdown' })).finally(() => process.exit(0));
+  chain = chain.then(() => replicator?.command({ type: 'orphaned' })).then(() => undefined);
 });
 process.on('SIGTERM', () => {
   void chain.then(() => replicator?.command({ type: 'shutdown' })).finally(() => process.exit(0));

@@ -40,6 +40,9 @@ export type ReplicatorCommand =
   | { readonly type: 'role'; readonly role: Role; readonly generation: Generation }
   | { readonly type: 'resync'; readonly mode: ResyncMode }
   | { readonly type: 'shutdown' }
+  /** The module process is gone: answer no more changes (the application freezes on them) until the
+   * process ends; never unmount (the application would write to the bare directory). */
+  | { readonly type: 'orphaned' }
   /** rfsverify (on the secondary): compare this copy with the primary's directories. */
   | { readonly type: 'verify' }
   /** rfsdiff (on the primary): what changed since the secondary left, and the time to send it. */
@@ -105,6 +108,9 @@ export class Replicator {
   private held: { promise: Promise<void>; release: () => void } | null = null;
   private reconnect: NodeJS.Timeout | null = null;
   private unmounting = false;
+  /** The module process is gone: changes are recorded and never answered. */
+  private frozen = false;
+  private static readonly NEVER = new Promise<void>(() => undefined);
   /** Bytes per second of the last reintegration that sent more than 1 MiB. */
   private lastRate = 0;
   // secondary
@@ -165,7 +171,24 @@ export class Replicator {
   async command(c: ReplicatorCommand): Promise<unknown> {
     switch (c.type) {
       case 'resync': this.pendingResync = c.mode; return undefined;
-      case 'shutdown': await this.setRole('none', this.generation); this.save(true); return undefined;
+      case 'shutdown':
+        if (this.role === 'primary') {
+          // ended while primary (the module's stop unmounts through the role 'none' instead): the
+          // application may still run, so the mounts die with this process — requests fail with
+          // ENOTCONN and nothing reaches the directories underneath until a replicator mounts again.
+          // Changes applied here but never acknowledged by a secondary may be in this copy: if
+          // another node leads meanwhile, this copy is compared block by block, not by zones.
+          this.needsFull = true;
+          this.save(true);
+          return undefined;
+        }
+        await this.setRole('none', this.generation);
+        this.save(true);
+        return undefined;
+      case 'orphaned':
+        this.frozen = true;
+        this.log('C', 'The module process is gone: changes to the replicated directories wait until a new module process takes over');
+        return undefined;
       case 'role': await this.setRole(c.role, c.generation); return undefined;
       case 'verify': return this.verify();
       case 'diff': return this.diff();
@@ -267,6 +290,7 @@ export class Replicator {
 
   private onMutation(root: number, m: Mutation): Promise<void> | undefined {
     if (this.skips[root]('path' in m ? m.path : m.to)) return undefined;
+    if (this.frozen) { this.dirty[root].record(m); return Replicator.NEVER; }
     if (this.link === 'live' && this.client?.connected) return this.client.send(m, root).then(() => this.held?.promise);
     this.dirty[root].record(m);
     return this.held?.promise;

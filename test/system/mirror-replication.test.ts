@@ -8,46 +8,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from '../helpers.js';
-import { mirrorLab } from '../lab-mirror.js';
 import { treeOf } from '../tree.js';
-import { Lab, labUnavailable } from '../../src/lab/lab.js';
-
-const skip = labUnavailable() || (!fs.existsSync('/dev/fuse') ? 'needs /dev/fuse' : false);
+import { replicationLab, replicationSkip as skip } from '../lab-replication.js';
 
 test('mirror replication in the lab: full sync, synchronous writes, crash of the primary, reintegration', { skip, timeout: 180_000 }, async () => {
-  const dir = fs.mkdtempSync(join(tmpdir(), 'lab-repl-'));
-  const lab = new Lab(dir, 3, '10.81.0');
-  const data = join(dir, 'data');
-  const backing = { n1: join(dir, 'n1-data'), n2: join(dir, 'n2-data') };
-  const MODULE = `<safe><service mode="mirror" timing="fast"><heart><heartbeat name="default"/></heart>
-    <rfs><replicated dir="${data}" mode="read_only"/></rfs><user/></service></safe>`;
-  try {
-    lab.bindDir('n1', backing.n1, data);
-    lab.bindDir('n2', backing.n2, data);
+  const r = await replicationLab('10.81.0', (backing) => {
     fs.writeFileSync(join(backing.n1, 'before.txt'), 'on n1 before the module ran\n');
     fs.writeFileSync(join(backing.n1, 'big.bin'), Buffer.alloc(3 * 1024 * 1024 + 17, 7));
     fs.mkdirSync(join(backing.n1, 'sub/deeper'), { recursive: true });
     fs.symlinkSync('../before.txt', join(backing.n1, 'sub/link'));
     fs.writeFileSync(join(backing.n2, 'stale.txt'), 'only on n2: removed by the full sync\n');
-    const { state, log, startDaemon, waitStates } = await mirrorLab(lab, dir, '10.81.0', MODULE, '10.81.0.1');
-    const tandem = (node: string, ...args: string[]) => {
-      const r = lab.tandem(node, ...args);
-      assert.equal(r.status, 0, `${node}: tandem ${args.join(' ')}: ${r.stderr}`);
-    };
-    /** The secondary is SECOND with its copy up to date (the reintegration ended), the other PRIM. */
-    const synced = (secondary: 'n1' | 'n2', ms = 40_000) => until(`${secondary} SECOND and up to date`, () =>
-      state(secondary) === 'SECOND' && state(secondary === 'n1' ? 'n2' : 'n1') === 'PRIM'
-      && lab.tandem(secondary, 'get', '-m', 'app', '-r', 'rfs.uptodate').stdout.trim() === 'up', ms, 200)
-      .catch((e: Error) => { throw new Error(`${e.message}\n--- n1\n${log('n1').split('\n').slice(-12).join('\n')}\n--- n2\n${log('n2').split('\n').slice(-12).join('\n')}`); });
-    const sh = (node: string, script: string) => {
-      const r = lab.run(node, ['sh', '-c', script]);
-      assert.equal(r.status, 0, `${node}: ${script}: ${r.stderr}`);
-      return r.stdout;
-    };
-
+  });
+  const { lab, data, backing, state, log, startDaemon, waitStates, tandem, sh, synced } = r;
+  try {
     // never synchronised: n1 waits for its peer, and an operator's prim makes it primary
     tandem('n1', 'start', '-m', 'app');
     await until('n1 waits (data not known up to date)', () => state('n1') === 'WAIT', 20_000, 200);
