@@ -49,6 +49,10 @@ const RENAME_NOREPLACE = 1;
 
 interface Node { rel: string; lookups: number }
 
+/** Requests that change the tree (OPEN only with a writing or truncating flag). */
+const CHANGES = new Set<number>([OP.SETATTR, OP.SYMLINK, OP.MKNOD, OP.MKDIR, OP.UNLINK, OP.RMDIR, OP.RENAME, OP.RENAME2, OP.LINK, OP.CREATE, OP.WRITE, OP.FALLOCATE, OP.SETXATTR, OP.REMOVEXATTR]);
+const WRITING = fs.constants.O_WRONLY | fs.constants.O_RDWR | fs.constants.O_TRUNC;
+
 export class Passthrough implements SessionHandler {
   private readonly nodes = new Map<bigint, Node>([[1n, { rel: '', lookups: 1 }]]);
   private readonly byRel = new Map<string, bigint>([['', 1n]]);
@@ -58,6 +62,9 @@ export class Passthrough implements SessionHandler {
   private readonly dirs = new Map<number, DirEntry[]>();
   private nextHandle = 1;
   readonly counts: Record<string, number> = {};
+  /** While set, every request that would change the tree is refused with EROFS: the mount is the
+   * read-only view of a secondary's copy (or of a node between roles). */
+  readOnly = false;
   /** What the current request's answer waits for (its mutations' promises). */
   private awaiting: Promise<unknown>[] = [];
 
@@ -141,6 +148,7 @@ export class Passthrough implements SessionHandler {
   }
 
   private dispatch(opcode: number, nodeid: bigint, uid: number, gid: number, body: Buffer, unique: bigint, reply: Reply): void {
+    if (this.readOnly && (CHANGES.has(opcode) || (opcode === OP.OPEN && body.readUInt32LE(0) & WRITING))) return reply(unique, ERRNO.EROFS);
     switch (opcode) {
       case OP.INIT: {
         const { reply: out, kernel } = initOut(body);

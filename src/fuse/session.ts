@@ -33,7 +33,7 @@ export class FuseSession {
     const fd = openSync('/dev/fuse', 'r+');
     const opts = 'fd=3,rootmode=40000,user_id=0,group_id=0,allow_other,default_permissions';
     const code = await new Promise<number | null>((resolve) => {
-      const child = spawn('mount', ['-i', '-t', 'fuse', '-o', opts, options.fsname, mountpoint], { stdio: ['ignore', 'ignore', 'pipe', fd] });
+      const child = spawn('mount', ['-i', '-c', '-t', 'fuse', '-o', opts, options.fsname, mountpoint], { stdio: ['ignore', 'ignore', 'pipe', fd] });
       let err = '';
       child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
       child.on('error', () => resolve(-1));

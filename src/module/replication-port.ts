@@ -21,6 +21,8 @@ export interface ReplicationPortOptions {
   readonly stateDir: string;
   /** Where the replicator's pid is kept, so that a new runtime can stop a replicator left by a killed one. */
   readonly pidFile: string;
+  /** Where the replicator keeps the side paths of the directories (run/tandem/rfs/AM). */
+  readonly sideDir: string;
   readonly onEvent: (e: ReplicatorEvent | { type: 'exited'; reason: string }) => void;
 }
 
@@ -45,7 +47,7 @@ export class ReplicationPort {
     const rfs = config.rfs!;
     const port = config.ports.rfs!;
     const init: Omit<ReplicatorOptions, 'emit'> = {
-      module: config.name, peer, dirs: rfs.replicated, stateFile: join(this.o.stateDir, 'rfs-state.json'),
+      module: config.name, peer, dirs: rfs.replicated, stateFile: join(this.o.stateDir, 'rfs-state.json'), sideDir: this.o.sideDir,
       credentials: nodeCredentials(this.o.etc, node),
       listen: { host: addrOn(cluster, rfs.flowLan, node), port },
       peerAddr: { host: addrOn(cluster, rfs.flowLan, peer), port },

@@ -114,6 +114,8 @@ export class ModuleRuntime {
   private readonly rejectLogged = new Set<string>();
   private readonly replication: ReplicationPort | null = null;
   private replicationDown: string | null = null;
+  /** The replicated directories were given back bare (the module is stopped). */
+  private released = true;
 
   constructor(readonly config: ModuleConfig, private readonly env: RuntimeEnv) {
     const { store } = env;
@@ -144,7 +146,7 @@ export class ModuleRuntime {
       mkdirSync(p.run, { recursive: true });
       this.replication = new ReplicationPort({
         config, node: env.node, peer: this.mirror.settings.peer, cluster: env.cluster, etc: p.etc, stateDir,
-        pidFile: join(p.run, `replicator.${config.name}.pid`), onEvent: (e) => this.onReplicator(e),
+        pidFile: join(p.run, `replicator.${config.name}.pid`), sideDir: join(p.run, 'rfs', config.name), onEvent: (e) => this.onReplicator(e),
       });
     }
     this.monitors = new Monitors(config, {
@@ -273,6 +275,7 @@ export class ModuleRuntime {
       if (a.type === 'commandResult') result = { ok: a.ok, message: a.message };
       else await this.execute(a, noHistoryFor);
     }
+    if (this.mirror?.state === 'STOP') await this.releaseDirectories();
     return result;
   }
 
@@ -311,6 +314,7 @@ export class ModuleRuntime {
       case 'removeVip': return this.vip?.unset();
       case 'setReplication': {
         if (!this.replication) return; // a mirror without <rfs> has nothing to replicate
+        if (a.role !== 'none') this.released = false;
         // awaited: the primary's directories are mounted before the start scripts that follow
         return this.replication.setRole(a.role, this.mirror!.data.generation).catch((e: Error) => {
           this.log('C', 'nfsadmin', `Replication role ${a.role} could not be taken: ${e.message}`);
@@ -333,6 +337,17 @@ export class ModuleRuntime {
       case 'setBuckets': case 'commandResult':
         throw new Error(`internal: action ${a.type} reached a runtime that cannot execute it`);
     }
+  }
+
+  /**
+   * The module is stopped at the end of a step (not a stopstart passing through STOP, which would
+   * leave the directories bare while the application may still write): the replicated directories
+   * are given back bare, for maintenance.
+   */
+  private async releaseDirectories(): Promise<void> {
+    if (this.released || !this.replication?.running) return;
+    this.released = true;
+    await this.replication.command({ type: 'release' }).catch((e: Error) => this.log('C', 'nfsadmin', `The replicated directories could not be released: ${e.message}`));
   }
 
   private onReplicator(e: ReplicatorEvent | { type: 'exited'; reason: string }): void {

@@ -18,8 +18,7 @@
 
 import * as fs from 'node:fs';
 import { join } from 'node:path';
-import { FuseSession } from '../fuse/session.js';
-import { Passthrough, type Mutation } from '../fuse/passthrough.js';
+import type { Mutation } from '../fuse/passthrough.js';
 import { replicationFilter } from '../config/filters.js';
 import type { ReplicatedDir } from '../shared/config.js';
 import type { Generation } from '../shared/generation.js';
@@ -28,8 +27,8 @@ import { CopyApplier } from './apply.js';
 import { DirtyMap, TO_END } from './dirty-map.js';
 import { ReplicaClient, ReplicaServer, type Hello, type Unacked } from './link.js';
 import { compareManifests, describe, walk, type Difference, type ManifestEntry } from './manifest.js';
-import { fullOps, zoneOps, type ResyncTally, type Source } from './resync.js';
-import { cover, uncover } from './cover.js';
+import { fullOps, zoneOps, type ResyncTally } from './resync.js';
+import { ReplicatedMounts } from './mounts.js';
 import { bootId, loadRfsState, saveRfsState, type RfsState } from './rfs-state.js';
 import type { StreamOp } from './wire.js';
 
@@ -40,6 +39,8 @@ export type ReplicatorCommand =
   | { readonly type: 'role'; readonly role: Role; readonly generation: Generation }
   | { readonly type: 'resync'; readonly mode: ResyncMode }
   | { readonly type: 'shutdown' }
+  /** The module stopped (its stop scripts ran): the directories are given back bare. */
+  | { readonly type: 'release' }
   /** The module process is gone: answer no more changes (the application freezes on them) until the
    * process ends; never unmount (the application would write to the bare directory). */
   | { readonly type: 'orphaned' }
@@ -73,6 +74,8 @@ export interface ReplicatorOptions {
   readonly peer: string;
   readonly dirs: readonly ReplicatedDir[];
   readonly stateFile: string;
+  /** Where the side paths of the directories live (mounts.ts). */
+  readonly sideDir: string;
   readonly credentials: NodeCredentials;
   readonly listen: { readonly host: string; readonly port: number };
   readonly peerAddr: { readonly host: string; readonly port: number };
@@ -88,8 +91,6 @@ const LAST_ROUND_ENTRIES = 2000;
 const MAX_ROUNDS = 8;
 const RECONNECT_MS = 1000;
 
-interface Mounted { readonly session: FuseSession; readonly dirfd: number; readonly source: Source; readonly ended: Promise<string> }
-
 const isMutation = (op: StreamOp): op is Mutation => op.op !== 'remove' && op.op !== 'ensure';
 
 export class Replicator {
@@ -100,14 +101,13 @@ export class Replicator {
   private base: string | null = null;
   private needsFull = false;
   private readonly skips: ((rel: string) => boolean)[];
+  private readonly mounts: ReplicatedMounts;
   // primary
-  private mounts: Mounted[] = [];
   private client: ReplicaClient | null = null;
   private link: 'alone' | 'resync' | 'live' = 'alone';
   private liveGeneration: string | null = null;
   private held: { promise: Promise<void>; release: () => void } | null = null;
   private reconnect: NodeJS.Timeout | null = null;
-  private unmounting = false;
   /** The module process is gone: changes are recorded and never answered. */
   private frozen = false;
   private static readonly NEVER = new Promise<void>(() => undefined);
@@ -116,12 +116,18 @@ export class Replicator {
   // secondary
   private server: ReplicaServer | null = null;
   private pendingResync: ResyncMode | null = null;
-  /** The secondary's descriptors of its directories, opened before the read-only cover. */
-  private copyFds: number[] = [];
 
   constructor(private readonly o: ReplicatorOptions) {
     this.skips = o.dirs.map((d) => { const f = replicationFilter(d); return (rel: string) => f.directory(rel) === 'excluded'; });
     this.dirty = o.dirs.map(() => new DirtyMap());
+    this.mounts = new ReplicatedMounts({
+      module: o.module, dirs: o.dirs, sideDir: o.sideDir, skips: this.skips, onMutation: (root, m) => this.onMutation(root, m),
+      log: (level, text) => this.log(level, text),
+      onEnded: (dir, why) => {
+        if (this.role === 'primary' && !this.frozen) this.o.emit({ type: 'failed', reason: `the replicated directory ${dir} is no longer served (${why})` });
+        else this.log('E', `The read-only mount of ${dir} ended (${why}); it comes back at the next role`);
+      },
+    });
     const prev = loadRfsState(o.stateFile);
     if (prev) this.restore(prev);
     this.save(false);
@@ -172,17 +178,18 @@ export class Replicator {
     switch (c.type) {
       case 'resync': this.pendingResync = c.mode; return undefined;
       case 'shutdown':
-        if (this.role === 'primary') {
-          // ended while primary (the module's stop unmounts through the role 'none' instead): the
-          // application may still run, so the mounts die with this process — requests fail with
-          // ENOTCONN and nothing reaches the directories underneath until a replicator mounts again.
-          // Changes applied here but never acknowledged by a secondary may be in this copy: if
-          // another node leads meanwhile, this copy is compared block by block, not by zones.
-          this.needsFull = true;
-          this.save(true);
-          return undefined;
-        }
+        // the mounts die with this process: requests fail with ENOTCONN and nothing reaches the
+        // directories underneath until a replicator mounts them again (only release unmounts)
+        this.client?.close();
+        await this.server?.close();
+        // changes applied here as primary but never acknowledged by a secondary may be in this
+        // copy: if another node leads meanwhile, this copy is compared block by block
+        if (this.role === 'primary') this.needsFull = true;
+        this.save(true);
+        return undefined;
+      case 'release':
         await this.setRole('none', this.generation);
+        await this.mounts.release();
         this.save(true);
         return undefined;
       case 'orphaned':
@@ -202,7 +209,7 @@ export class Replicator {
     let entries = 0;
     for (const [i, d] of this.o.dirs.entries()) {
       const mine: ManifestEntry[] = [];
-      await describe(d.dir, this.skips[i], (batch) => { for (const e of batch) mine.push(e); });
+      await describe(this.mounts.side(i), this.skips[i], (batch) => { for (const e of batch) mine.push(e); });
       const primary = theirs.get(i) ?? [];
       entries += primary.filter((e) => e.k !== undefined).length;
       for (const x of compareManifests(primary, mine)) differences.push({ path: join(d.dir, x.path), what: x.what });
@@ -214,7 +221,7 @@ export class Replicator {
     if (this.role !== 'primary') throw new Error('rfsdiff runs on the primary: this node is not one');
     const zones = this.base !== null;
     const dirs = this.o.dirs.map((d, i) => {
-      const root = this.mounts[i]?.source.root ?? d.dir; // underneath the mount
+      const root = this.mounts.side(i); // underneath the mount
       const treeBytes = (under?: string) => [...walk(root, this.skips[i], under)].reduce((n, w) => n + (w.st.isFile() ? Number(w.st.size) : 0), 0);
       const sizeOf = (rel: string) => { try { const st = fs.lstatSync(join(root, rel)); return st.isFile() ? st.size : 0; } catch { return 0; } }; // gone since
       const snap = this.dirty[i].snapshot();
@@ -234,7 +241,7 @@ export class Replicator {
     const was = this.role;
     const before = this.generation;
     this.generation = generation;
-    if (was === 'primary' && role !== 'primary') await this.leavePrimary();
+    if (was === 'primary' && role !== 'primary') this.leavePrimary();
     if (was === 'secondary' && role !== 'secondary') await this.leaveSecondary();
     this.role = role;
     if (role === 'primary') {
@@ -243,49 +250,33 @@ export class Replicator {
         this.dirty = this.o.dirs.map(() => new DirtyMap());
         this.base = this.needsFull ? null : before?.current ?? null;
       }
-      if (was !== 'primary') await this.mountAll();
-      else if (generation?.current !== this.liveGeneration) this.goAlone();
+      await this.mounts.ensure();
+      this.mounts.setReadOnly(false);
+      if (was === 'primary' && generation?.current !== this.liveGeneration) this.goAlone();
       this.scheduleConnect(0);
-    } else if (role === 'secondary' && was !== 'secondary') {
-      // our copy is to be overwritten: our own map of changes means nothing any more
-      this.dirty = this.o.dirs.map(() => new DirtyMap());
-      this.base = null;
-      await this.listen();
+    } else {
+      this.mounts.setReadOnly(true);
+      if (role === 'secondary') await this.mounts.ensure();
+      if (role === 'secondary' && was !== 'secondary') {
+        // our copy is to be overwritten: our own map of changes means nothing any more
+        this.dirty = this.o.dirs.map(() => new DirtyMap());
+        this.base = null;
+        await this.listen();
+      }
     }
     this.save(false);
   }
 
   // ── primary ────────────────────────────────────────────────────────────────────────────────
 
-  private async mountAll(): Promise<void> {
-    this.unmounting = false;
-    for (const [i, d] of this.o.dirs.entries()) {
-      if (FuseSession.clearStale(d.dir, 'tandem:')) this.log('E', `A mount of ${d.dir} left by a replicator that was killed was detached`);
-      uncover(d.dir);
-      const dirfd = fs.openSync(d.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-      const root = `/proc/${process.pid}/fd/${dirfd}/.`;
-      const handler = new Passthrough({ root, onMutation: (m) => this.onMutation(i, m), log: (text, info) => this.log(info ? 'I' : 'E', `${d.dir}: ${text}`) });
-      const session = await FuseSession.mount(d.dir, { fsname: `tandem:${this.o.module}` });
-      const ended = session.serve(handler);
-      this.mounts.push({ session, dirfd, source: { root, skip: this.skips[i] }, ended });
-      void ended.then((why) => {
-        if (!this.unmounting && this.role === 'primary') this.o.emit({ type: 'failed', reason: `the replicated directory ${d.dir} is no longer served (${why})` });
-      });
-    }
-    this.log('I', `Replicated directories mounted: ${this.o.dirs.map((d) => d.dir).join(', ')}`);
-  }
-
-  private async leavePrimary(): Promise<void> {
+  /** No longer primary (after the stop scripts): the mounts stay, read-only, until the module stops. */
+  private leavePrimary(): void {
     if (this.reconnect) clearTimeout(this.reconnect);
     this.reconnect = null;
     this.client?.close();
     this.client = null;
     this.release();
-    this.unmounting = true;
-    for (const m of this.mounts.splice(0)) {
-      await m.session.unmount();
-      fs.closeSync(m.dirfd);
-    }
+    this.mounts.setReadOnly(true);
   }
 
   private onMutation(root: number, m: Mutation): Promise<void> | undefined {
@@ -321,7 +312,7 @@ export class Replicator {
     const client = new ReplicaClient({
       credentials: this.o.credentials, secondary: this.o.peer, ackTimeoutMs: this.o.ackTimeoutMs,
       onLost: (reason, unacked) => this.onLost(client, reason, unacked),
-      roots: this.mounts.length, describe: (root, batch) => describe(this.mounts[root].source.root, this.skips[root], batch),
+      roots: this.o.dirs.length, describe: (root, batch) => describe(this.mounts.side(root), this.skips[root], batch),
     });
     let hello: Hello;
     try {
@@ -365,20 +356,21 @@ export class Replicator {
     this.log('E', `Reintegration of ${this.o.peer} begins: ${zones ? 'changed zones only (dirty map)' : 'full synchronization (block comparison)'}`);
     try {
       const take = this.takeDirty();
+      const sources = this.mounts.sources();
       if (zones) {
-        for (const [i, m] of this.mounts.entries()) await this.pump(client, i, zoneOps(m.source, take[i], tally));
+        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, take[i], tally));
       } else {
         const theirs = await client.manifest();
-        for (const [i, m] of this.mounts.entries()) await this.pump(client, i, fullOps(m.source, theirs.get(i) ?? [], tally));
+        for (const [i, source] of sources.entries()) await this.pump(client, i, fullOps(source, theirs.get(i) ?? [], tally));
       }
       for (let round = 0; round < MAX_ROUNDS && !this.smallEnough(); round++) {
         const more = this.takeDirty();
-        for (const [i, m] of this.mounts.entries()) await this.pump(client, i, zoneOps(m.source, more[i], tally));
+        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, more[i], tally));
       }
       if (this.client !== client) return;
       // the last round and the switch to live in one turn: no change can fall between them
       const last = this.takeDirty();
-      for (const [i, m] of this.mounts.entries()) for (const op of zoneOps(m.source, last[i], tally)) void client.send(op, i);
+      for (const [i, source] of sources.entries()) for (const op of zoneOps(source, last[i], tally)) void client.send(op, i);
       this.link = 'live';
       this.liveGeneration = this.generation?.current ?? null;
       this.base = this.liveGeneration;
@@ -418,18 +410,11 @@ export class Replicator {
   // ── secondary ──────────────────────────────────────────────────────────────────────────────
 
   private async listen(): Promise<void> {
-    for (const d of this.o.dirs) {
-      if (FuseSession.clearStale(d.dir, 'tandem:')) this.log('E', `A mount of ${d.dir} left by a replicator that was killed was detached`);
-      uncover(d.dir); // one left by a replicator that was killed
-      fs.mkdirSync(d.dir, { recursive: true });
-      this.copyFds.push(fs.openSync(d.dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY));
-      cover(d.dir);
-    }
     this.server = new ReplicaServer({
       credentials: this.o.credentials, primary: this.o.peer,
-      copies: this.copyFds.map((fd) => new CopyApplier(`/proc/${process.pid}/fd/${fd}/.`)),
+      copies: this.o.dirs.map((_, i) => new CopyApplier(this.mounts.side(i))),
       hello: () => ({ t: 'hello', generation: this.generation?.current ?? '', unclean: this.needsFull, mode: this.pendingResync === null ? 'none' : this.pendingResync === 'zones' && !this.needsFull ? 'zones' : 'full' }),
-      manifest: (root, batch) => describe(`/proc/${process.pid}/fd/${this.copyFds[root]}/.`, this.skips[root], batch),
+      manifest: (root, batch) => describe(this.mounts.side(root), this.skips[root], batch),
       onSynced: (generation) => this.onSynced(generation),
       onLost: (reason) => this.onPrimaryLost(reason),
       log: (text) => this.log('E', text),
@@ -458,7 +443,5 @@ export class Replicator {
     this.server = null;
     this.pendingResync = null;
     await s?.close();
-    for (const d of this.o.dirs) uncover(d.dir);
-    for (const fd of this.copyFds.splice(0)) fs.closeSync(fd);
   }
 }

@@ -72,7 +72,7 @@ test('acknowledged-write ledger under randomized faults: no acknowledged record 
       const secondary: LabNodeName = primary === 'n1' ? 'n2' : 'n1';
       const fault = FAULTS[rng.int(FAULTS.length)];
       const delayMs = 100 + rng.int(600);
-      const where = `seed ${seed}, round ${round}: ${fault} after ${delayMs} ms, primary ${primary}`;
+      const where: string = `seed ${seed}, round ${round}: ${fault} after ${delayMs} ms, primary ${primary}`;
       const name = `ledger-${round}`;
       const acks = join(r.dir, `acks-${round}`);
       fs.writeFileSync(acks, '');
@@ -92,7 +92,8 @@ test('acknowledged-write ledger under randomized faults: no acknowledged record 
       total += acked.length;
       const have = new Set(lines.map((l) => Number(l.split(' ')[1])));
       const lost = acked.filter((n) => !have.has(n));
-      assert.deepEqual(lost, [], `${where}: acknowledged records missing on the new primary ${primary}`);
+      const logs = () => (['n1', 'n2'] as const).map((n) => `--- ${n}\n${r.log(n).split('\n').slice(-70).join('\n')}`).join('\n');
+      if (lost.length) assert.fail(`${where}: acknowledged records missing on the new primary ${primary}: ${lost.join(' ')}\n${logs()}`);
       const verify = r.lab.tandem(primary === 'n1' ? 'n2' : 'n1', 'rfsverify', '-m', 'app');
       assert.equal(verify.status, 0, `${where}: the copies differ after recovery:\n${verify.stdout}${verify.stderr}`);
       t.diagnostic(`round ${round}: ${fault} after ${delayMs} ms: ${acked.length} records acknowledged, all on ${primary}; copies identical`);
