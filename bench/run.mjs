@@ -7,6 +7,7 @@ const BENCHES = {
   keepalived: [['--advert', '1'], ['--advert', '0.1']],
   soak: [['--profile', 'fast'], ['--profile', 'tandem']],
   jitter: [['--profile', 'tandem']],
+  replication: [[]],
 };
 const [name, ...rest] = process.argv.slice(2);
 const chosen = name ? { [name]: rest.length ? [rest] : BENCHES[name] } : BENCHES;

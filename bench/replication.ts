@@ -1,0 +1,214 @@
+// The replication benchmark (issue 5): the same workloads on the same disk, in one run, against
+//   direct        a plain directory,
+//   passthrough   our FUSE server alone (serve.js, no replication): the cost of FUSE,
+//   replicated    the primary of a running mirror pair in the lab (FUSE + synchronous replication
+//                 over TLS to the secondary, whose copy is on the same disk): the cost of both;
+// then reintegration after the secondary was away, against `rsync -a --no-whole-file` to an rsync
+// daemon in the peer's namespace (the fair delta mode), page cache dropped before each: (a) one
+// database-like file with 1 % of its 4 KiB blocks rewritten, (b) a tree of small files with 1 %
+// rewritten; and the heartbeat gaps seen during the write workloads. Results in
+// bench/results/replication.json.
+//
+//   node dist/bench/replication.js [--seq-mb 2048] [--small 50000] [--fsync 2000] [--db-mb 4096] [--tree 200000]
+
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { Lab } from '../src/lab/lab.js';
+import { writeZip } from '../src/catalog/zip.js';
+import { arg, sleep, until, appState } from './pair.js';
+
+const SEQ_MB = Number(arg('--seq-mb', '2048'));
+const SMALL = Number(arg('--small', '50000'));
+const FSYNCS = Number(arg('--fsync', '2000'));
+const DB_MB = Number(arg('--db-mb', '4096'));
+const TREE = Number(arg('--tree', '200000'));
+const WORKLOAD = resolve('dist/bench/fs-workload.js');
+const SUBNET = '10.84.0';
+const results: Record<string, unknown> = { machine: '2 vCPU (this machine kind)', args: { SEQ_MB, SMALL, FSYNCS, DB_MB, TREE }, at: new Date().toISOString() };
+const save = () => fs.writeFileSync('bench/results/replication.json', `${JSON.stringify(results, null, 2)}\n`);
+const dropCaches = () => fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
+
+function parseLast(out: string): Record<string, number> {
+  const line = out.trim().split('\n').pop() ?? '';
+  try { return JSON.parse(line) as Record<string, number>; } catch { throw new Error(`the workload printed no result: ${out}`); }
+}
+
+/** The three workloads in `dir` (a fresh directory each), on the host or in a lab node. */
+function workloads(runIn: (argv: string[]) => string, dir: (name: string) => string): Record<string, Record<string, number>> {
+  const one = (kind: string, n: number) => {
+    const d = dir(kind);
+    const r = parseLast(runIn([process.execPath, WORKLOAD, kind, d, String(n)]));
+    console.log(`   ${kind}: ${JSON.stringify(r)}`);
+    return r;
+  };
+  return { seq: one('seq', SEQ_MB), small: one('small', SMALL), fsync: one('fsync', FSYNCS) };
+}
+
+function hostRun(argv: string[]): string {
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 3_600_000 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function passthrough(base: string): Promise<Record<string, Record<string, number>>> {
+  const mnt = join(base, 'passthrough');
+  fs.mkdirSync(mnt);
+  const child = spawn(process.execPath, ['dist/src/fuse/serve.js', mnt], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+  try {
+    await until('serve.js ready', () => out.includes('READY'), 15_000);
+    return workloads(hostRun, (k) => { fs.mkdirSync(join(mnt, k)); return join(mnt, k); });
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    spawnSync('umount', ['-l', mnt]);
+  }
+}
+
+/** A running pair, n1 primary and n2 an up-to-date secondary, replicating `data`. */
+async function pair(lab: Lab, dir: string, data: string): Promise<void> {
+  fs.writeFileSync(join(dir, 'cluster.xml'), `<cluster><lans><lan name="default"><node name="n1" addr="${SUBNET}.1"/><node name="n2" addr="${SUBNET}.2"/></lan></lans></cluster>`);
+  lab.tandem('n1', 'cluster', 'config', join(dir, 'cluster.xml'));
+  lab.tandem('n1', 'cluster', 'package', join(dir, 'cluster.zip'));
+  lab.tandem('n2', 'cluster', 'config', join(dir, 'cluster.zip'));
+  const xml = `<safe><service mode="mirror"><heart><heartbeat name="default"/></heart><rfs><replicated dir="${data}"/></rfs><user/></service></safe>`;
+  fs.writeFileSync(join(dir, 'app.safe'), writeZip([{ name: 'conf/userconfig.xml', data: Buffer.from(xml), mode: 0o644 }]));
+  lab.tandem('n1', 'module', 'install', '-m', 'app', join(dir, 'app.safe'));
+  lab.tandem('n1', 'config', '-m', 'app');
+  for (const n of ['n1', 'n2']) lab.startDetachedDaemon(n);
+  await until('both daemons', () => lab.tandem('n1', 'state').status === 0 && lab.tandem('n2', 'state').status === 0, 30_000);
+  if (lab.tandem('n1', '-H', 'n2', '-E', 'app').status !== 0) throw new Error('-E failed');
+  await until('n2 module', () => lab.tandem('n2', 'state', '-m', 'app').status === 0, 30_000);
+  lab.tandem('n1', 'start', '-m', 'app');
+  await until('n1 waits', () => appState(lab, 'n1') === 'WAIT', 30_000);
+  lab.tandem('n1', 'prim', '-m', 'app');
+  await until('n1 alone', () => appState(lab, 'n1') === 'ALONE', 30_000);
+  lab.tandem('n2', 'second', '-m', 'app');
+  await synced(lab);
+}
+
+async function synced(lab: Lab, ms = 1_800_000): Promise<void> {
+  await until('n2 up to date', () => appState(lab, 'n2') === 'SECOND' && appState(lab, 'n1') === 'PRIM'
+    && lab.tandem('n2', 'get', '-m', 'app', '-r', 'rfs.uptodate').stdout.trim() === 'up', ms, 200);
+}
+
+/** The last "Reintegration of n2 ended" line of n1's log: entries, bytes and milliseconds. */
+function lastReintegration(lab: Lab): { entries: number; bytes: number; ms: number } {
+  const m = [...lab.tandem('n1', 'log', '-m', 'app', '-A').stdout.matchAll(/Reintegration of n2 ended: (\d+) entries, (\d+) bytes sent in (\d+) ms/g)].pop();
+  if (!m) throw new Error('no reintegration in the log');
+  return { entries: Number(m[1]), bytes: Number(m[2]), ms: Number(m[3]) };
+}
+
+/** rsync -a --no-whole-file of `src` (on n1) to a daemon in n2 serving `dst`: seconds and bytes sent. */
+async function rsyncTo(lab: Lab, dir: string, src: string, dst: string): Promise<{ s: number; sentBytes: number; literalBytes: number }> {
+  const conf = join(dir, 'rsyncd.conf');
+  fs.writeFileSync(conf, `pid file = ${join(dir, 'rsyncd.pid')}\nuse chroot = no\nuid = root\ngid = root\n[dst]\n path = ${dst}\n read only = no\n`);
+  const daemon = lab.start('n2', ['rsync', '--daemon', '--no-detach', `--config=${conf}`, `--address=${SUBNET}.2`, '--port=8730']);
+  try {
+    await until('rsync daemon', () => lab.run('n1', ['rsync', `rsync://${SUBNET}.2:8730/`]).status === 0, 10_000);
+    dropCaches();
+    const t0 = Date.now();
+    const r = lab.run('n1', ['rsync', '-a', '--no-whole-file', '--stats', src, `rsync://${SUBNET}.2:8730/dst/`], 3_600_000);
+    const s = (Date.now() - t0) / 1000;
+    if (r.status !== 0) throw new Error(`rsync failed: ${r.stderr}`);
+    const num = (re: RegExp) => Number((re.exec(r.stdout)?.[1] ?? '0').replace(/,/g, ''));
+    return { s, sentBytes: num(/Total bytes sent: ([\d,]+)/), literalBytes: num(/Literal data: ([\d,]+)/) };
+  } finally {
+    daemon.kill('SIGKILL');
+    spawnSync('pkill', ['-f', conf]);
+  }
+}
+
+/** Stops n2, changes the data on n1 (alone), measures rsync from a copy of n2's old state, then tandem's reintegration. */
+async function reintegration(lab: Lab, dir: string, n1dir: string, n2dir: string, name: string, change: () => number, rsyncSrc: string): Promise<Record<string, unknown>> {
+  lab.tandem('n2', 'stop', '-m', 'app');
+  await until('n1 alone', () => appState(lab, 'n1') === 'ALONE', 60_000);
+  const dst = join(dir, `rsync-${name}`);
+  spawnSync('cp', ['-a', `${n2dir}/${name}`, dst]); // the secondary's old state, for rsync
+  const changedBytes = change();
+  const rsync = await rsyncTo(lab, dir, join(n1dir, rsyncSrc), dst);
+  dropCaches();
+  const t0 = Date.now();
+  lab.tandem('n2', 'start', '-m', 'app');
+  await synced(lab);
+  const wallS = (Date.now() - t0) / 1000;
+  const r = lastReintegration(lab);
+  spawnSync('rm', ['-rf', dst]);
+  const out = { changedBytes, tandem: { wallS, reintegrationS: r.ms / 1000, bytesSent: r.bytes, entries: r.entries }, rsync, speedup: +(rsync.s / (r.ms / 1000)).toFixed(2), bytesRatio: +(r.bytes / changedBytes).toFixed(2) };
+  console.log(`   ${JSON.stringify(out)}`);
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (spawnSync('rsync', ['--version']).error) {
+    spawnSync('apt-get', ['install', '-y', '-q', 'rsync'], { stdio: 'inherit' });
+  }
+  const base = fs.mkdtempSync(join(tmpdir(), 'bench-repl-'));
+  fs.mkdirSync(join(base, 'lab'));
+  const lab = new Lab(join(base, 'lab'), 2, SUBNET);
+  try {
+    console.log('== direct (a plain directory on the same disk)');
+    results.direct = workloads(hostRun, (k) => { const d = join(base, `direct-${k}`); fs.mkdirSync(d); return d; });
+    save();
+    console.log('== passthrough (our FUSE server, no replication)');
+    results.passthrough = await passthrough(base);
+    save();
+    console.log('== replicated (primary of a mirror pair, synchronous replication to the secondary)');
+    const data = join(base, 'data');
+    const backing = { n1: join(base, 'n1-data'), n2: join(base, 'n2-data') };
+    lab.bindDir('n1', backing.n1, data);
+    lab.bindDir('n2', backing.n2, data);
+    await pair(lab, join(base, 'lab'), data);
+    results.replicated = workloads((argv) => {
+      const r = lab.run('n1', argv, 3_600_000);
+      if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    }, (k) => { lab.run('n1', ['mkdir', join(data, k)]); return join(data, k); });
+    const hb = JSON.parse(lab.tandem('n1', 'state', '-m', 'app', '-v', '--json').stdout) as { heartbeats?: Record<string, { maxGapMs: number; late: Record<string, number>; received: number }> };
+    results.heartbeatsDuringWrites = hb.heartbeats;
+    save();
+
+    const ratios = (a: Record<string, Record<string, number>>, b: Record<string, Record<string, number>>) => ({
+      seqWrite: +(a.seq.writeMBps / b.seq.writeMBps).toFixed(2), seqRead: +(a.seq.readMBps / b.seq.readMBps).toFixed(2),
+      smallCreate: +(a.small.createPerS / b.small.createPerS).toFixed(3), smallUnlink: +(a.small.unlinkPerS / b.small.unlinkPerS).toFixed(3),
+      fsyncP50OverUs: a.fsync.p50us - b.fsync.p50us,
+    });
+    const rep = results.replicated as Record<string, Record<string, number>>;
+    results.ratios = { replicatedVsDirect: ratios(rep, results.direct as never), replicatedVsPassthrough: ratios(rep, results.passthrough as never) };
+    console.log(`== ratios ${JSON.stringify(results.ratios)}`);
+    save();
+
+    console.log(`== reintegration (a): one ${DB_MB} MiB file, 1 % of its 4 KiB blocks rewritten while the secondary was stopped`);
+    lab.run('n1', ['mkdir', join(data, 'db')]);
+    const mk = lab.run('n1', ['sh', '-c', `head -c ${DB_MB}M /dev/urandom > ${join(data, 'db', 'db.bin')} && sync`], 3_600_000);
+    if (mk.status !== 0) throw new Error(mk.stderr);
+    await synced(lab);
+    const blocks = Math.floor((DB_MB * 1024 * 1024) / 4096 / 100);
+    results.reintegrationDb = await reintegration(lab, base, backing.n1, backing.n2, 'db', () => {
+      const r = lab.run('n1', [process.execPath, WORKLOAD, 'scatter', join(data, 'db', 'db.bin'), String(blocks)], 600_000);
+      return parseLast(r.stdout).bytes;
+    }, 'db/');
+    save();
+
+    console.log(`== reintegration (b): ${TREE} files of 4 KiB, 1 % rewritten while the secondary was stopped`);
+    lab.run('n1', ['mkdir', join(data, 'tree')]);
+    const t = lab.run('n1', [process.execPath, WORKLOAD, 'tree', join(data, 'tree'), String(TREE)], 3_600_000);
+    if (t.status !== 0) throw new Error(t.stderr);
+    await synced(lab);
+    results.reintegrationTree = await reintegration(lab, base, backing.n1, backing.n2, 'tree', () => {
+      const r = lab.run('n1', [process.execPath, WORKLOAD, 'touch', join(data, 'tree'), String(TREE)], 600_000);
+      return parseLast(r.stdout).bytes;
+    }, 'tree/');
+    save();
+    await sleep(100);
+    console.log(JSON.stringify(results, null, 2));
+  } finally {
+    lab.teardown();
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
+main().catch((e: Error) => { console.error(`replication benchmark: ${e.message}`); process.exit(1); });
