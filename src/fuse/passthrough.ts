@@ -310,7 +310,9 @@ export class Passthrough implements SessionHandler {
       case OP.RELEASEDIR: this.dirs.delete(Number(body.readBigUInt64LE(0))); return reply(unique, 0);
       case OP.FSYNCDIR: return reply(unique, 0);
       case OP.GETXATTR: case OP.LISTXATTR: case OP.SETXATTR: case OP.REMOVEXATTR: case OP.FALLOCATE:
-        return reply(unique, ERRNO.EOPNOTSUPP);
+        // ENOSYS, not EOPNOTSUPP: the kernel then stops asking (it checked security.capability
+        // before every write) and answers the application EOPNOTSUPP itself
+        return reply(unique, ERRNO.ENOSYS);
       default: return reply(unique, ERRNO.ENOSYS); // ACCESS (default_permissions decides), LSEEK, IOCTL, POLL…
     }
   }

@@ -7,8 +7,30 @@ import { dirname, join, normalize } from 'node:path';
 import type { StreamOp, ResyncOp } from './wire.js';
 import { makeSpecial } from '../fuse/special-files.js';
 
+/** Descriptors kept open for writes (a sequential writer sends one frame per 1 MiB). */
+const OPEN_FILES = 64;
+
 export class CopyApplier {
+  private readonly open = new Map<string, number>();
+
   constructor(private readonly root: string) {}
+
+  /** A descriptor for writing `rel`, kept while only writes, truncates and fsyncs come. */
+  private writable(rel: string): number {
+    let fd = this.open.get(rel);
+    if (fd === undefined) {
+      fd = fs.openSync(this.path(rel), fs.constants.O_WRONLY);
+      if (this.open.size >= OPEN_FILES) this.closeAll();
+      this.open.set(rel, fd);
+    }
+    return fd;
+  }
+
+  /** Before anything that changes names or kinds: a kept descriptor could name another file after. */
+  closeAll(): void {
+    for (const fd of this.open.values()) fs.closeSync(fd);
+    this.open.clear();
+  }
 
   private path(rel: string): string {
     const clean = normalize(rel);
@@ -17,12 +39,13 @@ export class CopyApplier {
   }
 
   apply(m: StreamOp): void {
+    if (m.op !== 'write' && m.op !== 'fsync' && m.op !== 'truncate' && m.op !== 'utimens' && m.op !== 'chmod' && m.op !== 'chown') this.closeAll();
     switch (m.op) {
       case 'remove': return fs.rmSync(this.path(m.path), { recursive: true, force: true });
       case 'ensure': return this.ensure(m);
       case 'write': {
-        const fd = fs.openSync(this.path(m.path), fs.constants.O_WRONLY);
-        try { fs.writeSync(fd, m.data, 0, m.data.length, m.offset); } finally { fs.closeSync(fd); }
+        const fd = this.writable(m.path);
+        for (let at = 0; at < m.data.length;) at += fs.writeSync(fd, m.data, at, m.data.length - at, m.offset + at);
         return;
       }
       case 'truncate': return fs.truncateSync(this.path(m.path), m.size);
@@ -52,8 +75,10 @@ export class CopyApplier {
       case 'chown': return fs.lchownSync(this.path(m.path), m.uid, m.gid);
       case 'utimens': return fs.lutimesSync(this.path(m.path), Number(m.atimeNs) / 1e9, Number(m.mtimeNs) / 1e9);
       case 'fsync': {
-        const fd = fs.openSync(this.path(m.path), fs.constants.O_RDONLY);
-        try { if (m.dataOnly) fs.fdatasyncSync(fd); else fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+        const fd = this.open.get(m.path);
+        if (fd !== undefined) { if (m.dataOnly) fs.fdatasyncSync(fd); else fs.fsyncSync(fd); return; }
+        const once = fs.openSync(this.path(m.path), fs.constants.O_RDONLY);
+        try { if (m.dataOnly) fs.fdatasyncSync(once); else fs.fsyncSync(once); } finally { fs.closeSync(once); }
         return;
       }
     }

@@ -137,6 +137,7 @@ export class ReplicaServer {
       socket.destroy();
       if (this.current !== socket) return;
       this.current = null;
+      for (const c of this.o.copies) c.closeAll();
       this.exchange.abort(`the connection to the primary was lost (${reason})`);
       this.o.onLost(reason);
     };

@@ -162,18 +162,32 @@ export function decodeFrame(body: Buffer): Frame {
  * A length above MAX_FRAME is refused (a corrupt or hostile stream must not make us allocate).
  */
 export class FrameSplitter {
-  private pending: Buffer = Buffer.alloc(0);
+  // chunks as they came, joined only when a whole frame is there: a 1 MiB frame arrives in ~64 TLS
+  // records, and joining at every chunk would copy it 32 times over
+  private chunks: Buffer[] = [];
+  private size = 0;
 
   push(chunk: Buffer): Buffer[] {
-    this.pending = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
     const frames: Buffer[] = [];
-    while (this.pending.length >= 4) {
-      const len = this.pending.readUInt32LE(0);
+    for (;;) {
+      if (this.size < 4) break;
+      if (this.chunks[0].length < 4) this.join();
+      const len = this.chunks[0].readUInt32LE(0);
       if (len > MAX_FRAME) throw new WireError(`frame of ${len} bytes announced; at most ${MAX_FRAME}`);
-      if (this.pending.length < 4 + len) break;
-      frames.push(this.pending.subarray(4, 4 + len));
-      this.pending = this.pending.subarray(4 + len);
+      if (this.size < 4 + len) break;
+      if (this.chunks[0].length < 4 + len) this.join();
+      const head = this.chunks[0];
+      frames.push(head.subarray(4, 4 + len));
+      this.size -= 4 + len;
+      if (head.length === 4 + len) this.chunks.shift();
+      else this.chunks[0] = head.subarray(4 + len);
     }
     return frames;
+  }
+
+  private join(): void {
+    this.chunks = [Buffer.concat(this.chunks)];
   }
 }
