@@ -25,8 +25,8 @@ export interface MirrorLab {
   /** What the client n3 gets from http://host:8080 ("n1", "n2" or "ERR <code>"). */
   ask(host: string): string;
   holdsAddress(node: string, addr: string): boolean;
-  /** Starts (again) tandemd on a node; its process is in `daemons`. */
-  startDaemon(node: string): void;
+  /** Starts (again) tandemd on a node (with `env` added: TANDEM_BOOT_ID makes it a reboot); its process is in `daemons`. */
+  startDaemon(node: string, env?: NodeJS.ProcessEnv): void;
   readonly daemons: Record<string, ChildProcess>;
   /** Waits for the two states, and says both and the last log lines if they do not come. */
   waitStates(what: string, n1: string, n2: string, ms?: number): Promise<void>;
@@ -55,7 +55,7 @@ export async function mirrorLab(lab: Lab, dir: string, net: string, moduleXml: s
     daemons, state, log,
     ask: (host) => lab.run('n3', [process.execPath, '-e', `require('http').get({host:'${host}',port:8080},(r)=>{let b='';r.on('data',(c)=>b+=c);r.on('end',()=>console.log(b))}).on('error',(e)=>console.log('ERR '+e.code)).setTimeout(500,function(){this.destroy()})`], 5000).stdout.trim(),
     holdsAddress: (n, addr) => lab.run(n, ['ip', '-o', 'addr', 'show', 'dev', 'eth0']).stdout.includes(` ${addr}/`),
-    startDaemon: (n) => { daemons[n] = lab.startDaemon(n, { NODE_NAME: n }); },
+    startDaemon: (n, env = {}) => { daemons[n] = lab.startDaemon(n, { NODE_NAME: n, ...env }); },
     waitStates: (what, s1, s2, ms = 30_000) => until(what, () => state('n1') === s1 && state('n2') === s2, ms, 200)
       .catch((e: Error) => { throw new Error(`${e.message} (n1 ${state('n1')}, n2 ${state('n2')})\n--- n1\n${log('n1').split('\n').slice(-15).join('\n')}\n--- n2\n${log('n2').split('\n').slice(-15).join('\n')}`); }),
   };

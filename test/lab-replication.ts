@@ -2,6 +2,7 @@
 // node has its own directory at the same path `data` (a bind mount of `backing[node]` in its mount
 // namespace, as on separate machines). The module is configured and exported; nothing is started.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,8 +31,13 @@ export interface ReplicationLab extends MirrorLab {
   pair(): Promise<void>;
 }
 
-/** `prepare` fills the backing directories before anything runs. */
-export async function replicationLab(net: string, prepare: (backing: Record<LabNodeName, string>) => void = () => undefined): Promise<ReplicationLab> {
+/**
+ * `prepare` fills the backing directories before anything runs. With `images`, each node's
+ * directory is instead an ext4 file system in an image file (`dir`/n1.img) loop-mounted in its
+ * mount namespace, so that a power failure can be imitated by copying the image (the backing
+ * directories are then empty: read the data inside the nodes).
+ */
+export async function replicationLab(net: string, prepare: (backing: Record<LabNodeName, string>) => void = () => undefined, images = false): Promise<ReplicationLab> {
   const dir = fs.mkdtempSync(join(tmpdir(), 'lab-repl-'));
   const lab = new Lab(dir, 3, net);
   const data = join(dir, 'data');
@@ -39,8 +45,17 @@ export async function replicationLab(net: string, prepare: (backing: Record<LabN
   const MODULE = `<safe><service mode="mirror" timing="fast"><heart><heartbeat name="default"/></heart>
     <rfs><replicated dir="${data}" mode="read_only"/></rfs><user/></service></safe>`;
   try {
-    lab.bindDir('n1', backing.n1, data);
-    lab.bindDir('n2', backing.n2, data);
+    for (const n of ['n1', 'n2'] as const) {
+      if (!images) { lab.bindDir(n, backing[n], data); continue; }
+      const img = join(dir, `${n}.img`);
+      fs.writeFileSync(img, '');
+      fs.truncateSync(img, 128 * 1024 * 1024);
+      const mkfs = spawnSync('mkfs.ext4', ['-q', '-F', img], { encoding: 'utf8' });
+      assert.equal(mkfs.status, 0, mkfs.stderr);
+      fs.mkdirSync(data, { recursive: true });
+      const m = lab.run(n, ['mount', '-o', 'loop', img, data]);
+      assert.equal(m.status, 0, `loop mount of ${img} on ${n}: ${m.stderr}`);
+    }
     prepare(backing);
     const m = await mirrorLab(lab, dir, net, MODULE, `${net}.1`);
     const tail = (node: string) => m.log(node).split('\n').slice(-12).join('\n');

@@ -25,7 +25,9 @@ export interface RfsState {
   readonly dirty: readonly ReturnType<DirtyMap['snapshot']>[];
 }
 
+/** The kernel's boot id (TANDEM_BOOT_ID overrides it, as for tandemd: a lab node "reboots" so). */
 export function bootId(): string {
+  if (process.env.TANDEM_BOOT_ID) return process.env.TANDEM_BOOT_ID;
   try { return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(); } catch { return 'unknown'; }
 }
 
