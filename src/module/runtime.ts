@@ -353,7 +353,8 @@ export class ModuleRuntime {
   private onReplicator(e: ReplicatorEvent | { type: 'exited'; reason: string }): void {
     switch (e.type) {
       case 'log': return this.log(e.level, 'nfsadmin', e.text);
-      case 'progress': return;
+      // shown by state -v; changes every second during a reintegration: no history, no log line
+      case 'progress': void this.submit({ type: 'resource', name: 'rfs.reintegration', value: e.text, by: 'reintegre' }, 'rfs.reintegration'); return;
       case 'secondaryLost': void this.submit({ type: 'secondaryLost' }); return;
       case 'resyncDone': void this.submit({ type: 'resyncDone', ok: e.ok, generation: e.generation }); return;
       case 'failed': case 'exited': void this.replicationFailed(e.type === 'exited', e.reason); return;

@@ -358,14 +358,14 @@ export class Replicator {
       const take = this.takeDirty();
       const sources = this.mounts.sources();
       if (zones) {
-        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, take[i], tally));
+        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, take[i], tally), tally);
       } else {
         const theirs = await client.manifest();
-        for (const [i, source] of sources.entries()) await this.pump(client, i, fullOps(source, theirs.get(i) ?? [], tally));
+        for (const [i, source] of sources.entries()) await this.pump(client, i, fullOps(source, theirs.get(i) ?? [], tally), tally);
       }
       for (let round = 0; round < MAX_ROUNDS && !this.smallEnough(); round++) {
         const more = this.takeDirty();
-        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, more[i], tally));
+        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, more[i], tally), tally);
       }
       if (this.client !== client) return;
       // the last round and the switch to live in one turn: no change can fall between them
@@ -378,6 +378,7 @@ export class Replicator {
       const ms = Date.now() - started;
       if (tally.bytes > 1024 * 1024 && ms > 0) this.lastRate = Math.round(tally.bytes / (ms / 1000));
       this.log('E', `Reintegration of ${this.o.peer} ended: ${tally.files} entries, ${tally.bytes} bytes sent in ${ms} ms`);
+      this.o.emit({ type: 'progress', text: `last reintegration of ${this.o.peer}: ${tally.files} entries, ${(tally.bytes / 1048576).toFixed(1)} MiB in ${(ms / 1000).toFixed(1)} s` });
     } catch (e) {
       if (this.client === client) client.close();
       this.log('E', `Reintegration of ${this.o.peer} failed: ${(e as Error).message}`);
@@ -398,11 +399,16 @@ export class Replicator {
   }
 
   /** Sends what `ops` produces, reading each just before it goes, with at most 16 MiB unacknowledged. */
-  private async pump(client: ReplicaClient, root: number, ops: Iterable<StreamOp>): Promise<void> {
+  private async pump(client: ReplicaClient, root: number, ops: Iterable<StreamOp>, tally: ResyncTally): Promise<void> {
+    let reported = Date.now();
     for (const op of ops) {
       if (!client.connected) throw new Error('the connection was lost');
       void client.send(op, root);
       if (client.inflightBytes > 16 * 1024 * 1024) await client.below(4 * 1024 * 1024);
+      if (Date.now() - reported >= 1000) {
+        reported = Date.now();
+        this.o.emit({ type: 'progress', text: `reintegration of ${this.o.peer}: ${tally.files} entries, ${(tally.bytes / 1048576).toFixed(1)} MiB sent` });
+      }
     }
     await client.below(0);
   }

@@ -115,28 +115,29 @@ test('kill -9 of a module process restarts it with its switches; one that keeps 
   const procs = () => j('module', 'processes').doc as { module: string; pid: number | null; starts: number; gaveUp: boolean }[];
   const first = procs().find((m) => m.module === 'app')!;
   process.kill(first.pid!, 'SIGKILL');
-  await until('the module process is restarted', () => { const m = procs().find((x) => x.module === 'app')!; return m.starts === 2 && m.pid !== null && t('state', '-m', 'app').status === 0; });
+  // each poll starts the CLI (~0.2 s on a busy CI machine): deadlines of 20 s, not the default 8
+  await until('the module process is restarted', () => { const m = procs().find((x) => x.module === 'app')!; return m.starts === 2 && m.pid !== null && t('state', '-m', 'app').status === 0; }, 20_000, 100);
   assert.equal(t('get', '-m', 'app', '-r', 'usersetting.failover').stdout.trim(), 'off', 'switches persist across the restart');
   assert.equal(t('get', '-m', 'app', '-r', 'custom.x').stdout.trim(), 'up', 'resources persist across the restart');
-  await until('the restart is in the module log', () => /Module process killed by SIGKILL; restarting it/.test(t('log', '-m', 'app').stdout));
+  await until('the restart is in the module log', () => /Module process killed by SIGKILL; restarting it/.test(t('log', '-m', 'app').stdout), 20_000, 100);
   process.kill(procs().find((m) => m.module === 'web')!.pid!, 'SIGKILL');
-  await until('the farm restarts', () => t('state', '-m', 'web').status === 0);
+  await until('the farm restarts', () => t('state', '-m', 'web').status === 0, 20_000, 100);
   assert.equal(t('get', '-m', 'web', '-r', 'usersetting.checker').stdout.trim(), 'off');
 
   for (let i = 0; i < 5; i++) {
-    await until('a process to kill', () => procs().find((m) => m.module === 'app')?.pid != null || procs().find((m) => m.module === 'app')!.gaveUp);
+    await until('a process to kill', () => procs().find((m) => m.module === 'app')?.pid != null || procs().find((m) => m.module === 'app')!.gaveUp, 20_000, 100);
     const m = procs().find((x) => x.module === 'app')!;
     if (m.gaveUp) break;
     process.kill(m.pid!, 'SIGKILL');
-    await until('the death is seen', () => procs().find((x) => x.module === 'app')!.pid !== m.pid);
+    await until('the death is seen', () => procs().find((x) => x.module === 'app')!.pid !== m.pid, 20_000, 100);
   }
-  await until('the supervisor gives up', () => procs().find((m) => m.module === 'app')!.gaveUp);
+  await until('the supervisor gives up', () => procs().find((m) => m.module === 'app')!.gaveUp, 20_000, 100);
   assert.match(t('log', '-m', 'app').stdout, /\| C \| Module process killed by SIGKILL; it died 5 times within 60 s and is not restarted/);
   const r = t('state', '-m', 'app');
   assert.equal(r.status, 1);
   assert.match(r.stderr, /kept dying and was not restarted/);
   assert.equal(t('config', '-m', 'app').status, 0);
-  await until('config gives it a new chance', () => t('state', '-m', 'app').status === 0);
+  await until('config gives it a new chance', () => t('state', '-m', 'app').status === 0, 20_000, 100);
 }));
 
 

@@ -84,6 +84,7 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     assert.match(log('n2'), /Reintegration of n1 begins: changed zones only/);
     const ended = [...log('n2').matchAll(/Reintegration of n1 ended: (\d+) entries, (\d+) bytes/g)].pop();
     assert.ok(ended && Number(ended[2]) < 64 * 1024, `only the changed zones were sent: ${ended?.[0]}`);
+    assert.match(lab.tandem('n2', 'get', '-m', 'app', '-r', 'rfs.reintegration').stdout, /last reintegration of n1: \d+ entries/, 'state -v shows the reintegration');
     assert.deepEqual(treeOf(backing.n1), treeOf(backing.n2));
 
     // swap: the roles exchange, and the new primary's writes reach the new secondary at once

@@ -186,8 +186,8 @@ function onResource(b: Step, name: string, value: string, by: string): void {
     b.log('I', `Witness answer ${value} ignored: the heartbeats came back before it`, 'splitbrain');
     return;
   }
-  // connection counts are indicative and change all the time: kept, not logged
-  b.resource(name, value, by, name.startsWith('connections.'));
+  // connection counts and reintegration progress change all the time: kept, not logged
+  b.resource(name, value, by, name.startsWith('connections.') || name === 'rfs.reintegration');
   if (name === 'rfs.uptodate' && value === 'up' && !b.s.data.uptodate) b.persist({ uptodate: true });
 }
 
