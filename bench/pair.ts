@@ -17,8 +17,8 @@ export async function until(what: string, check: () => boolean, ms: number, ever
 /** The state of module app on a node, as `state -lq` prints it. */
 export const appState = (lab: Lab, node: string): string => lab.tandem(node, 'state', '-m', 'app', '-lq').stdout.trim();
 
-/** Configures the cluster n1+n2 on `subnet`, installs module app with `files`, and runs n1 PRIM / n2 SECOND. */
-export async function startMirrorPair(lab: Lab, dir: string, subnet: string, files: readonly ZipEntry[]): Promise<void> {
+/** Configures the cluster n1+n2 on `subnet`, installs module app with `files` on both, and starts both daemons. */
+export async function installPair(lab: Lab, dir: string, subnet: string, files: readonly ZipEntry[]): Promise<void> {
   writeFileSync(join(dir, 'cluster.xml'), `<cluster><lans><lan name="default"><node name="n1" addr="${subnet}.1"/><node name="n2" addr="${subnet}.2"/></lan></lans></cluster>`);
   lab.tandem('n1', 'cluster', 'config', join(dir, 'cluster.xml'));
   lab.tandem('n1', 'cluster', 'package', join(dir, 'cluster.zip'));
@@ -30,6 +30,11 @@ export async function startMirrorPair(lab: Lab, dir: string, subnet: string, fil
   await until('both daemons', () => lab.tandem('n1', 'state').status === 0 && lab.tandem('n2', 'state').status === 0, 30_000);
   if (lab.tandem('n1', '-H', 'n2', '-E', 'app').status !== 0) throw new Error('-E failed');
   await until('n2 module', () => lab.tandem('n2', 'state', '-m', 'app').status === 0, 30_000);
+}
+
+/** installPair, then n1 PRIM / n2 SECOND. */
+export async function startMirrorPair(lab: Lab, dir: string, subnet: string, files: readonly ZipEntry[]): Promise<void> {
+  await installPair(lab, dir, subnet, files);
   lab.tandem('n1', 'start', '-m', 'app');
   await until('n1 alone', () => appState(lab, 'n1') === 'ALONE', 60_000);
   lab.tandem('n2', 'start', '-m', 'app');

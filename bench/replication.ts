@@ -16,8 +16,7 @@ import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Lab } from '../src/lab/lab.js';
-import { writeZip } from '../src/catalog/zip.js';
-import { arg, sleep, until, appState } from './pair.js';
+import { arg, sleep, until, appState, installPair } from './pair.js';
 
 const SEQ_MB = Number(arg('--seq-mb', '2048'));
 const SMALL = Number(arg('--small', '50000'));
@@ -70,18 +69,8 @@ async function passthrough(base: string): Promise<Record<string, Record<string, 
 
 /** A running pair, n1 primary and n2 an up-to-date secondary, replicating `data`. */
 async function pair(lab: Lab, dir: string, data: string): Promise<void> {
-  fs.writeFileSync(join(dir, 'cluster.xml'), `<cluster><lans><lan name="default"><node name="n1" addr="${SUBNET}.1"/><node name="n2" addr="${SUBNET}.2"/></lan></lans></cluster>`);
-  lab.tandem('n1', 'cluster', 'config', join(dir, 'cluster.xml'));
-  lab.tandem('n1', 'cluster', 'package', join(dir, 'cluster.zip'));
-  lab.tandem('n2', 'cluster', 'config', join(dir, 'cluster.zip'));
   const xml = `<safe><service mode="mirror"><heart><heartbeat name="default"/></heart><rfs><replicated dir="${data}"/></rfs><user/></service></safe>`;
-  fs.writeFileSync(join(dir, 'app.safe'), writeZip([{ name: 'conf/userconfig.xml', data: Buffer.from(xml), mode: 0o644 }]));
-  lab.tandem('n1', 'module', 'install', '-m', 'app', join(dir, 'app.safe'));
-  lab.tandem('n1', 'config', '-m', 'app');
-  for (const n of ['n1', 'n2']) lab.startDetachedDaemon(n);
-  await until('both daemons', () => lab.tandem('n1', 'state').status === 0 && lab.tandem('n2', 'state').status === 0, 30_000);
-  if (lab.tandem('n1', '-H', 'n2', '-E', 'app').status !== 0) throw new Error('-E failed');
-  await until('n2 module', () => lab.tandem('n2', 'state', '-m', 'app').status === 0, 30_000);
+  await installPair(lab, dir, SUBNET, [{ name: 'conf/userconfig.xml', data: Buffer.from(xml), mode: 0o644 }]);
   lab.tandem('n1', 'start', '-m', 'app');
   await until('n1 waits', () => appState(lab, 'n1') === 'WAIT', 30_000);
   lab.tandem('n1', 'prim', '-m', 'app');

@@ -56,11 +56,21 @@ async function reboot(r: ReplicationLab, node: LabNodeName, copy: string, bootId
   await until(`${node}'s daemon answers`, () => r.lab.tandem(node, 'state', '-m', 'app').status === 0, 20_000, 200);
 }
 
-/** Starts the ledger writer on `node`; resolves when it ended. */
-function write(r: ReplicationLab, node: LabNodeName, name: string, acks: string): Promise<unknown> {
+/**
+ * The ledger writer on `writer` appends fsync'd records; half a second in, `victim` loses power.
+ * Returns the records acknowledged before that instant and the copy of the victim's disk.
+ */
+async function appendsThenPowerOff(r: ReplicationLab, writer: LabNodeName, victim: LabNodeName, round: number): Promise<{ before: number[]; copy: string }> {
+  const acks = join(r.dir, `acks-${round}`);
   fs.writeFileSync(acks, '');
-  const w = r.lab.start(node, [process.execPath, WRITER, join(r.data, name), '300', '2', '10', acks]);
-  return new Promise((resolve) => w.on('exit', resolve));
+  const w = r.lab.start(writer, [process.execPath, WRITER, join(r.data, `ledger-${round}`), '300', '2', '10', acks]);
+  const ended = new Promise((resolve) => w.on('exit', resolve));
+  await sleep(500);
+  const before = acked(acks);
+  const copy = powerOff(r, victim, `power-off-${round}`);
+  await Promise.race([ended, sleep(15_000)]);
+  assert.ok(before.length > 10, `the writer was acknowledged only ${before.length} records before the power failure`);
+  return { before, copy };
 }
 
 test('power loss: every fsync-acknowledged record survives on the copy that reached the disk', { skip, timeout: 240_000 }, async () => {
@@ -69,35 +79,24 @@ test('power loss: every fsync-acknowledged record survives on the copy that reac
     await r.pair();
 
     // 1. the secondary loses power during the appends, then the primary is lost for good
-    const acks1 = join(r.dir, 'acks-1');
-    const wrote1 = write(r, 'n1', 'ledger-1', acks1);
-    await sleep(500);
-    const before1 = acked(acks1);
-    const copy1 = powerOff(r, 'n2', 'power-off-1');
-    await Promise.race([wrote1, sleep(15_000)]);
+    const one = await appendsThenPowerOff(r, 'n1', 'n2', 1);
     r.lab.crash('n1');
-    assert.ok(before1.length > 10, `the writer was acknowledged only ${before1.length} records before the power failure`);
-    await reboot(r, 'n2', copy1, 'reboot-1');
+    await reboot(r, 'n2', one.copy, 'reboot-1');
     r.tandem('n2', 'prim', '-m', 'app'); // both nodes failed: the operator forces the copy that is left
     await until('n2 alone on its rebooted copy', () => r.state('n2') === 'ALONE', 30_000, 200);
     const on2 = records(r, 'n2', 'ledger-1');
-    assert.deepEqual(before1.filter((n) => !on2.has(n)), [], 'records acknowledged before the power failure are missing on the secondary\'s disk');
+    assert.deepEqual(one.before.filter((n) => !on2.has(n)), [], 'records acknowledged before the power failure are missing on the secondary\'s disk');
 
     // 2. the pair whole again (n1 back on its own disk), then the primary loses power
     r.startDaemon('n1');
     await until('n1 daemon', () => r.lab.tandem('n1', 'state', '-m', 'app').status === 0, 20_000, 200);
     if (r.state('n1') === 'STOP') r.tandem('n1', 'start', '-m', 'app');
     await r.synced('n1');
-    const acks2 = join(r.dir, 'acks-2');
-    const wrote2 = write(r, 'n2', 'ledger-2', acks2);
-    await sleep(500);
-    const before2 = acked(acks2);
-    const copy2 = powerOff(r, 'n2', 'power-off-2');
-    await Promise.race([wrote2, sleep(15_000)]);
+    const two = await appendsThenPowerOff(r, 'n2', 'n2', 2);
     await until('n1 takes over', () => r.state('n1') === 'ALONE', 20_000, 100);
     const on1 = records(r, 'n1', 'ledger-2');
-    assert.deepEqual(before2.filter((n) => !on1.has(n)), [], 'records acknowledged before the power failure are missing on the new primary');
-    await reboot(r, 'n2', copy2, 'reboot-2');
+    assert.deepEqual(two.before.filter((n) => !on1.has(n)), [], 'records acknowledged before the power failure are missing on the new primary');
+    await reboot(r, 'n2', two.copy, 'reboot-2');
     if (r.state('n2') === 'STOP') r.tandem('n2', 'start', '-m', 'app');
     await r.synced('n2');
     assert.match(r.log('n1'), /Reintegration of n2 begins: full synchronization/, 'a rebooted copy is compared block by block');
