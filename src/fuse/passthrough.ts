@@ -202,6 +202,9 @@ export class Passthrough implements SessionHandler {
       case OP.UNLINK: case OP.RMDIR: {
         const rel = this.child(nodeid, cstring(body, 0).value);
         if (opcode === OP.UNLINK) fs.unlinkSync(this.full(rel)); else fs.rmdirSync(this.full(rel));
+        // the name is free: a new entry there must get a new node id (the kernel may still hold the
+        // old one, and seeing it come back as another kind of file marks the inode bad: EIO)
+        this.byRel.delete(rel);
         this.emit({ op: opcode === OP.UNLINK ? 'unlink' : 'rmdir', path: rel });
         return reply(unique, 0);
       }
