@@ -281,8 +281,9 @@ export class Passthrough implements SessionHandler {
       case OP.FSYNC: {
         const f = this.file(body);
         const dataOnly = (body.readUInt32LE(8) & FSYNC_FDATASYNC) !== 0;
-        if (dataOnly) fs.fdatasyncSync(f.fd); else fs.fsyncSync(f.fd);
+        // handed on first, so that the copy flushes while this one does; the answer waits for both
         this.emit({ op: 'fsync', path: f.rel, dataOnly });
+        if (dataOnly) fs.fdatasyncSync(f.fd); else fs.fsyncSync(f.fd);
         return reply(unique, 0);
       }
       case OP.RELEASE: {
