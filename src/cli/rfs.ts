@@ -3,7 +3,7 @@
 // entry by entry and block by block); rfsdiff on the primary (what a reintegration would send now).
 
 import type { RuntimeReply } from '../module/runtime.js';
-import type { DiffReport, VerifyReport } from '../replication/replicator.js';
+import type { DiffReport, VerifyReport } from '../replication/reports.js';
 import { callDaemon } from './client.js';
 import { EXIT, emit, fail, type Output } from './output.js';
 

@@ -2,21 +2,21 @@
 // a child of the module runtime: docs/decisions/0010). The module runtime gives it a role; it
 // reports what the core must decide on.
 //
-//   primary    mounts the FUSE passthrough over every replicated directory; each change goes to
-//              the secondary when one is attached ("live": answered once the secondary applied it),
-//              else into the dirty map. It connects to the peer's replication port whenever it has
+//   primary    its FUSE mounts (mounts.ts: over every replicated directory from the first role to
+//              the module's stop) replicate: each change goes to the secondary when one is
+//              attached ("live": answered once the secondary applied it), else into the dirty map. It connects to the peer's replication port whenever it has
 //              no secondary, and brings a secondary up to date (resync.ts): the dirty map (zones)
 //              when the map covers the secondary's generation, else a full sync by block hashes;
 //              then rounds of what changed meanwhile, then the last round and the switch to live in
 //              one turn, so no change slips between them.
-//   secondary  listens on the replication port and applies the primary's stream to its copy.
+//   secondary  its mounts are read-only; it listens on the replication port and applies the
+//              primary's stream to its copy, beneath them.
 //
 // Losing a live secondary (connection closed, no acknowledgement within sendtimeout) holds every
 // change not yet answered, records it in the dirty map and reports `secondaryLost`; the answers go
 // out only once the runtime confirms the primary role under a NEW generation, made durable by the
 // core before (DESIGN §5): a write acknowledged alone is never one the secondary could claim to have.
 
-import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { Mutation } from '../fuse/passthrough.js';
 import { replicationFilter } from '../config/filters.js';
@@ -24,9 +24,10 @@ import type { ReplicatedDir } from '../shared/config.js';
 import type { Generation } from '../shared/generation.js';
 import type { NodeCredentials } from '../daemon/pki.js';
 import { CopyApplier } from './apply.js';
-import { DirtyMap, TO_END } from './dirty-map.js';
+import { DirtyMap } from './dirty-map.js';
 import { ReplicaClient, ReplicaServer, type Hello, type Unacked } from './link.js';
-import { compareManifests, describe, walk, type Difference, type ManifestEntry } from './manifest.js';
+import { describe, walk } from './manifest.js';
+import { diffReport, verifyCopy, type DiffReport, type ReportedDir, type VerifyReport } from './reports.js';
 import { fullOps, zoneOps, type ResyncTally } from './resync.js';
 import { ReplicatedMounts } from './mounts.js';
 import { bootId, loadRfsState, saveRfsState, type RfsState } from './rfs-state.js';
@@ -48,19 +49,6 @@ export type ReplicatorCommand =
   | { readonly type: 'verify' }
   /** rfsdiff (on the primary): what changed since the secondary left, and the time to send it. */
   | { readonly type: 'diff' };
-
-export interface VerifyReport { readonly identical: boolean; readonly entries: number; readonly differences: readonly Difference[] }
-
-export interface DiffReport {
-  /** The dirty map covers the secondary's copy: a reintegration sends only this. Else a full sync. */
-  readonly zones: boolean;
-  readonly secondary: 'live' | 'resync' | 'away';
-  readonly dirs: readonly { readonly dir: string; readonly changed: number; readonly removed: number; readonly bytes: number }[];
-  readonly bytes: number;
-  readonly rateBytesPerS: number;
-  readonly rateFrom: string;
-  readonly estimatedS: number;
-}
 
 export type ReplicatorEvent =
   | { readonly type: 'log'; readonly level: 'E' | 'C' | 'I'; readonly text: string }
@@ -204,37 +192,20 @@ export class Replicator {
 
   private async verify(): Promise<VerifyReport> {
     if (this.role !== 'secondary' || !this.server) throw new Error('rfsverify runs on the secondary: this node is not one');
-    const theirs = await this.server.primaryManifest();
-    const differences: Difference[] = [];
-    let entries = 0;
-    for (const [i, d] of this.o.dirs.entries()) {
-      const mine: ManifestEntry[] = [];
-      await describe(this.mounts.side(i), this.skips[i], (batch) => { for (const e of batch) mine.push(e); });
-      const primary = theirs.get(i) ?? [];
-      entries += primary.filter((e) => e.k !== undefined).length;
-      for (const x of compareManifests(primary, mine)) differences.push({ path: join(d.dir, x.path), what: x.what });
-    }
-    return { identical: differences.length === 0, entries, differences };
+    return verifyCopy(this.reported(), await this.server.primaryManifest());
   }
 
   private diff(): DiffReport {
     if (this.role !== 'primary') throw new Error('rfsdiff runs on the primary: this node is not one');
-    const zones = this.base !== null;
-    const dirs = this.o.dirs.map((d, i) => {
-      const root = this.mounts.side(i); // underneath the mount
-      const treeBytes = (under?: string) => [...walk(root, this.skips[i], under)].reduce((n, w) => n + (w.st.isFile() ? Number(w.st.size) : 0), 0);
-      const sizeOf = (rel: string) => { try { const st = fs.lstatSync(join(root, rel)); return st.isFile() ? st.size : 0; } catch { return 0; } }; // gone since
-      const snap = this.dirty[i].snapshot();
-      let bytes = this.dirty[i].dirtyBytes();
-      for (const [rel, e] of Object.entries(snap.changed)) {
-        if (e.whole) bytes += sizeOf(rel) + treeBytes(rel);
-        else if (e.ranges.some(([, b]) => b === TO_END)) bytes += sizeOf(rel);
-      }
-      return { dir: d.dir, changed: Object.keys(snap.changed).length, removed: snap.removed.length, bytes: zones ? bytes : treeBytes() };
+    return diffReport({
+      dirs: this.reported(), dirty: this.dirty, zones: this.base !== null, lastRate: this.lastRate, bandwidthKBs: this.o.bandwidthKBs,
+      secondary: this.link === 'live' ? 'live' : this.link === 'resync' ? 'resync' : 'away',
     });
-    const bytes = dirs.reduce((n, d) => n + d.bytes, 0);
-    const [rateBytesPerS, rateFrom] = this.lastRate ? [this.lastRate, 'the last reintegration'] : this.o.bandwidthKBs ? [this.o.bandwidthKBs * 1024, 'reiallowedbw'] : [100 * 1024 * 1024, 'an assumed 100 MB/s'];
-    return { zones, secondary: this.link === 'live' ? 'live' : this.link === 'resync' ? 'resync' : 'away', dirs, bytes, rateBytesPerS, rateFrom, estimatedS: Math.ceil(bytes / rateBytesPerS) };
+  }
+
+  private reported(): ReportedDir[] {
+    const sources = this.mounts.sources();
+    return this.o.dirs.map((d, i) => ({ dir: d.dir, source: sources[i] }));
   }
 
   private async setRole(role: Role, generation: Generation | null): Promise<void> {
