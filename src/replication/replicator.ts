@@ -17,7 +17,8 @@
 // out only once the runtime confirms the primary role under a NEW generation, made durable by the
 // core before (DESIGN §5): a write acknowledged alone is never one the secondary could claim to have.
 
-import { join } from 'node:path';
+import * as fs from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Mutation } from '../fuse/passthrough.js';
 import { replicationFilter } from '../config/filters.js';
 import type { ReplicatedDir } from '../shared/config.js';
@@ -229,6 +230,8 @@ export class Replicator {
       this.mounts.setReadOnly(true);
       if (role === 'secondary') await this.mounts.ensure();
       if (role === 'secondary' && was !== 'secondary') {
+        // both copies were written alone (split brain): ours goes, but not what was written in it
+        if (this.pendingResync === 'divergent') this.saveAside();
         // our copy is to be overwritten: our own map of changes means nothing any more
         this.dirty = this.o.dirs.map(() => new DirtyMap());
         this.base = null;
@@ -236,6 +239,28 @@ export class Replicator {
       }
     }
     this.save(false);
+  }
+
+  /**
+   * Copies what this node wrote while it ran alone (its dirty map; the whole tree when the map
+   * cannot say) to var/lib/tandem/modules/AM/divergent/<time>/, before a divergent resync
+   * overwrites it (DESIGN §5: nothing acknowledged is silently discarded).
+   */
+  private saveAside(): void {
+    const into = join(dirname(this.o.stateFile), 'divergent', new Date().toISOString().replace(/[:.]/g, '-'));
+    let saved = 0;
+    for (const [i, source] of this.mounts.sources().entries()) {
+      const target = join(into, String(i));
+      const paths = this.base === null ? [''] : Object.keys(this.dirty[i].snapshot().changed);
+      for (const rel of paths) {
+        try {
+          fs.cpSync(join(source.root, rel), join(target, rel), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+          saved++;
+        } catch { /* removed since: nothing to keep */ }
+      }
+    }
+    const what = this.base === null ? 'the whole copy (its map of changes could not say what changed)' : `${saved} entries`;
+    this.log('C', `Data written on this node while it ran alone saved in ${into} (${what}) before the resynchronization from ${this.o.peer}`);
   }
 
   // ── primary ────────────────────────────────────────────────────────────────────────────────

@@ -4,7 +4,8 @@
 // synchronisation; a write on the primary is on the secondary when the writer gets its answer; a
 // crash of the primary node leaves the secondary with every acknowledged write, and it takes over;
 // the crashed node returns as secondary with a full resync (it crashed as primary: its copy may
-// hold writes nobody acknowledged); a cleanly stopped secondary returns with only the changed zones.
+// hold writes nobody acknowledged); a cleanly stopped secondary returns with only the changed zones;
+// swap; a broken replication link; rfsverify; a split brain whose loser keeps its writes aside.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -114,6 +115,20 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     const damaged = lab.tandem('n2', 'rfsverify', '-m', 'app');
     assert.equal(damaged.status, 1);
     assert.match(damaged.stdout, /big\.bin: content differs in 1 block\(s\) of 128 KiB from byte 262144/);
+
+    // split brain (no witness): both nodes write alone; on heal the loser's writes are saved aside
+    // before its divergent resynchronisation (a full one, which also repairs the damaged block)
+    lab.link('n2', false);
+    await until('both alone behind the partition', () => state('n1') === 'ALONE' && state('n2') === 'ALONE', 20_000, 200);
+    sh('n1', `echo "n1 alone" > ${data}/split-n1.txt`);
+    sh('n2', `echo "n2 alone" > ${data}/split-n2.txt`);
+    lab.link('n2', true);
+    await synced('n2');
+    assert.match(log('n2'), /Data written on this node while it ran alone saved in (\S+) \(\d+ entries\)/);
+    const aside = /saved in (\S+) \(/.exec(log('n2'))![1];
+    assert.equal(lab.run('n2', ['cat', join(aside, '0', 'split-n2.txt')]).stdout, 'n2 alone\n', 'the loser\'s write is kept aside');
+    assert.ok(!fs.existsSync(join(backing.n2, 'split-n2.txt')) && fs.existsSync(join(backing.n2, 'split-n1.txt')));
+    assert.equal(lab.tandem('n2', 'rfsverify', '-m', 'app').status, 0, 'the divergent resync left identical copies');
   } finally {
     lab.teardown();
   }
