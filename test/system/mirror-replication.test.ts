@@ -129,6 +129,18 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     assert.equal(lab.run('n2', ['cat', join(aside, '0', 'split-n2.txt')]).stdout, 'n2 alone\n', 'the loser\'s write is kept aside');
     assert.ok(!fs.existsSync(join(backing.n2, 'split-n2.txt')) && fs.existsSync(join(backing.n2, 'split-n1.txt')));
     assert.equal(lab.tandem('n2', 'rfsverify', '-m', 'app').status, 0, 'the divergent resync left identical copies');
+
+    // the vendor's replication case (SAFEKIT-BEHAVIOUR §12, mirror test 7): stop the primary, create
+    // a file on the node alone, restart the stopped node: SECOND Transient while "Updating directory
+    // tree…", then "Reintegration ended (synchronize)" and SECOND Ready, with the file
+    tandem('n1', 'stop', '-m', 'app');
+    await waitStates('n1 stopped, n2 alone', 'STOP', 'ALONE');
+    sh('n2', `echo "created on the node alone" > ${data}/vendor7.txt`);
+    tandem('n1', 'start', '-m', 'app');
+    await synced('n1');
+    const reintegrated = log('n1').slice(log('n1').lastIndexOf('Local state SECOND Transient'));
+    assert.match(reintegrated, /Updating directory tree \(changed zones\)[\s\S]*Reintegration ended \(synchronize\)[\s\S]*Local state SECOND Ready/);
+    assert.equal(fs.readFileSync(join(backing.n1, 'vendor7.txt'), 'utf8'), 'created on the node alone\n');
   } finally {
     lab.teardown();
   }

@@ -53,7 +53,8 @@ export function enterSecond(b: Step, mode: ResyncMode, thenScripts = true): void
   b.state('SECOND', 'Transient');
   b.push({ type: 'startResync', mode });
   b.push({ type: 'setReplication', role: 'secondary' });
-  if (mode !== 'zones') b.log('E', `Updating directory tree (${mode === 'full' ? 'full synchronization' : 'divergent data saved first'})`, 'reintegre');
+  const how = mode === 'zones' ? 'changed zones' : mode === 'full' ? 'full synchronization' : 'divergent data saved first';
+  b.log('E', `Updating directory tree (${how})`, 'reintegre'); // SafeKit's line, vendor test 7
 }
 
 /** Resynchronisation finished: adopt the primary's generation; then the start scripts. */
