@@ -3,8 +3,8 @@
 // writes replies. The handler answers each request once (or not at all for FORGET/INTERRUPT).
 // Unmounting (ours or an admin's) ends the session: the worker's read fails with ENODEV.
 
-import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeSync, writevSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, writeSync, writevSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { outHeader } from './codec.js';
 
@@ -44,21 +44,6 @@ export class FuseSession {
       throw new Error(`mount of the FUSE file system over ${mountpoint} failed (exit ${code}); it needs root and /dev/fuse`);
     }
     return new FuseSession(mountpoint, fd);
-  }
-
-  /**
-   * Detaches a FUSE mount of ours left at `mountpoint` by a server that was killed (every access
-   * fails with ENOTCONN until then). Returns whether there was one. Call it only when nothing of
-   * the application runs there any more: afterwards the path shows the directory underneath.
-   */
-  static clearStale(mountpoint: string, fsnamePrefix: string): boolean {
-    const escaped = mountpoint.replace(/ /g, '\\040');
-    const stale = readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => {
-      const [source, target, type] = l.split(' ');
-      return target === escaped && type === 'fuse' && source.startsWith(fsnamePrefix);
-    });
-    if (stale) spawnSync('umount', ['-l', mountpoint]);
-    return stale;
   }
 
   /** Starts answering requests; resolves when the file system is unmounted. */

@@ -10,6 +10,13 @@ import { unbracket } from '../config/net.js';
 import type { MirrorHeartbeat } from '../core/mirror/types.js';
 import { deriveKey, open, seal, type SealKey } from '../protocol/sealed.js';
 
+/** A node's address on a lan of cluster.xml (IPv6 without its brackets), for binding and sending. */
+export function addressOn(cluster: ClusterConfig, lan: string, node: string): string {
+  const a = cluster.lans.find((l) => l.name === lan)?.nodes.find((n) => n.name === node)?.addr;
+  if (!a) throw new Error(`node ${node} is not on lan "${lan}" of cluster.xml`);
+  return unbracket(a);
+}
+
 export interface HeartbeatLink { readonly ident: string; readonly lan: string; readonly pulseMs: number }
 
 /**
@@ -92,9 +99,7 @@ export class HeartbeatTransport {
   }
 
   private addrOn(lan: string, node: string): string {
-    const a = this.o.cluster.lans.find((l) => l.name === lan)?.nodes.find((n) => n.name === node)?.addr;
-    if (!a) throw new Error(`node ${node} is not on lan "${lan}" of cluster.xml`);
-    return unbracket(a);
+    return addressOn(this.o.cluster, lan, node);
   }
 
   async start(): Promise<void> {

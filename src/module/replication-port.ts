@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { ClusterConfig, ModuleConfig } from '../shared/config.js';
 import type { Generation } from '../shared/generation.js';
 import { nodeCredentials } from '../daemon/pki.js';
+import { addressOn } from './heartbeat-transport.js';
 import type { ReplicatorCommand, ReplicatorEvent, ReplicatorOptions } from '../replication/replicator.js';
 
 export interface ReplicationPortOptions {
@@ -26,13 +27,6 @@ export interface ReplicationPortOptions {
   readonly onEvent: (e: ReplicatorEvent | { type: 'exited'; reason: string }) => void;
 }
 
-function addrOn(cluster: ClusterConfig, lan: string | undefined, node: string): string {
-  const l = cluster.lans.find((x) => x.name === lan) ?? cluster.lans[0];
-  const a = l?.nodes.find((n) => n.name === node)?.addr;
-  if (!a) throw new Error(`node ${node} has no address on lan "${lan ?? '?'}" of cluster.xml, which carries the replication`);
-  return a;
-}
-
 export class ReplicationPort {
   private child: ChildProcess | null = null;
   private nextId = 1;
@@ -46,11 +40,12 @@ export class ReplicationPort {
     const { config, cluster, node, peer } = this.o;
     const rfs = config.rfs!;
     const port = config.ports.rfs!;
+    const flowLan = rfs.flowLan ?? cluster.lans[0]?.name ?? ''; // the lan carrying the replication
     const init: Omit<ReplicatorOptions, 'emit'> = {
       module: config.name, peer, dirs: rfs.replicated, stateFile: join(this.o.stateDir, 'rfs-state.json'), sideDir: this.o.sideDir,
       credentials: nodeCredentials(this.o.etc, node),
-      listen: { host: addrOn(cluster, rfs.flowLan, node), port },
-      peerAddr: { host: addrOn(cluster, rfs.flowLan, peer), port },
+      listen: { host: addressOn(cluster, flowLan, node), port },
+      peerAddr: { host: addressOn(cluster, flowLan, peer), port },
       ackTimeoutMs: rfs.sendtimeoutMs, bandwidthKBs: rfs.reiallowedbwKBs,
     };
     const child = fork(new URL('../replication/replicator-main.js', import.meta.url), [config.name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

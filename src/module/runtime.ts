@@ -171,10 +171,7 @@ export class ModuleRuntime {
       // a new module process is never primary: a VIP left by a killed one would answer ARP beside
       // the real primary's (a duplicate address), so it goes first
       await this.vip?.removeStale();
-      await this.replication?.start().catch((e: Error) => {
-        this.replicationDown = e.message;
-        this.log('C', 'nfsadmin', `The replication cannot run: ${e.message}`);
-      });
+      await this.startReplicator();
       const heart = this.config.heart!;
       this.transport = new HeartbeatTransport({
         module: this.config.name, node: this.env.node, peer: this.mirror.settings.peer, cluster: this.env.cluster,
@@ -361,6 +358,14 @@ export class ModuleRuntime {
     }
   }
 
+  /** Starts the replicator process; when it cannot run, `start` is refused with the reason. */
+  private async startReplicator(): Promise<void> {
+    await this.replication?.start().catch((e: Error) => {
+      this.replicationDown = e.message;
+      this.log('C', 'nfsadmin', `The replication cannot run: ${e.message}`);
+    });
+  }
+
   /**
    * The replication of this node broke: its replicator died, or a replicated directory is no longer
    * served. A dead FUSE mount answers the application ENOTCONN (it never reaches the directory
@@ -373,12 +378,7 @@ export class ModuleRuntime {
   private async replicationFailed(exited: boolean, reason: string): Promise<void> {
     const primary = this.mirror?.dataRole === 'primary';
     this.log('C', 'nfsadmin', `Replication failure: ${reason}${primary ? ': the application is stopped and the module started again' : ''}`);
-    if (exited) {
-      await this.replication!.start().catch((e: Error) => {
-        this.replicationDown = e.message;
-        this.log('C', 'nfsadmin', `The replication cannot run: ${e.message}`);
-      });
-    }
+    if (exited) await this.startReplicator();
     if (primary) await this.submit({ type: 'command', command: { kind: 'stopstart' }, by: 'nfsadmin', identity: 'nfsadmin' });
   }
 

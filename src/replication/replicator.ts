@@ -108,7 +108,7 @@ export class Replicator {
 
   constructor(private readonly o: ReplicatorOptions) {
     this.skips = o.dirs.map((d) => { const f = replicationFilter(d); return (rel: string) => f.directory(rel) === 'excluded'; });
-    this.dirty = o.dirs.map(() => new DirtyMap());
+    this.dirty = this.freshMaps();
     this.mounts = new ReplicatedMounts({
       module: o.module, dirs: o.dirs, sideDir: o.sideDir, skips: this.skips, onMutation: (root, m) => this.onMutation(root, m),
       log: (level, text) => this.log(level, text),
@@ -150,6 +150,11 @@ export class Replicator {
         this.dirty[i].record({ op: 'create', path: rel, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid) });
       }
     });
+  }
+
+  /** Empty dirty maps, one per replicated directory. */
+  private freshMaps(): DirtyMap[] {
+    return this.o.dirs.map(() => new DirtyMap());
   }
 
   private save(clean: boolean): void {
@@ -200,7 +205,7 @@ export class Replicator {
     if (this.role !== 'primary') throw new Error('rfsdiff runs on the primary: this node is not one');
     return diffReport({
       dirs: this.reported(), dirty: this.dirty, zones: this.base !== null, lastRate: this.lastRate, bandwidthKBs: this.o.bandwidthKBs,
-      secondary: this.link === 'live' ? 'live' : this.link === 'resync' ? 'resync' : 'away',
+      secondary: this.link === 'alone' ? 'away' : this.link,
     });
   }
 
@@ -219,7 +224,7 @@ export class Replicator {
     if (role === 'primary') {
       if (was === 'secondary') {
         // taking over: what the secondary held when the maps start is the generation it synchronised
-        this.dirty = this.o.dirs.map(() => new DirtyMap());
+        this.dirty = this.freshMaps();
         this.base = this.needsFull ? null : before?.current ?? null;
       }
       await this.mounts.ensure();
@@ -233,7 +238,7 @@ export class Replicator {
         // both copies were written alone (split brain): ours goes, but not what was written in it
         if (this.pendingResync === 'divergent') this.saveAside();
         // our copy is to be overwritten: our own map of changes means nothing any more
-        this.dirty = this.o.dirs.map(() => new DirtyMap());
+        this.dirty = this.freshMaps();
         this.base = null;
         await this.listen();
       }
@@ -383,7 +388,7 @@ export class Replicator {
 
   private takeDirty(): ReturnType<DirtyMap['snapshot']>[] {
     const take = this.dirty.map((d) => d.snapshot());
-    this.dirty = this.o.dirs.map(() => new DirtyMap());
+    this.dirty = this.freshMaps();
     return take;
   }
 
