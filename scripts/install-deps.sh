@@ -7,9 +7,10 @@ cd "$(dirname "$0")/.."
 # Debian packages: a compiler toolchain for better-sqlite3's native build, and the system tools
 # the tests call (unzip reads our .safe packages; iproute2 and util-linux build the namespace lab;
 # openssl makes the cluster CA and node certificates; arping announces a moved virtual IP;
-# autoconf, automake and prove build and run pjdfstest against our FUSE file system).
+# autoconf, automake and prove build and run pjdfstest against our FUSE file system; fio checks
+# data written through it).
 # Installed only when missing and only when we are root (CI is root).
-declare -A pkg_for_cmd=([g++]=g++ [make]=make [python3]=python3 [unzip]=unzip [ip]=iproute2 [nsenter]=util-linux [openssl]=openssl [arping]=iputils-arping [ping]=iputils-ping [autoreconf]=autoconf [automake]=automake [prove]=perl)
+declare -A pkg_for_cmd=([g++]=g++ [make]=make [python3]=python3 [unzip]=unzip [ip]=iproute2 [nsenter]=util-linux [openssl]=openssl [arping]=iputils-arping [ping]=iputils-ping [autoreconf]=autoconf [automake]=automake [prove]=perl [fio]=fio)
 missing=()
 for cmd in "${!pkg_for_cmd[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_for_cmd[$cmd]}")
