@@ -116,6 +116,11 @@ export class ModuleRuntime {
   private replicationDown: string | null = null;
   /** The replicated directories were given back bare (the module is stopped). */
   private released = true;
+  /** Why the primary role could not be taken in the current step: its start scripts must not run
+   * (the application would write to a directory nobody replicates). */
+  private unserved: string | null = null;
+  /** Primary roles refused in a row: the first is retried by a stopstart, the second stops. */
+  private primaryRefusals = 0;
 
   constructor(readonly config: ModuleConfig, private readonly env: RuntimeEnv) {
     const { store } = env;
@@ -273,6 +278,7 @@ export class ModuleRuntime {
       else await this.execute(a, noHistoryFor);
     }
     if (this.mirror?.state === 'STOP') await this.releaseDirectories();
+    if (this.unserved !== null) this.primaryRoleRefused(this.unserved);
     return result;
   }
 
@@ -295,7 +301,13 @@ export class ModuleRuntime {
       case 'sendHeartbeat': return this.transport?.send(a.idents, a.message as MirrorHeartbeat);
       case 'runScripts': {
         const batch = a.batch;
-        if (a.scripts.some((c) => c.script === 'start_prim' || c.script === 'start_both')) this.appStarts++;
+        const startsApp = a.scripts.some((c) => c.script === 'start_prim' || c.script === 'start_both');
+        if (startsApp && this.unserved !== null) {
+          this.log('C', 'userplug', 'Start scripts not run, the application stays stopped: the replicated directories are not served');
+          void this.submit({ type: 'scriptsDone', batch, ok: false });
+          return;
+        }
+        if (startsApp) this.appStarts++;
         void runScriptBatch(a.scripts, { binDir: this.env.binDir, env: this.env.scriptEnv, userlogDir: this.userlogDir(), timeoutMs: this.config.user?.nicestoptimeoutMs ?? 300_000,
           onStart: (c) => this.log('S', 'userplug', `Script ${c.script} ${c.args.join(' ')}`) })
           .then((outcomes) => {
@@ -313,9 +325,11 @@ export class ModuleRuntime {
         if (!this.replication) return; // a mirror without <rfs> has nothing to replicate
         if (a.role !== 'none') this.released = false;
         // awaited: the primary's directories are mounted before the start scripts that follow
-        return this.replication.setRole(a.role, this.mirror!.data.generation).catch((e: Error) => {
+        return this.replication.setRole(a.role, this.mirror!.data.generation).then(() => {
+          if (a.role === 'primary') this.primaryRefusals = 0;
+        }, (e: Error) => {
           this.log('C', 'nfsadmin', `Replication role ${a.role} could not be taken: ${e.message}`);
-          if (a.role === 'primary') void this.submit({ type: 'replicationFailed' });
+          if (a.role === 'primary') this.unserved = e.message;
           if (a.role === 'secondary') void this.submit({ type: 'resyncDone', ok: false });
         });
       }
@@ -380,6 +394,26 @@ export class ModuleRuntime {
     this.log('C', 'nfsadmin', `Replication failure: ${reason}${primary ? ': the application is stopped and the module started again' : ''}`);
     if (exited) await this.startReplicator();
     if (primary) await this.submit({ type: 'command', command: { kind: 'stopstart' }, by: 'nfsadmin', identity: 'nfsadmin' });
+  }
+
+  /**
+   * The replicated directories could not be served as the primary's: the step did not run its start
+   * scripts (see runScripts), so nothing wrote to them. A stopstart (with a new replicator if it
+   * died) tries once more: a stale mount, a passing failure; a second refusal in a row stops the module, and
+   * the peer, if its copy is up to date, takes over as the failover rules say.
+   */
+  private primaryRoleRefused(reason: string): void {
+    this.unserved = null;
+    this.primaryRefusals++;
+    if (this.primaryRefusals === 1) {
+      this.log('C', 'nfsadmin', `The primary role was refused (${reason}): the module is started again`);
+      const replicator = this.replication?.running ? Promise.resolve() : this.startReplicator();
+      void replicator.then(() => this.submit({ type: 'command', command: { kind: 'stopstart' }, by: 'nfsadmin', identity: 'nfsadmin' }));
+      return;
+    }
+    this.primaryRefusals = 0;
+    this.log('C', 'nfsadmin', `The primary role was refused again (${reason}): the module is stopped; fix the cause (see the lines above) and start it again`);
+    void this.submit({ type: 'command', command: { kind: 'stop' }, by: 'nfsadmin', identity: 'nfsadmin' });
   }
 
   /** Checkers and errd follow the active classes and the switches in the machine's resources. */
