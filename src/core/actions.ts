@@ -37,6 +37,13 @@ export interface PersistedData {
   readonly genSeq: number;
   /** The next resynchronisation of the peer must be a full one (after prim fullsync or primforce). */
   readonly fullsyncPeer: boolean;
+  /**
+   * The current generation was made when the replication stream broke, and no change has been
+   * answered under it yet (the changes are held: machine.ts onSecondaryLost). Compared with the
+   * peer's, the copy counts as its previous generation: nothing acknowledged was written in it.
+   * Absent in data stored before it existed: false.
+   */
+  readonly tentative?: boolean;
   readonly settings: { readonly failover: boolean; readonly errd: boolean; readonly checker: boolean };
 }
 

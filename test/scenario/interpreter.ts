@@ -56,6 +56,7 @@ export class Interpreter {
       case 'heal': w.net.heal(); return ['healed'];
       case 'replfail': w.replicationFailed(plain[0]); return [];
       case 'repllost': w.secondaryLost(plain[0]); return [];
+      case 'replbreak': w.breakReplication(); return [];
       case 'loss': w.net.faults = { loss: Number(plain[0]), duplication: 0, minDelayMs: 1, maxDelayMs: 30 }; return [`packet loss ${plain[0]}`];
       case 'scriptfail': w.node(plain[0]).scriptOk = (s) => s !== plain[1]; return [];
       case 'write': {

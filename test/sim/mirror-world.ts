@@ -39,7 +39,9 @@ export interface SimNode extends SimNodeBase {
   /** What the store holds: the last persisted data (durable at once in the simulation). */
   store: PersistedData;
   vip: boolean;
-  replication: 'primary' | 'secondary' | 'none';
+  /** 'held': the replication stream to the secondary broke; the primary's replicator answers no
+   * change until its module confirms the primary role again (a 'replication primary' action). */
+  replication: 'primary' | 'secondary' | 'none' | 'held';
   /** Write ids this node's copy holds. */
   data: Set<number>;
   /** The copy is being rewritten by a resync (or was, when the node crashed): not usable. */
@@ -126,12 +128,30 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
   private readonly truth = new Map<string, string>();
   private readonly activeClasses = new Map<string, readonly string[]>();
 
-  /** The replication server on this node failed (degraded mode). */
   /** The primary's replication stream to its secondary broke (the heartbeats may still flow). */
   secondaryLost(name: string): void {
     this.deliver(name, { type: 'secondaryLost', now: this.now });
   }
 
+  /**
+   * The replication stream of a replicating pair breaks while the heartbeats go on (a connection
+   * reset, a sendtimeout): the primary's replicator holds the changes and reports secondaryLost.
+   */
+  breakReplication(): void {
+    const p = [...this.nodes.values()].find((n) => n.alive && n.machine.state === 'PRIM' && n.replication === 'primary');
+    const peer = p && this.peerOf(p.name);
+    // only a live stream: during a resync the replicator holds nothing (the resync just fails)
+    if (!p || !peer || peer.replication !== 'secondary' || peer.rewriting || peer.machine.state !== 'SECOND' || peer.machine.qualifier !== 'Ready') return;
+    p.replication = 'held';
+    this.streamBroken = true;
+    this.trace.push(`${p.name} | sim | - | replication stream broken`);
+    this.secondaryLost(p.name);
+  }
+
+  /** The stream broke (breakReplication) and no resynchronisation has started a new one since. */
+  private streamBroken = false;
+
+  /** The replication server on this node failed (degraded mode). */
   replicationFailed(name: string): void {
     this.deliver(name, { type: 'replicationFailed', now: this.now });
   }
@@ -167,12 +187,13 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
 
   /** The client writes once to whichever node serves as primary; the write is acknowledged per the replication mode. */
   write(): Ack | null {
-    const primaries = [...this.nodes.values()].filter((n) => n.alive && n.machine.dataRole === 'primary' && n.machine.qualifier === 'Ready' && n.replication === 'primary');
+    // ALONE answers as soon as its replicator has the primary role, scripts running or not
+    const primaries = [...this.nodes.values()].filter((n) => n.alive && n.machine.dataRole === 'primary' && (n.machine.qualifier === 'Ready' || n.machine.state === 'ALONE') && n.replication === 'primary');
     if (primaries.length === 0) return null;
     const p = primaries[this.rng.int(primaries.length)];
     const id = this.nextWrite++;
     const peer = this.peerOf(p.name);
-    const replicating = peer.alive && peer.replication === 'secondary' && this.net.connected(p.name, peer.name);
+    const replicating = peer.alive && peer.replication === 'secondary' && this.net.connected(p.name, peer.name) && !this.streamBroken;
     if (p.machine.state === 'PRIM' && !replicating) return null; // synchronous: blocks, never acknowledged
     p.data.add(id);
     if (replicating) peer.data.add(id);
@@ -263,6 +284,7 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
         const source = this.peerOf(n.name);
         if (a.mode === 'divergent' && !n.rewriting) for (const id of n.data) if (!source.data.has(id)) n.savedAside.add(id);
         n.rewriting = true;
+        this.streamBroken = false; // the secondary's resync opens a new stream
         this.queue.push(this.now + FAST.resyncMs, { kind: 'resync', node: n.name, incarnation: n.incarnation, mode: a.mode });
         break;
       }
@@ -307,7 +329,7 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
 /** The actions a scenario shows with actions=yes; logs, scripts and heartbeats have their own lines. */
 function describeAction(a: Action): string | null {
   switch (a.type) {
-    case 'persist': return `persist generation ${a.data.generation.current ?? 'untrusted'}${a.data.uptodate ? ' uptodate' : ''}${a.data.reintegrating ? ' reintegrating' : ''} last-role ${a.data.lastRole}`;
+    case 'persist': return `persist generation ${a.data.generation.current ?? 'untrusted'}${a.data.uptodate ? ' uptodate' : ''}${a.data.reintegrating ? ' reintegrating' : ''}${a.data.tentative ? ' tentative' : ''} last-role ${a.data.lastRole}`;
     case 'addVip': return 'add VIP';
     case 'removeVip': return 'remove VIP';
     case 'setReplication': return `replication ${a.role}`;

@@ -63,6 +63,13 @@ export function runMirror(seed: number): ScheduleResult {
       else if (r < 50) w.net.faults = { loss: rng.next() * 0.3, duplication: rng.next() * 0.2, minDelayMs: 1, maxDelayMs: 1 + rng.int(80) };
       else if (r < 80) w.command(node, randomCommand(rng), 'root');
       else if (withRules && r < 88) w.checkerTruth(node, pick(rng, ['ping.router', 'tcp.app']), pick(rng, ['up', 'up', 'down']));
+      else if (r < 92) {
+        w.breakReplication();
+        // writes right after the break, and sometimes the primary's crash before a heartbeat told
+        // the secondary of its new generation (the window in which answered writes could be lost)
+        for (let k = 0; k < 3; k++) { w.run(1 + rng.int(15)); w.write(); }
+        if (rng.int(2) === 0) w.crash(w.node('n1').machine.dataRole === 'primary' ? 'n1' : 'n2');
+      }
       else for (let k = 0; k < 1 + rng.int(6); k++) w.write();
       w.run(50 + rng.int(2500));
       for (let k = 0; k < rng.int(3); k++) w.write();

@@ -2,7 +2,7 @@
 // persisted data and the peer's last heartbeat; both nodes compute the same answer from the same
 // facts, so they never both choose primary while they can hear each other.
 
-import { compareGenerations, type GenerationRelation } from '../../shared/generation.js';
+import { compareGenerations, type Generation, type GenerationRelation } from '../../shared/generation.js';
 import type { PersistedData, ResyncMode } from '../actions.js';
 import type { MirrorHeartbeat, MirrorSettings } from './types.js';
 
@@ -23,7 +23,14 @@ export type StartDecision =
 
 /** The relation of my data to the peer's; a mirror without replication has no data to compare. */
 export function relationToPeer(settings: MirrorSettings, mine: PersistedData, theirs: PersistedData): GenerationRelation {
-  return settings.replicated ? compareGenerations(mine.generation, theirs.generation) : 'equal';
+  return settings.replicated ? compareGenerations(answeredGeneration(mine), answeredGeneration(theirs)) : 'equal';
+}
+
+/** The generation of the last change a copy answered: a tentative one counts as its predecessor. */
+function answeredGeneration(data: PersistedData): Generation {
+  const g = data.generation;
+  if (!data.tentative || g.current === null) return g;
+  return { current: g.history[0] ?? null, history: g.history.slice(1) };
 }
 
 /** How a secondary resynchronises from a primary, given how their data relate. */

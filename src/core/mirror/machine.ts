@@ -45,7 +45,7 @@ export function initialMirror(settings: MirrorSettings, data: PersistedData, inc
     settings, incarnation, state: 'STOP', qualifier: 'NotReady', dataRole: 'none', data, pending: null, batch: 0,
     deciding: false, decidingSince: 0, heldBy: null, resyncing: null, aloneFrom: null, swapRequest: false, handoff: false,
     peer: null, heartbeats, resources, clusterPeerVisible: false, rules: INITIAL_RULES_STATE, loop: EMPTY_LOOP, seq: 0,
-    lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, witnessAsked: false, queued: null, intent: null, resyncRetryAt: 0, claimSeq: null, primaryMayStartAlone: true,
+    lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, witnessAsked: false, queued: null, intent: null, resyncRetryAt: 0, claimSeq: null, primaryMayStartAlone: true, changesHeld: false,
   };
 }
 
@@ -167,11 +167,35 @@ function onScriptsDone(b: Step, batch: number, ok: boolean): void {
  * changes in flight wait, and are answered only once a new generation is durable (DESIGN §5), so
  * the secondary can never take over believing it holds them.
  */
+/**
+ * The stream to the secondary broke; the heartbeats may still flow. A new generation is made durable
+ * first, but the changes held meanwhile are answered only once the secondary knows its copy is
+ * behind (releaseHeldChanges): answered earlier, they would be lost if this node died before the
+ * secondary heard of the new generation, for it would take over believing its copy current. Until
+ * then the generation is tentative (PersistedData): should this node die holding, the peer's later
+ * takeover is not mistaken for a divergence — nothing was answered here.
+ */
 function onSecondaryLost(b: Step): void {
   if (b.s.dataRole !== 'primary') return;
   b.log('E', 'Replication to the secondary lost: continuing alone', 'nfsadmin');
-  if (b.s.state === 'PRIM' && b.s.pending === null) { enterAlone(b, 'PRIM'); return; }
-  b.persist({ ...nextGeneration(b), uptodate: true });
+  if (b.s.state === 'PRIM' && b.s.pending === null) enterAlone(b, 'PRIM', true);
+  else b.persist({ ...nextGeneration(b), uptodate: false, tentative: true });
+  b.set({ changesHeld: true });
+}
+
+/** See onSecondaryLost: the held changes go once the peer's heartbeat shows it cannot take over
+ * with its copy as current, or once the peer is lost (heartbeats down: the failure detection and
+ * the witness decide from there, as for any loss of the peer). */
+function releaseHeldChanges(b: Step, peer: MirrorHeartbeat | null): void {
+  const s = b.s;
+  if (!s.changesHeld) return;
+  const knowsBehind = peer === null || peer.data.reintegrating || peer.data.generation.current === s.data.generation.current
+    || (peer.dataRole !== 'secondary' && !peer.data.uptodate);
+  if (s.dataRole !== 'primary') { b.set({ changesHeld: false }); return; }
+  if (!knowsBehind) return;
+  b.set({ changesHeld: false });
+  b.persist({ tentative: false, uptodate: true }); // before the first answer under the new generation
+  b.log('I', `${peer === null ? 'The secondary is lost' : 'The secondary knows its copy is behind'}: the changes held since the replication broke are answered`, 'nfsadmin');
   b.push({ type: 'setReplication', role: 'primary' });
 }
 
@@ -213,6 +237,7 @@ function reconcile(b: Step): void {
     if (b.s.resources['splitbrain.uptodate'] !== 'up') b.resource('splitbrain.uptodate', 'up', 'heart');
   }
   releaseRightToStartAlone(b, peer);
+  releaseHeldChanges(b, peer);
   const s = b.s;
   if (s.pending !== null) return;
   switch (s.state) {

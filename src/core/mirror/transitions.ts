@@ -16,16 +16,18 @@ export function nextGeneration(b: Step): Pick<PersistedData, 'generation' | 'gen
   return { generation: advanceGeneration(b.s.data.generation, id), genSeq: seq };
 }
 
-/** Become the only writer: from WAIT (start), SECOND (failover) or PRIM (secondary lost). */
-export function enterAlone(b: Step, from: 'WAIT' | 'SECOND' | 'PRIM'): void {
+/** Become the only writer: from WAIT (start), SECOND (failover) or PRIM (secondary lost). With
+ * `holdChanges` the replicator is not yet told (machine.ts onSecondaryLost). */
+export function enterAlone(b: Step, from: 'WAIT' | 'SECOND' | 'PRIM', holdChanges = false): void {
   const aloneFrom = from === 'WAIT' ? 'other' : from;
   // one durable write: the new generation and the flags that go with it, before the VIP
-  b.persist({ ...(b.s.settings.replicated ? nextGeneration(b) : {}), uptodate: true, lastRole: 'primary', reintegrating: false, aloneFrom });
+  // holding, this copy is not yet known to be the only current one: the peer may still take over
+  b.persist({ ...(b.s.settings.replicated ? nextGeneration(b) : {}), uptodate: !holdChanges, lastRole: 'primary', reintegrating: false, aloneFrom, tentative: holdChanges });
   b.set({ deciding: false, heldBy: null, dataRole: 'primary', resyncing: null, aloneFrom, swapRequest: false, handoff: false, splitLogged: false });
   b.resource('rfs.uptodate', 'up', 'nfsadmin', true);
   b.state('ALONE', 'Transient');
   if (from !== 'PRIM') b.push({ type: 'addVip' });
-  b.push({ type: 'setReplication', role: 'primary' });
+  if (!holdChanges) b.push({ type: 'setReplication', role: 'primary' });
   b.scripts(transitionScripts(from, 'ALONE', 'start'), { kind: 'entered', state: 'ALONE' }, 'start');
 }
 
@@ -68,7 +70,7 @@ export function finishResync(b: Step, primary: MirrorHeartbeat | null, ok: boole
     b.state('WAIT', 'NotReady');
     return;
   }
-  b.persist({ generation: synced ?? primary.data.generation, reintegrating: false });
+  b.persist({ generation: synced ?? primary.data.generation, reintegrating: false, tentative: false });
   b.resource('rfs.reintegre_failed', 'down', 'reintegre', true);
   b.log('E', 'Reintegration ended (synchronize)', 'reintegre');
   b.log('E', 'Uptodate replicated file system', 'nfsadmin');

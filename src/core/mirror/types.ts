@@ -141,5 +141,11 @@ export interface MirrorNode extends ModuleStateBase<MirrorState, Continuation> {
   readonly splitLogged: boolean;
   /** Every heartbeat was lost and the witness has been asked, for this loss (splitbrain checker). */
   readonly witnessAsked: boolean;
+  /**
+   * The replication stream to the secondary broke while it may still believe its copy current: the
+   * replicator holds the application's changes (the primary role is not confirmed to it) until the
+   * secondary shows it knows its copy is behind, or is gone (machine.ts releaseHeldChanges).
+   */
+  readonly changesHeld: boolean;
 }
 
