@@ -24,9 +24,11 @@ function seq(): object {
   let t0 = now();
   const fd = fs.openSync(file, 'w');
   for (let i = 0; i < n; i++) fs.writeSync(fd, chunk, 0, chunk.length, i * chunk.length);
+  const fsyncAt = now();
   fs.fsyncSync(fd);
   fs.closeSync(fd);
   const writeMs = now() - t0;
+  const fsyncMs = now() - fsyncAt;
   dropCaches();
   t0 = now();
   const rfd = fs.openSync(file, 'r');
@@ -36,7 +38,7 @@ function seq(): object {
   fs.closeSync(rfd);
   const readMs = now() - t0;
   fs.unlinkSync(file);
-  return { mb: n, writeMBps: Math.round(n / (writeMs / 1000)), readMBps: Math.round((bytes / 1048576) / (readMs / 1000)) };
+  return { mb: n, writeMBps: Math.round(n / (writeMs / 1000)), fsyncMs: Math.round(fsyncMs), readMBps: Math.round((bytes / 1048576) / (readMs / 1000)) };
 }
 
 function small(): object {

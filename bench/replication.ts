@@ -10,6 +10,8 @@
 // bench/results/replication.json.
 //
 //   node dist/bench/replication.js [--seq-mb 2048] [--small 50000] [--fsync 2000] [--db-mb 4096] [--tree 200000]
+//                                  [--quick]   (the three workloads only, printed, nothing saved)
+//                                  [--async second|none]   (<rfs async>: acknowledged on receipt or once applied)
 
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,10 +25,12 @@ const SMALL = Number(arg('--small', '50000'));
 const FSYNCS = Number(arg('--fsync', '2000'));
 const DB_MB = Number(arg('--db-mb', '4096'));
 const TREE = Number(arg('--tree', '200000'));
+const QUICK = process.argv.includes('--quick');
+const ASYNC = arg('--async', 'second');
 const WORKLOAD = resolve('dist/bench/fs-workload.js');
 const SUBNET = '10.84.0';
-const results: Record<string, unknown> = { machine: '2 vCPU (this machine kind)', args: { SEQ_MB, SMALL, FSYNCS, DB_MB, TREE }, at: new Date().toISOString() };
-const save = () => fs.writeFileSync('bench/results/replication.json', `${JSON.stringify(results, null, 2)}\n`);
+const results: Record<string, unknown> = { machine: '2 vCPU (this machine kind)', args: { SEQ_MB, SMALL, FSYNCS, DB_MB, TREE, ASYNC }, at: new Date().toISOString() };
+const save = () => QUICK || fs.writeFileSync('bench/results/replication.json', `${JSON.stringify(results, null, 2)}\n`);
 const dropCaches = () => fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
 
 function parseLast(out: string): Record<string, number> {
@@ -34,11 +38,25 @@ function parseLast(out: string): Record<string, number> {
   try { return JSON.parse(line) as Record<string, number>; } catch { throw new Error(`the workload printed no result: ${out}`); }
 }
 
-/** The three workloads in `dir` (a fresh directory each), on the host or in a lab node. */
-function workloads(runIn: (argv: string[]) => string, dir: (name: string) => string): Record<string, Record<string, number>> {
+/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch { return 0; }
+}
+
+/**
+ * The three workloads in `dir` (a fresh directory each), on the host or in a lab node. With
+ * `processes`, the CPU seconds each of them used during each workload go in its result: the lab's
+ * two nodes share this machine's cores, so the secondary's work competes with the primary's.
+ */
+function workloads(runIn: (argv: string[]) => string, dir: (name: string) => string, processes: Record<string, number> = {}): Record<string, Record<string, number>> {
   const one = (kind: string, n: number) => {
     const d = dir(kind);
+    const before = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, cpuSeconds(pid)]));
     const r = parseLast(runIn([process.execPath, WORKLOAD, kind, d, String(n)]));
+    for (const [name, pid] of Object.entries(processes)) r[`${name}CpuS`] = +(cpuSeconds(pid) - before[name]).toFixed(2);
     console.log(`   ${kind}: ${JSON.stringify(r)}`);
     return r;
   };
@@ -51,15 +69,32 @@ function hostRun(argv: string[]): string {
   return r.stdout;
 }
 
+/**
+ * A fresh ext4 file system without a journal (as the work disk) in a sparse image on the same disk,
+ * loop-mounted at base/NAME. Each variant gets its own: ext4 creates files ~19× slower right after a
+ * mass delete, so a variant run after another's 50 000 unlinks would be measured unfairly.
+ */
+function freshFs(base: string, name: string, gib: number): string {
+  const img = join(base, `${name}.img`);
+  const mnt = join(base, name);
+  fs.writeFileSync(img, '');
+  fs.truncateSync(img, gib * 1024 ** 3);
+  for (const [cmd, ...args] of [['mkfs.ext4', '-q', '-F', '-O', '^has_journal', img], ['mkdir', '-p', mnt], ['mount', '-o', 'loop', img, mnt]]) {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  }
+  return mnt;
+}
+
 async function passthrough(base: string): Promise<Record<string, Record<string, number>>> {
-  const mnt = join(base, 'passthrough');
+  const mnt = join(base, 'passthrough-fs', 'mnt');
   fs.mkdirSync(mnt);
   const child = spawn(process.execPath, ['dist/src/fuse/serve.js', mnt], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
   try {
     await until('serve.js ready', () => out.includes('READY'), 15_000);
-    return workloads(hostRun, (k) => { fs.mkdirSync(join(mnt, k)); return join(mnt, k); });
+    return workloads(hostRun, (k) => { fs.mkdirSync(join(mnt, k)); return join(mnt, k); }, { server: child.pid! });
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -69,7 +104,7 @@ async function passthrough(base: string): Promise<Record<string, Record<string, 
 
 /** A running pair, n1 primary and n2 an up-to-date secondary, replicating `data`. */
 async function pair(lab: Lab, dir: string, data: string): Promise<void> {
-  const xml = `<safe><service mode="mirror"><heart><heartbeat name="default"/></heart><rfs><replicated dir="${data}"/></rfs><user/></service></safe>`;
+  const xml = `<safe><service mode="mirror"><heart><heartbeat name="default"/></heart><rfs async="${ASYNC}"><replicated dir="${data}"/></rfs><user/></service></safe>`;
   await installPair(lab, dir, SUBNET, [{ name: 'conf/userconfig.xml', data: Buffer.from(xml), mode: 0o644 }]);
   lab.tandem('n1', 'start', '-m', 'app');
   await until('n1 waits', () => appState(lab, 'n1') === 'WAIT', 30_000);
@@ -131,71 +166,85 @@ async function reintegration(lab: Lab, dir: string, n1dir: string, n2dir: string
   return out;
 }
 
+/** The workloads of the three variants, then the two reintegrations (unless --quick). */
+async function measure(lab: Lab, base: string, direct: string): Promise<void> {
+  console.log('== direct (a fresh file system on the same disk)');
+  results.direct = workloads(hostRun, (k) => { const d = join(direct, k); fs.mkdirSync(d); return d; });
+  save();
+  console.log('== passthrough (our FUSE server, no replication)');
+  results.passthrough = await passthrough(base);
+  save();
+  console.log('== replicated (primary of a mirror pair, synchronous replication to the secondary)');
+  const data = join(base, 'data');
+  const backing = { n1: join(base, 'n1-data'), n2: join(base, 'n2-data') };
+  lab.bindDir('n1', backing.n1, data);
+  lab.bindDir('n2', backing.n2, data);
+  await pair(lab, join(base, 'lab'), data);
+  const replicator = (n: string) => Number(fs.readFileSync(join(base, 'lab', n, 'run/tandem/replicator.app.pid'), 'utf8'));
+  results.replicated = workloads((argv) => {
+    const r = lab.run('n1', argv, 3_600_000);
+    if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  }, (k) => { lab.run('n1', ['mkdir', join(data, k)]); return join(data, k); }, { primaryReplicator: replicator('n1'), secondaryReplicator: replicator('n2') });
+  const hb = JSON.parse(lab.tandem('n1', 'state', '-m', 'app', '-v', '--json').stdout) as { heartbeats?: Record<string, { maxGapMs: number; late: Record<string, number>; received: number }> };
+  results.heartbeatsDuringWrites = hb.heartbeats;
+  save();
+
+  const ratios = (a: Record<string, Record<string, number>>, b: Record<string, Record<string, number>>) => ({
+    seqWrite: +(a.seq.writeMBps / b.seq.writeMBps).toFixed(2), seqRead: +(a.seq.readMBps / b.seq.readMBps).toFixed(2),
+    smallCreate: +(a.small.createPerS / b.small.createPerS).toFixed(3), smallUnlink: +(a.small.unlinkPerS / b.small.unlinkPerS).toFixed(3),
+    fsyncP50OverUs: a.fsync.p50us - b.fsync.p50us,
+  });
+  const rep = results.replicated as Record<string, Record<string, number>>;
+  results.ratios = { replicatedVsDirect: ratios(rep, results.direct as never), replicatedVsPassthrough: ratios(rep, results.passthrough as never) };
+  console.log(`== ratios ${JSON.stringify(results.ratios)}`);
+  save();
+  if (QUICK) return;
+
+  console.log(`== reintegration (a): one ${DB_MB} MiB file, 1 % of its 4 KiB blocks rewritten while the secondary was stopped`);
+  lab.run('n1', ['mkdir', join(data, 'db')]);
+  const mk = lab.run('n1', ['sh', '-c', `head -c ${DB_MB}M /dev/urandom > ${join(data, 'db', 'db.bin')} && sync`], 3_600_000);
+  if (mk.status !== 0) throw new Error(mk.stderr);
+  await synced(lab);
+  const blocks = Math.floor((DB_MB * 1024 * 1024) / 4096 / 100);
+  results.reintegrationDb = await reintegration(lab, base, backing.n1, backing.n2, 'db', () => {
+    const r = lab.run('n1', [process.execPath, WORKLOAD, 'scatter', join(data, 'db', 'db.bin'), String(blocks)], 600_000);
+    return parseLast(r.stdout).bytes;
+  }, 'db/');
+  save();
+
+  console.log(`== reintegration (b): ${TREE} files of 4 KiB, 1 % rewritten while the secondary was stopped`);
+  lab.run('n1', ['mkdir', join(data, 'tree')]);
+  const t = lab.run('n1', [process.execPath, WORKLOAD, 'tree', join(data, 'tree'), String(TREE)], 3_600_000);
+  if (t.status !== 0) throw new Error(t.stderr);
+  await synced(lab);
+  results.reintegrationTree = await reintegration(lab, base, backing.n1, backing.n2, 'tree', () => {
+    const r = lab.run('n1', [process.execPath, WORKLOAD, 'touch', join(data, 'tree'), String(TREE)], 600_000);
+    return parseLast(r.stdout).bytes;
+  }, 'tree/');
+  save();
+  await sleep(100);
+  console.log(JSON.stringify(results, null, 2));
+}
+
 async function main(): Promise<void> {
   if (spawnSync('rsync', ['--version']).error) {
     spawnSync('apt-get', ['install', '-y', '-q', 'rsync'], { stdio: 'inherit' });
   }
   const base = fs.mkdtempSync(join(tmpdir(), 'bench-repl-'));
   fs.mkdirSync(join(base, 'lab'));
-  const lab = new Lab(join(base, 'lab'), 2, SUBNET);
+  const images = ['direct', 'passthrough-fs', 'n1-data', 'n2-data'];
+  let lab: Lab | null = null;
   try {
-    console.log('== direct (a plain directory on the same disk)');
-    results.direct = workloads(hostRun, (k) => { const d = join(base, `direct-${k}`); fs.mkdirSync(d); return d; });
-    save();
-    console.log('== passthrough (our FUSE server, no replication)');
-    results.passthrough = await passthrough(base);
-    save();
-    console.log('== replicated (primary of a mirror pair, synchronous replication to the secondary)');
-    const data = join(base, 'data');
-    const backing = { n1: join(base, 'n1-data'), n2: join(base, 'n2-data') };
-    lab.bindDir('n1', backing.n1, data);
-    lab.bindDir('n2', backing.n2, data);
-    await pair(lab, join(base, 'lab'), data);
-    results.replicated = workloads((argv) => {
-      const r = lab.run('n1', argv, 3_600_000);
-      if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    }, (k) => { lab.run('n1', ['mkdir', join(data, k)]); return join(data, k); });
-    const hb = JSON.parse(lab.tandem('n1', 'state', '-m', 'app', '-v', '--json').stdout) as { heartbeats?: Record<string, { maxGapMs: number; late: Record<string, number>; received: number }> };
-    results.heartbeatsDuringWrites = hb.heartbeats;
-    save();
-
-    const ratios = (a: Record<string, Record<string, number>>, b: Record<string, Record<string, number>>) => ({
-      seqWrite: +(a.seq.writeMBps / b.seq.writeMBps).toFixed(2), seqRead: +(a.seq.readMBps / b.seq.readMBps).toFixed(2),
-      smallCreate: +(a.small.createPerS / b.small.createPerS).toFixed(3), smallUnlink: +(a.small.unlinkPerS / b.small.unlinkPerS).toFixed(3),
-      fsyncP50OverUs: a.fsync.p50us - b.fsync.p50us,
-    });
-    const rep = results.replicated as Record<string, Record<string, number>>;
-    results.ratios = { replicatedVsDirect: ratios(rep, results.direct as never), replicatedVsPassthrough: ratios(rep, results.passthrough as never) };
-    console.log(`== ratios ${JSON.stringify(results.ratios)}`);
-    save();
-
-    console.log(`== reintegration (a): one ${DB_MB} MiB file, 1 % of its 4 KiB blocks rewritten while the secondary was stopped`);
-    lab.run('n1', ['mkdir', join(data, 'db')]);
-    const mk = lab.run('n1', ['sh', '-c', `head -c ${DB_MB}M /dev/urandom > ${join(data, 'db', 'db.bin')} && sync`], 3_600_000);
-    if (mk.status !== 0) throw new Error(mk.stderr);
-    await synced(lab);
-    const blocks = Math.floor((DB_MB * 1024 * 1024) / 4096 / 100);
-    results.reintegrationDb = await reintegration(lab, base, backing.n1, backing.n2, 'db', () => {
-      const r = lab.run('n1', [process.execPath, WORKLOAD, 'scatter', join(data, 'db', 'db.bin'), String(blocks)], 600_000);
-      return parseLast(r.stdout).bytes;
-    }, 'db/');
-    save();
-
-    console.log(`== reintegration (b): ${TREE} files of 4 KiB, 1 % rewritten while the secondary was stopped`);
-    lab.run('n1', ['mkdir', join(data, 'tree')]);
-    const t = lab.run('n1', [process.execPath, WORKLOAD, 'tree', join(data, 'tree'), String(TREE)], 3_600_000);
-    if (t.status !== 0) throw new Error(t.stderr);
-    await synced(lab);
-    results.reintegrationTree = await reintegration(lab, base, backing.n1, backing.n2, 'tree', () => {
-      const r = lab.run('n1', [process.execPath, WORKLOAD, 'touch', join(data, 'tree'), String(TREE)], 600_000);
-      return parseLast(r.stdout).bytes;
-    }, 'tree/');
-    save();
-    await sleep(100);
-    console.log(JSON.stringify(results, null, 2));
+    // before the lab: its nodes' mount namespaces are copies of ours, made when it starts
+    const direct = freshFs(base, 'direct', SEQ_MB / 1024 + 2);
+    freshFs(base, 'passthrough-fs', SEQ_MB / 1024 + 2);
+    for (const n of ['n1-data', 'n2-data']) freshFs(base, n, SEQ_MB / 1024 + DB_MB / 1024 + Math.ceil(TREE / 100_000) + 2);
+    lab = new Lab(join(base, 'lab'), 2, SUBNET);
+    await measure(lab, base, direct);
   } finally {
-    lab.teardown();
+    lab?.teardown();
+    for (const name of images) spawnSync('umount', ['-l', join(base, name)]);
     fs.rmSync(base, { recursive: true, force: true });
   }
 }

@@ -2,6 +2,7 @@
 // (reached through a descriptor opened before mounting: `/proc/self/fd/N/.`, never through the
 // mount path, which would deadlock — RECIPES §1b). Every mutation that succeeded locally is handed
 // to `onMutation` in the order the kernel's requests were applied: that is the replication seam.
+// It runs in the mount's worker thread, each request answered before the next is read.
 //
 // Not yet (answered so that applications get a clear errno): extended attributes (EOPNOTSUPP: Node
 // has no xattr calls), fallocate (EOPNOTSUPP; glibc's posix_fallocate falls back to writing).
@@ -13,7 +14,6 @@
 import * as fs from 'node:fs';
 import { attrOut, cstring, direntType, entryOut, initOut, openOut, packDirents, readHeader, statfsOut, u32Out, type DirEntry, type Validity } from './codec.js';
 import { ERRNO, FATTR, FSYNC_FDATASYNC, GETATTR_FH, IN_HEADER, OP, OP_NAME } from './kernel.js';
-import type { Reply, SessionHandler } from './session.js';
 import { makeSpecial } from './special-files.js';
 
 export type Mutation =
@@ -30,16 +30,16 @@ export type Mutation =
   | { readonly op: 'utimens'; readonly path: string; readonly atimeNs: bigint; readonly mtimeNs: bigint }
   | { readonly op: 'fsync'; readonly path: string; readonly dataOnly: boolean };
 
+/** Answers one request (error 0 with a payload, or a negative errno). */
+export type Reply = (unique: bigint, error: number, payload?: Buffer) => void;
+
 export interface PassthroughOptions {
   /** The directory underneath the mount, reached without going through the mount (and reachable by
    * child processes: /proc/<our pid>/fd/N/., not /proc/self). */
   readonly root: string;
-  /**
-   * Every change applied locally, in order. When it returns a promise, the application's request is
-   * answered only once it resolves: once the secondary has the change, or once this node has
-   * durably gone on alone (DESIGN §5). A rejection fails the request with EIO.
-   */
-  readonly onMutation?: (m: Mutation) => void | Promise<void>;
+  /** Every change applied locally, in order, before the request is answered (serve-worker.ts
+   * makes that answer wait until the change is replicated, unless `answerWaits` is false). */
+  readonly onMutation?: (m: Mutation, answerWaits: boolean) => void;
   /** `info`: the mount's own news; otherwise something an operator should see (a refused request). */
   readonly log?: (text: string, info?: boolean) => void;
 }
@@ -53,7 +53,8 @@ interface Node { rel: string; lookups: number }
 const CHANGES = new Set<number>([OP.SETATTR, OP.SYMLINK, OP.MKNOD, OP.MKDIR, OP.UNLINK, OP.RMDIR, OP.RENAME, OP.RENAME2, OP.LINK, OP.CREATE, OP.WRITE, OP.FALLOCATE, OP.SETXATTR, OP.REMOVEXATTR]);
 const WRITING = fs.constants.O_WRONLY | fs.constants.O_RDWR | fs.constants.O_TRUNC;
 
-export class Passthrough implements SessionHandler {
+/** Runs in the mount's worker thread (serve-worker.ts); every request is handled synchronously. */
+export class Passthrough {
   private readonly nodes = new Map<bigint, Node>([[1n, { rel: '', lookups: 1 }]]);
   private readonly byRel = new Map<string, bigint>([['', 1n]]);
   private nextNode = 2n;
@@ -65,31 +66,21 @@ export class Passthrough implements SessionHandler {
   /** While set, every request that would change the tree is refused with EROFS: the mount is the
    * read-only view of a secondary's copy (or of a node between roles). */
   readOnly = false;
-  /** What the current request's answer waits for (its mutations' promises). */
-  private awaiting: Promise<unknown>[] = [];
 
   constructor(private readonly o: PassthroughOptions) {}
 
+  /** Handles one request. A write's data reaches onMutation as a view of `req`: the caller must
+   * read the next request into other memory when it keeps that data. */
   handle(req: Buffer, reply: Reply): void {
     const h = readHeader(req);
     const body = req.subarray(IN_HEADER, h.len);
     const name = OP_NAME[h.opcode] ?? String(h.opcode);
     this.counts[name] = (this.counts[name] ?? 0) + 1;
-    this.awaiting = [];
-    const answer: Reply = (unique, error, payload) => {
-      const waits = this.awaiting;
-      this.awaiting = [];
-      if (waits.length === 0) return reply(unique, error, payload);
-      Promise.all(waits).then(() => reply(unique, error, payload), (e: Error) => {
-        this.o.log?.(`${name} failed: ${e.message}`);
-        reply(unique, ERRNO.EIO);
-      });
-    };
     try {
-      this.dispatch(h.opcode, h.nodeid, h.uid, h.gid, body, h.unique, answer);
+      this.dispatch(h.opcode, h.nodeid, h.uid, h.gid, body, h.unique, reply);
     } catch (e) {
       const errno = (e as NodeJS.ErrnoException).errno;
-      answer(h.unique, typeof errno === 'number' && errno < 0 ? errno : ERRNO.EIO);
+      reply(h.unique, typeof errno === 'number' && errno < 0 ? errno : ERRNO.EIO);
     }
   }
 
@@ -136,9 +127,8 @@ export class Passthrough implements SessionHandler {
     return f;
   }
 
-  private emit(m: Mutation): void {
-    const wait = this.o.onMutation?.(m);
-    if (wait) this.awaiting.push(wait);
+  private emit(m: Mutation, answerWaits = true): void {
+    this.o.onMutation?.(m, answerWaits);
   }
 
   /** A new entry belongs to the caller, as on a local file system (we run as root). */
@@ -261,7 +251,7 @@ export class Passthrough implements SessionHandler {
         const data = body.subarray(40, 40 + size);
         const n = fs.writeSync(f.fd, data, 0, size, offset);
         f.wrote = true;
-        this.emit({ op: 'write', path: f.rel, offset, data: Buffer.from(data.subarray(0, n)) });
+        this.emit({ op: 'write', path: f.rel, offset, data: data.subarray(0, n) }); // a view: see handle()
         return reply(unique, 0, u32Out(n));
       }
       case OP.STATFS: {
@@ -269,12 +259,14 @@ export class Passthrough implements SessionHandler {
         return reply(unique, 0, statfsOut(s));
       }
       case OP.FLUSH: {
-        // close(2) waits for this: the copy gets the file's times as the writes left them
+        // the copy gets the file's times as the writes left them, sent in order but not waited
+        // for: close(2) waits for this answer, and the data it follows was acknowledged already
+        // (a copy that missed it after a crash has the time of its own writes, nothing else)
         const f = this.file(body);
         if (f.wrote) {
           f.wrote = false;
           const st = fs.fstatSync(f.fd, { bigint: true });
-          this.emit({ op: 'utimens', path: f.rel, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs });
+          this.emit({ op: 'utimens', path: f.rel, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs }, false);
         }
         return reply(unique, 0);
       }

@@ -15,7 +15,7 @@
 import { openSync, constants } from 'node:fs';
 import { resolve } from 'node:path';
 import { FuseSession } from './session.js';
-import { Passthrough, type Mutation } from './passthrough.js';
+import type { Mutation } from './passthrough.js';
 import { CopyApplier } from '../replication/apply.js';
 import { ReplicaClient } from '../replication/link.js';
 import { nodeCredentials } from '../daemon/pki.js';
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     });
     await replica.connect(host, port);
   }
-  const handler = new Passthrough({
+  const options = {
     root: `/proc/${process.pid}/fd/${dirfd}/.`,
     onMutation: (m: Mutation) => {
       if (trace) process.stdout.write(`${JSON.stringify(m, (k, v) => (k === 'data' ? (v as { data: number[] }).data.length : typeof v === 'bigint' ? String(v) : v))}\n`);
@@ -58,15 +58,15 @@ async function main(): Promise<void> {
       }
       return replica?.connected ? replica.send(m).catch(() => undefined) : undefined;
     },
-    log: (text) => process.stderr.write(`${text}\n`),
-  });
+    log: (text: string) => process.stderr.write(`${text}\n`),
+  };
   const session = await FuseSession.mount(mountpoint, { fsname: 'tandem' });
   const stop = () => void session.unmount().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.stdout.write('READY\n');
-  const why = await session.serve(handler);
-  process.stderr.write(`unmounted (${why}); requests: ${JSON.stringify(handler.counts)}\n`);
+  const why = await session.serve(options);
+  process.stderr.write(`unmounted (${why}); requests: ${JSON.stringify(session.counts)}\n`);
   process.exit(0);
 }
 

@@ -46,7 +46,7 @@ export class ReplicationPort {
       credentials: nodeCredentials(this.o.etc, node),
       listen: { host: addressOn(cluster, flowLan, node), port },
       peerAddr: { host: addressOn(cluster, flowLan, peer), port },
-      ackTimeoutMs: rfs.sendtimeoutMs, bandwidthKBs: rfs.reiallowedbwKBs,
+      ackTimeoutMs: rfs.sendtimeoutMs, async: rfs.async, bandwidthKBs: rfs.reiallowedbwKBs,
     };
     const child = fork(new URL('../replication/replicator-main.js', import.meta.url), [config.name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;

@@ -3,7 +3,13 @@
 // applies them in order (apply.ts) and acknowledges each number once applied — for an fsync, once
 // the copy is durable. One acknowledgement covers every frame up to its number. The primary's
 // send() resolves at that acknowledgement: the FUSE layer answers the application only then, which
-// is what makes the replication synchronous.
+// is what makes the replication synchronous. With async="second" (SafeKit's default) the secondary
+// first acknowledges receipt of what a read brought (the receipt also says what it has applied so
+// far), then applies it: a change resolves at its receipt (an fsync only once applied), so the
+// copy's disk write overlaps the primary's next request. What was applied is said by the next
+// receipt, or after APPLIED_ACK_MS of quiet (or at once after an fsync): one frame per change
+// rather than two. The primary keeps every change until it is applied: if the connection ends
+// before, it is among the unacknowledged ones the dirty map records.
 //
 // Control messages (JSON frames) around the stream:
 //   secondary → primary  hello {generation, mode, unclean}  first, once it accepted the primary
@@ -17,7 +23,10 @@ import { connect as tlsConnect, createServer, type PeerCertificate, type Server,
 import type { NodeCredentials } from '../daemon/pki.js';
 import type { CopyApplier } from './apply.js';
 import type { ManifestEntry } from './manifest.js';
-import { decodeFrame, encodeAck, encodeControl, encodeFrame, FrameSplitter, type StreamOp } from './wire.js';
+import { decodeFrame, encodeAck, encodeControl, encodeFrameParts, encodeReceipt, FrameSplitter, type StreamOp } from './wire.js';
+
+/** With receipts, how long the secondary waits for more changes before it says what it applied. */
+const APPLIED_ACK_MS = 2;
 
 /** Describes replicated directory `root` in batches (asynchronously: the describer keeps serving). */
 export type Describe = (root: number, batch: (entries: ManifestEntry[]) => void) => Promise<void>;
@@ -92,6 +101,8 @@ export interface ReplicaServerOptions {
   readonly onSynced: (generation: unknown) => void;
   readonly onLost: (reason: string) => void;
   readonly log: (text: string) => void;
+  /** async="second": acknowledge receipt before applying (see the top of this file). */
+  readonly ackOnReceipt?: boolean;
 }
 
 /** The secondary's end: one primary connection at a time (a new one replaces the old). */
@@ -99,6 +110,7 @@ export class ReplicaServer {
   private server: Server | null = null;
   private current: TLSSocket | null = null;
   private readonly exchange: ManifestExchange;
+  /** The number of the last change applied, on the current connection. */
   applied = 0n;
 
   constructor(private readonly o: ReplicaServerOptions) {
@@ -130,6 +142,7 @@ export class ReplicaServer {
     }
     this.current?.destroy();
     this.current = socket;
+    this.applied = 0n; // each connection numbers its changes from 1
     socket.setNoDelay(true);
     const splitter = new FrameSplitter();
     socket.write(encodeControl(this.o.hello()));
@@ -141,20 +154,42 @@ export class ReplicaServer {
       this.exchange.abort(`the connection to the primary was lost (${reason})`);
       this.o.onLost(reason);
     };
+    let said = 0n; // the applied number the primary was last told
+    let quiet: NodeJS.Timeout | null = null;
+    const sayApplied = () => {
+      if (quiet) clearTimeout(quiet);
+      quiet = null;
+      if (said === this.applied || this.current !== socket) return;
+      said = this.applied;
+      socket.write(encodeAck(said));
+    };
     socket.on('data', (chunk: Buffer) => {
       try {
-        let last: bigint | null = null;
-        for (const body of splitter.push(chunk)) {
-          const f = decodeFrame(body);
+        const frames = splitter.push(chunk).map(decodeFrame);
+        let fsync = false;
+        if (this.o.ackOnReceipt) {
+          // up to the first fsync, which is acknowledged once durable
+          let received: bigint | null = null;
+          for (const f of frames) {
+            if (f.kind !== 'op') continue;
+            if (f.op.op === 'fsync') { fsync = true; break; }
+            received = f.seq;
+          }
+          if (received !== null) {
+            socket.write(encodeReceipt(received, this.applied));
+            said = this.applied;
+          }
+        }
+        for (const f of frames) {
           if (f.kind === 'op') {
             const copy = this.o.copies[f.root];
             if (!copy) throw new Error(`a change for replicated directory #${f.root}, and this module has ${this.o.copies.length}`);
             copy.apply(f.op);
             this.applied = f.seq;
-            last = f.seq;
           } else if (f.kind === 'ctrl') this.control(socket, f.message);
         }
-        if (last !== null) socket.write(encodeAck(last));
+        if (!this.o.ackOnReceipt || fsync) sayApplied();
+        else if (!quiet && said !== this.applied) quiet = setTimeout(sayApplied, APPLIED_ACK_MS);
       } catch (e) {
         // the copy can no longer follow: the primary sees the connection end and continues alone
         this.o.log(`replication stopped: ${(e as Error).message}`);
@@ -201,6 +236,7 @@ export interface ReplicaClientOptions {
   readonly roots?: number;
 }
 
+/** A change sent and not yet applied by the secondary (its promise may be resolved: received). */
 interface Waiting { readonly seq: bigint; readonly root: number; readonly op: StreamOp; readonly bytes: number; readonly resolve: () => void; readonly reject: (e: Error) => void; readonly at: number }
 
 /** The primary's end. */
@@ -231,6 +267,10 @@ export class ReplicaClient {
           for (const body of splitter.push(chunk)) {
             const f = decodeFrame(body);
             if (f.kind === 'ack') this.acked(f.seq);
+            else if (f.kind === 'received') {
+              this.acked(f.applied);
+              this.received(f.seq);
+            }
             else if (f.kind === 'ctrl') {
               const m = f.message as { t?: string };
               if (m.t === 'hello' && !this.socket) {
@@ -262,14 +302,16 @@ export class ReplicaClient {
     return this.inflight;
   }
 
-  /** Sends one change; resolves when the secondary has applied it (and everything before it). */
+  /** Sends one change; resolves when the secondary has applied it (and everything before it), or
+   * with async="second" received it (an fsync: applied). */
   send(op: StreamOp, root = 0): Promise<void> {
     if (!this.socket) return Promise.reject(new Error('no replication connection'));
     const seq = ++this.seq;
-    const frame = encodeFrame(seq, op, root);
-    this.inflight += frame.length;
-    const done = new Promise<void>((resolve, reject) => this.waiting.push({ seq, root, op, bytes: frame.length, resolve, reject, at: Date.now() }));
-    this.socket.write(frame);
+    const parts = encodeFrameParts(seq, op, root);
+    const bytes = parts.reduce((n, p) => n + p.length, 0);
+    this.inflight += bytes;
+    const done = new Promise<void>((resolve, reject) => this.waiting.push({ seq, root, op, bytes, resolve, reject, at: Date.now() }));
+    for (const p of parts) this.socket.write(p);
     return done;
   }
 
@@ -293,6 +335,14 @@ export class ReplicaClient {
     const s = this.socket;
     this.lost('closed by this node');
     s?.destroy();
+  }
+
+  /** Received, not yet applied: answered, but kept until applied (see the top of this file). */
+  private received(upTo: bigint): void {
+    for (const w of this.waiting) {
+      if (w.seq > upTo) break;
+      if (w.op.op !== 'fsync') w.resolve();
+    }
   }
 
   private acked(upTo: bigint): void {

@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { FuseSession } from '../fuse/session.js';
-import { Passthrough, type Mutation } from '../fuse/passthrough.js';
+import type { Mutation } from '../fuse/passthrough.js';
 import type { ReplicatedDir } from '../shared/config.js';
 import type { Source } from './resync.js';
 
@@ -29,7 +29,7 @@ export interface MountsOptions {
   readonly onEnded: (dir: string, why: string) => void;
 }
 
-interface Mounted { readonly session: FuseSession; readonly handler: Passthrough }
+interface Mounted { readonly session: FuseSession }
 
 const FSNAME = 'tandem:';
 
@@ -65,12 +65,11 @@ export class ReplicatedMounts {
     for (const [i, d] of this.o.dirs.entries()) {
       this.ensureSide(i);
       if (this.mounted[i]) continue;
-      const handler = new Passthrough({ root: this.side(i), onMutation: (m) => this.o.onMutation(i, m), log: (text, info) => this.o.log(info ? 'I' : 'E', `${d.dir}: ${text}`) });
-      handler.readOnly = this.readOnly;
       const session = await FuseSession.mount(d.dir, { fsname: `${FSNAME}${this.o.module}` });
-      const entry: Mounted = { session, handler };
+      session.readOnly = this.readOnly;
+      const entry: Mounted = { session };
       this.mounted[i] = entry;
-      void session.serve(handler).then((why) => {
+      void session.serve({ root: this.side(i), onMutation: (m) => this.o.onMutation(i, m), log: (text, info) => this.o.log(info ? 'I' : 'E', `${d.dir}: ${text}`) }).then((why) => {
         if (this.mounted[i] === entry) this.mounted[i] = null;
         if (!this.releasing) this.o.onEnded(d.dir, why);
       });
@@ -80,7 +79,7 @@ export class ReplicatedMounts {
   /** Read-only: every change refused with EROFS (the copy of a secondary, or between roles). */
   setReadOnly(readOnly: boolean): void {
     this.readOnly = readOnly;
-    for (const m of this.mounted) if (m) m.handler.readOnly = readOnly;
+    for (const m of this.mounted) if (m) m.session.readOnly = readOnly;
   }
 
   /** The module stopped: every mount of ours off the directories, and the side paths. */

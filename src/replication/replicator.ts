@@ -69,6 +69,9 @@ export interface ReplicatorOptions {
   readonly listen: { readonly host: string; readonly port: number };
   readonly peerAddr: { readonly host: string; readonly port: number };
   readonly ackTimeoutMs: number;
+  /** `<rfs async>`: "second" — the secondary acknowledges a change on receipt (an fsync once durable);
+   * "none" — once applied. */
+  readonly async: 'second' | 'none';
   /** reiallowedbw, when set: the reintegration's bandwidth in KiB/s (used to estimate its time). */
   readonly bandwidthKBs?: number;
   readonly emit: (e: ReplicatorEvent) => void;
@@ -425,6 +428,7 @@ export class Replicator {
       onSynced: (generation) => this.onSynced(generation),
       onLost: (reason) => this.onPrimaryLost(reason),
       log: (text) => this.log('E', text),
+      ackOnReceipt: this.o.async === 'second',
     });
     await this.server.listen(this.o.listen.host, this.o.listen.port);
   }

@@ -6,6 +6,7 @@
 //   frame   = length u32 (of what follows) | kind u8 | ...
 //   change  = kind 1 | seq u64 | root u8 (index of the replicated directory) | op u8 | fields
 //   ack     = kind 2 | seq u64          control = kind 3 | JSON (hello, manifest, end of resync)
+//   receipt = kind 4 | received seq u64 | applied seq u64
 //   string = length u32 | UTF-8 bytes        data = length u32 | bytes
 //   numbers: u32 for modes and ids, u64 for offsets, sizes and nanoseconds (little-endian)
 
@@ -19,6 +20,10 @@ export const MAX_FRAME = 1024 * 1024 + 64 * 1024;
 
 export class WireError extends Error {}
 
+/** Data this large is written as its own piece: cheaper than copying it into the frame (smaller
+ * data is cheaper joined: each piece costs a TLS record). */
+const LARGE = 64 * 1024;
+
 class Writer {
   private readonly parts: Buffer[] = [];
   u8(v: number): this { const b = Buffer.alloc(1); b.writeUInt8(v); this.parts.push(b); return this; }
@@ -26,7 +31,21 @@ class Writer {
   u64(v: bigint | number): this { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); this.parts.push(b); return this; }
   bytes(v: Buffer): this { this.u32(v.length); this.parts.push(v); return this; }
   str(v: string): this { return this.bytes(Buffer.from(v, 'utf8')); }
-  done(): Buffer { return Buffer.concat(this.parts); }
+  /** The frame as pieces: its length and small fields joined, large data left where it is. */
+  frame(): Buffer[] {
+    const out: Buffer[] = [];
+    let small: Buffer[] = [Buffer.alloc(4)];
+    let length = 0;
+    for (const p of this.parts) {
+      length += p.length;
+      if (p.length < LARGE) { small.push(p); continue; }
+      out.push(Buffer.concat(small), p);
+      small = [];
+    }
+    if (small.length) out.push(Buffer.concat(small));
+    out[0].writeUInt32LE(length, 0);
+    return out;
+  }
 }
 
 class Reader {
@@ -41,7 +60,8 @@ class Reader {
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new WireError(`number ${v} is too large`);
     return Number(v);
   }
-  bytes(): Buffer { const n = this.u32(); this.need(n); const v = this.b.subarray(this.at, this.at + n); this.at += n; return Buffer.from(v); }
+  /** A view into the frame, not a copy (a frame body is never reused once decoded). */
+  bytes(): Buffer { const n = this.u32(); this.need(n); const v = this.b.subarray(this.at, this.at + n); this.at += n; return v; }
   str(): string {
     const s = this.bytes().toString('utf8');
     if (s.includes('\0')) throw new WireError('a path holds a NUL byte');
@@ -65,15 +85,19 @@ const KINDS: readonly EntryKind[] = ['file', 'dir', 'symlink', 'special'];
 export type StreamOp = Mutation | ResyncOp;
 
 /** A frame: a numbered change of replicated directory `root` (its index in <rfs>), an
- * acknowledgement of every change up to `seq`, or a control message (JSON: hello, manifest, end). */
+ * acknowledgement that every change up to `seq` is applied ('ack'), a receipt (every change up to
+ * `seq` received, up to `applied` applied: sent before applying, with async="second"), or a control
+ * message (JSON: hello, manifest, end). */
 export type Frame =
   | { readonly kind: 'op'; readonly seq: bigint; readonly root: number; readonly op: StreamOp }
   | { readonly kind: 'ack'; readonly seq: bigint }
+  | { readonly kind: 'received'; readonly seq: bigint; readonly applied: bigint }
   | { readonly kind: 'ctrl'; readonly message: unknown };
 
 const KIND_OP = 1;
 const KIND_ACK = 2;
 const KIND_CTRL = 3;
+const KIND_RECEIVED = 4;
 
 function framed(body: Buffer): Buffer {
   const len = Buffer.alloc(4);
@@ -82,6 +106,11 @@ function framed(body: Buffer): Buffer {
 }
 
 export function encodeFrame(seq: bigint, m: StreamOp, root = 0): Buffer {
+  return Buffer.concat(encodeFrameParts(seq, m, root));
+}
+
+/** encodeFrame's bytes in pieces to write one after the other: a write's data is not copied. */
+export function encodeFrameParts(seq: bigint, m: StreamOp, root = 0): Buffer[] {
   const w = new Writer().u8(KIND_OP).u64(seq).u8(root).u8(CODE.get(m.op)!);
   switch (m.op) {
     case 'write': w.str(m.path).u64(m.offset).bytes(m.data); break;
@@ -97,11 +126,15 @@ export function encodeFrame(seq: bigint, m: StreamOp, root = 0): Buffer {
     case 'mknod': w.str(m.path).u32(m.mode).u32(m.rdev).u32(m.uid).u32(m.gid); break;
     case 'ensure': w.str(m.path).u8(KINDS.indexOf(m.kind)).u32(m.mode).u32(m.uid).u32(m.gid).u64(m.size).u32(m.rdev).str(m.target); break;
   }
-  return framed(w.done());
+  return w.frame();
 }
 
 export function encodeAck(seq: bigint): Buffer {
-  return framed(new Writer().u8(KIND_ACK).u64(seq).done());
+  return Buffer.concat(new Writer().u8(KIND_ACK).u64(seq).frame());
+}
+
+export function encodeReceipt(seq: bigint, applied: bigint): Buffer {
+  return Buffer.concat(new Writer().u8(KIND_RECEIVED).u64(seq).u64(applied).frame());
 }
 
 export function encodeControl(message: unknown): Buffer {
@@ -118,6 +151,12 @@ export function decodeFrame(body: Buffer): Frame {
     const seq = r.u64();
     r.end();
     return { kind: 'ack', seq };
+  }
+  if (kind === KIND_RECEIVED) {
+    const seq = r.u64();
+    const applied = r.u64();
+    r.end();
+    return { kind: 'received', seq, applied };
   }
   if (kind === KIND_CTRL) {
     try {

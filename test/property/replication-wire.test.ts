@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeFrame, encodeAck, encodeControl, encodeFrame, FrameSplitter, WireError, type StreamOp } from '../../src/replication/wire.js';
+import { decodeFrame, encodeAck, encodeControl, encodeFrame, encodeReceipt, FrameSplitter, WireError, type StreamOp } from '../../src/replication/wire.js';
 
 const path = fc.string({ minLength: 1, maxLength: 40 }).filter((s) => !s.includes('\0'));
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
@@ -26,7 +26,7 @@ const mutation: fc.Arbitrary<StreamOp> = fc.oneof(
 
 test('round trip: a numbered stream of changes, acks and control messages, cut anywhere, decodes to the same frames in order', () => {
   fc.assert(fc.property(fc.array(mutation, { maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 10 }), fc.integer({ min: 0, max: 255 }), (ms, cuts, root) => {
-    const stream = Buffer.concat([...ms.map((m, i) => encodeFrame(BigInt(i + 1), m, root)), encodeAck(7n), encodeControl({ t: 'synced', generation: { current: 'n1:1:1', history: [] } })]);
+    const stream = Buffer.concat([...ms.map((m, i) => encodeFrame(BigInt(i + 1), m, root)), encodeAck(7n), encodeReceipt(9n, 8n), encodeControl({ t: 'synced', generation: { current: 'n1:1:1', history: [] } })]);
     const splitter = new FrameSplitter();
     const got: ReturnType<typeof decodeFrame>[] = [];
     for (let at = 0, i = 0; at < stream.length; i++) {
@@ -35,7 +35,7 @@ test('round trip: a numbered stream of changes, acks and control messages, cut a
       at += n;
     }
     assert.deepEqual(got.slice(0, ms.length), ms.map((op, i) => ({ kind: 'op', seq: BigInt(i + 1), root, op })));
-    assert.deepEqual(got.slice(ms.length), [{ kind: 'ack', seq: 7n }, { kind: 'ctrl', message: { t: 'synced', generation: { current: 'n1:1:1', history: [] } } }]);
+    assert.deepEqual(got.slice(ms.length), [{ kind: 'ack', seq: 7n }, { kind: 'received', seq: 9n, applied: 8n }, { kind: 'ctrl', message: { t: 'synced', generation: { current: 'n1:1:1', history: [] } } }]);
   }), { numRuns: 300 });
 });
 

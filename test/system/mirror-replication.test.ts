@@ -21,7 +21,7 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     fs.mkdirSync(join(backing.n1, 'sub/deeper'), { recursive: true });
     fs.symlinkSync('../before.txt', join(backing.n1, 'sub/link'));
     fs.writeFileSync(join(backing.n2, 'stale.txt'), 'only on n2: removed by the full sync\n');
-  });
+  }, false, ' async="none"'); // the secondary applies before it acknowledges: the checks below read its copy at once
   const { lab, data, backing, state, log, startDaemon, waitStates, tandem, sh, synced } = r;
   try {
     // never synchronised: n1 waits for its peer, and an operator's prim makes it primary
