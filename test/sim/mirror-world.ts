@@ -211,7 +211,7 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
     const { state, actions } = stepMirror(n.machine, event);
     n.machine = state;
     for (const a of actions) this.execute(n, a);
-    if (n.machine.dataRole === 'primary' && (!wasPrimary || n.machine.data.generation.current !== genBefore)) this.becamePrimary(n);
+    if (n.machine.dataRole === 'primary' && (!wasPrimary || n.machine.data.generation.current !== genBefore)) this.becamePrimary(n, wasPrimary);
     const both = [...this.nodes.values()].every((x) => x.alive && x.machine.dataRole === 'primary');
     if (both && !this.inSplitBrain) {
       this.splitBrainEpisodes++;
@@ -227,11 +227,14 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
    * (a false detection), and later the peer, never having heard, takes over too. Such lineages
    * are recorded so the checks can tell them from a stale takeover the core could have avoided.
    */
-  private becamePrimary(n: SimNode): void {
+  private becamePrimary(n: SimNode, wasPrimary: boolean): void {
     const peer = this.peerOf(n.name);
     const gen = n.machine.data.generation.current;
     const peerRunning = peer.alive && peer.machine.state !== 'STOP' && peer.machine.state !== 'WAIT';
-    if (gen && n.machine.state === 'ALONE' && peerRunning && peer.machine.dataRole !== 'none') this.splitGenerations.add(gen);
+    // a primary that lost its stream while its secondary still hears it (PRIM → ALONE, a new
+    // generation) is not a second lineage: the secondary knows, and must not take over
+    const lostStream = wasPrimary && peer.machine.dataRole === 'secondary' && this.net.connected(n.name, peer.name);
+    if (gen && n.machine.state === 'ALONE' && peerRunning && peer.machine.dataRole !== 'none' && !lostStream) this.splitGenerations.add(gen);
     const peerGen = peer.machine.data.generation.current;
     if (peerGen && this.splitGenerations.has(peerGen) && peerGen !== gen) {
       this.splitBrainEpisodes++;
