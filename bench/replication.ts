@@ -126,8 +126,9 @@ function lastReintegration(lab: Lab): { entries: number; bytes: number; ms: numb
   return { entries: Number(m[1]), bytes: Number(m[2]), ms: Number(m[3]) };
 }
 
-/** rsync -a --no-whole-file of `src` (on n1) to a daemon in n2 serving `dst`: seconds and bytes sent. */
-async function rsyncTo(lab: Lab, dir: string, src: string, dst: string): Promise<{ s: number; sentBytes: number; literalBytes: number }> {
+/** rsync -a --no-whole-file of `src` (on n1) to a daemon in n2 serving `dst`: seconds and bytes
+ * sent. With `checksum`, -c: every file read and compared on both sides (a full synchronisation). */
+async function rsyncTo(lab: Lab, dir: string, src: string, dst: string, checksum = false): Promise<{ s: number; sentBytes: number; literalBytes: number }> {
   const conf = join(dir, 'rsyncd.conf');
   fs.writeFileSync(conf, `pid file = ${join(dir, 'rsyncd.pid')}\nuse chroot = no\nuid = root\ngid = root\n[dst]\n path = ${dst}\n read only = no\n`);
   const daemon = lab.start('n2', ['rsync', '--daemon', '--no-detach', `--config=${conf}`, `--address=${SUBNET}.2`, '--port=8730']);
@@ -135,7 +136,7 @@ async function rsyncTo(lab: Lab, dir: string, src: string, dst: string): Promise
     await until('rsync daemon', () => lab.run('n1', ['rsync', `rsync://${SUBNET}.2:8730/`]).status === 0, 10_000);
     dropCaches();
     const t0 = Date.now();
-    const r = lab.run('n1', ['rsync', '-a', '--no-whole-file', '--stats', src, `rsync://${SUBNET}.2:8730/dst/`], 3_600_000);
+    const r = lab.run('n1', ['rsync', '-a', ...(checksum ? ['-c'] : []), '--no-whole-file', '--stats', src, `rsync://${SUBNET}.2:8730/dst/`], 3_600_000);
     const s = (Date.now() - t0) / 1000;
     if (r.status !== 0) throw new Error(`rsync failed: ${r.stderr}`);
     const num = (re: RegExp) => Number((re.exec(r.stdout)?.[1] ?? '0').replace(/,/g, ''));
@@ -144,6 +145,29 @@ async function rsyncTo(lab: Lab, dir: string, src: string, dst: string): Promise
     daemon.kill('SIGKILL');
     spawnSync('pkill', ['-f', conf]);
   }
+}
+
+/**
+ * A full synchronisation of identical copies (`second fullsync`: every block hashed on both sides,
+ * nothing to send) against `rsync -a -c --no-whole-file` to a copy of n2's data (every file read
+ * and checksummed on both sides): the cost of comparing everything.
+ */
+async function fullSync(lab: Lab, dir: string, n1dir: string, n2dir: string, name: string, rsyncSrc: string): Promise<Record<string, unknown>> {
+  lab.tandem('n2', 'stop', '-m', 'app');
+  await until('n1 alone', () => appState(lab, 'n1') === 'ALONE', 60_000);
+  const dst = join(dir, `rsync-full-${name}`);
+  spawnSync('cp', ['-a', `${n2dir}/${name}`, dst]);
+  const rsync = await rsyncTo(lab, dir, join(n1dir, rsyncSrc), dst, true);
+  spawnSync('rm', ['-rf', dst]);
+  dropCaches();
+  const t0 = Date.now();
+  lab.tandem('n2', 'second', 'fullsync', '-m', 'app');
+  await synced(lab);
+  const wallS = (Date.now() - t0) / 1000;
+  const r = lastReintegration(lab);
+  const out = { tandem: { wallS, reintegrationS: r.ms / 1000, bytesSent: r.bytes, entries: r.entries }, rsync, speedup: +(rsync.s / (r.ms / 1000)).toFixed(2) };
+  console.log(`   full: ${JSON.stringify(out)}`);
+  return out;
 }
 
 /** Stops n2, changes the data on n1 (alone), measures rsync from a copy of n2's old state, then tandem's reintegration. */
@@ -188,6 +212,7 @@ async function measure(lab: Lab, base: string, direct: string): Promise<void> {
   }, (k) => { lab.run('n1', ['mkdir', join(data, k)]); return join(data, k); }, { primaryReplicator: replicator('n1'), secondaryReplicator: replicator('n2') });
   const hb = JSON.parse(lab.tandem('n1', 'state', '-m', 'app', '-v', '--json').stdout) as { heartbeats?: Record<string, { maxGapMs: number; late: Record<string, number>; received: number }> };
   results.heartbeatsDuringWrites = hb.heartbeats;
+  for (const [ident, h] of Object.entries(hb.heartbeats ?? {})) console.log(`   heartbeat ${ident} during the writes: ${h.received} received, largest gap ${h.maxGapMs} ms, late ${JSON.stringify(h.late)}`);
   save();
 
   const ratios = (a: Record<string, Record<string, number>>, b: Record<string, Record<string, number>>) => ({
@@ -212,6 +237,8 @@ async function measure(lab: Lab, base: string, direct: string): Promise<void> {
     return parseLast(r.stdout).bytes;
   }, 'db/');
   save();
+  results.fullSyncDb = await fullSync(lab, base, backing.n1, backing.n2, 'db', 'db/');
+  save();
 
   console.log(`== reintegration (b): ${TREE} files of 4 KiB, 1 % rewritten while the secondary was stopped`);
   lab.run('n1', ['mkdir', join(data, 'tree')]);
@@ -222,6 +249,8 @@ async function measure(lab: Lab, base: string, direct: string): Promise<void> {
     const r = lab.run('n1', [process.execPath, WORKLOAD, 'touch', join(data, 'tree'), String(TREE)], 600_000);
     return parseLast(r.stdout).bytes;
   }, 'tree/');
+  save();
+  results.fullSyncTree = await fullSync(lab, base, backing.n1, backing.n2, 'tree', 'tree/');
   save();
   await sleep(100);
   console.log(JSON.stringify(results, null, 2));
