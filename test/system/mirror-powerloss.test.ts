@@ -57,7 +57,7 @@ async function reboot(r: ReplicationLab, node: LabNodeName, copy: string, bootId
 }
 
 /**
- * The ledger writer on `writer` appends fsync'd records; half a second in, `victim` loses power.
+ * The ledger writer on `writer` appends fsync'd records; 20 records in, `victim` loses power.
  * Returns the records acknowledged before that instant and the copy of the victim's disk.
  */
 async function appendsThenPowerOff(r: ReplicationLab, writer: LabNodeName, victim: LabNodeName, round: number): Promise<{ before: number[]; copy: string }> {
@@ -65,7 +65,9 @@ async function appendsThenPowerOff(r: ReplicationLab, writer: LabNodeName, victi
   fs.writeFileSync(acks, '');
   const w = r.lab.start(writer, [process.execPath, WRITER, join(r.data, `ledger-${round}`), '300', '2', '10', acks]);
   const ended = new Promise((resolve) => w.on('exit', resolve));
-  await sleep(500);
+  // in the middle of the stream: once 20 records are acknowledged (a fixed delay proved too short
+  // when another lab test shares the disk and the cores)
+  await until('the writer has 20 acknowledged records', () => acked(acks).length >= 20, 30_000, 10);
   const before = acked(acks);
   const copy = powerOff(r, victim, `power-off-${round}`);
   await Promise.race([ended, sleep(15_000)]);
