@@ -52,8 +52,8 @@ const commandSchema = {
       command: {
         type: 'object', required: ['kind'],
         properties: {
-          kind: { type: 'string', enum: ['start', 'stop', 'forcestop', 'restart', 'stopstart', 'primforce', 'shutdown', 'prim', 'second', 'swap', 'setting', 'loop'] },
-          fullsync: { type: 'boolean' }, nosync: { type: 'boolean' },
+          kind: { type: 'string', enum: ['start', 'stop', 'forcestop', 'restart', 'stopstart', 'primforce', 'shutdown', 'prim', 'second', 'swap', 'setting', 'loop', 'rfssync'] },
+          fullsync: { type: 'boolean' }, nosync: { type: 'boolean' }, full: { type: 'boolean' },
           setting: { type: 'string', enum: ['failover', 'errd', 'checker'] }, on: { type: 'boolean' },
           op: { type: 'string', enum: ['inc', 'reset', 'check'] },
         },

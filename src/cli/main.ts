@@ -16,7 +16,7 @@ import { labCrash, labDaemon, labDown, labExec, labStatus, labTandem, labUp } fr
 import { paths } from '../daemon/paths.js';
 import { VERSION } from '../daemon/version.js';
 import { printToModuleLog, recorded } from './record.js';
-import { EXIT, emit, type Output } from './output.js';
+import { EXIT, emit, fail, type Output } from './output.js';
 import type { ModuleCatalog } from '../catalog/catalog.js';
 import { moduleConfcheck, moduleConfig, moduleConfinfo, moduleDeconfig, moduleDelkey, moduleGenkey, moduleGetports, moduleInstall, moduleList, modulePackage, moduleUninstall, reconcileDaemon, withCatalog } from './module.js';
 
@@ -155,6 +155,12 @@ for (const kind of ['prim', 'second'] as const) {
   control(kind, kind === 'prim' ? 'mirror: force this node to start as primary (fullsync: copy everything to the peer)' : 'mirror: start as secondary of the running primary (fullsync: copy everything)', `tandem ${kind} -m mirror`)
     .argument('[fullsync]').action((arg: string | undefined, o: { module?: string }) => act(kind, () => sendCommand(out(), root(), kind, o.module, { kind, fullsync: arg === 'fullsync' }), o.module)());
 }
+control('rfssync', 'mirror: the synchronization policy; full: the next synchronization copies everything, then back to default', 'tandem rfssync full -m mirror')
+  .argument('[full]').action((arg: string | undefined, o: { module?: string }) => {
+    // SafeKit's external seeding (rfssync external|-d prim|second <uid>) is not built
+    if (arg !== undefined && arg !== 'full') fail(out(), EXIT.invalid, `rfssync ${arg}: not supported`, 'use "tandem rfssync full" or "tandem rfssync" (external seeding from a backup is not built)');
+    return act('rfssync', () => sendCommand(out(), root(), 'rfssync', o.module, { kind: 'rfssync', full: arg === 'full' }), o.module, arg ? [arg] : [])();
+  });
 control('state', 'state of a module (-v: with every resource; -lq: as exit code STOP 0 WAIT 1 ALONE/UP 2 PRIM 3 SECOND 4), or of every module', 'tandem state -m mirror -v')
   .option('-v, --verbose', 'every resource: name value date').option('--lq', 'print the state and return it as the exit code').addOption(new Option('-l').hideHelp()).addOption(new Option('-q').hideHelp())
   .action(async (o: { module?: string; verbose?: boolean; lq?: boolean; l?: boolean; q?: boolean }) => { process.exitCode = await showState(out(), root(), o.module, { verbose: o.verbose, lq: o.lq || (o.l && o.q) }); });

@@ -44,6 +44,9 @@ export interface PersistedData {
    * Absent in data stored before it existed: false.
    */
   readonly tentative?: boolean;
+  /** `rfssync full`: the next resynchronisation of this copy, as a secondary, is a full one.
+   * Absent in data stored before it existed: false. */
+  readonly fullsyncNext?: boolean;
   readonly settings: { readonly failover: boolean; readonly errd: boolean; readonly checker: boolean };
 }
 

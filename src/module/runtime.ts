@@ -92,7 +92,9 @@ export interface RuntimeEnv {
 }
 
 /** Commands that only read or switch state: executable by every module. */
-const ALWAYS = new Set<ModuleCommand['kind']>(['setting', 'loop', 'stop', 'forcestop', 'shutdown']);
+const ALWAYS = new Set<ModuleCommand['kind']>(['setting', 'loop', 'stop', 'forcestop', 'shutdown', 'rfssync']);
+/** Commands a farm module refuses (they name mirror roles or replication). */
+const MIRROR_ONLY = new Set<ModuleCommand['kind']>(['prim', 'second', 'swap', 'primforce', 'rfssync']);
 /** The clock ticks at half the fastest heartbeat pulse, within 10–50 ms. */
 const tickMs = (config: ModuleConfig): number => Math.min(50, Math.max(10, Math.floor(Math.min(...(config.heart?.heartbeats.map((h) => h.pulseMs) ?? [100])) / 2)));
 
@@ -234,6 +236,7 @@ export class ModuleRuntime {
     const why = this.cannotRun();
     if (why && !ALWAYS.has(command.kind)) return this.reply(false, `"${command.kind}" refused: ${why}`);
     if (command.kind === 'setting' && command.setting === 'failover' && this.farm) return this.reply(false, 'failover on|off applies to mirror modules only');
+    if (MIRROR_ONLY.has(command.kind) && this.farm) return this.reply(false, `${command.kind} applies to mirror modules only`);
     const r = await this.submit({ type: 'command', command, by: request.by, identity: request.identity });
     return this.reply(r?.ok ?? true, r?.message ?? 'done');
   }

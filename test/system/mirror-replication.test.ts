@@ -88,6 +88,18 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     assert.match(lab.tandem('n2', 'get', '-m', 'app', '-r', 'rfs.reintegration').stdout, /last reintegration of n1: \d+ entries/, 'state -v shows the reintegration');
     assert.deepEqual(treeOf(backing.n1), treeOf(backing.n2));
 
+    // rfssync full on the secondary: its next synchronisation compares everything, then the policy
+    // returns to default
+    tandem('n1', 'rfssync', 'full', '-m', 'app');
+    assert.match(lab.tandem('n1', 'rfssync', '-m', 'app').stdout, /synchronization policy: full/);
+    assert.equal(lab.tandem('n1', 'rfssync', 'external', 'prim', 'x', '-m', 'app').status, 2, 'external seeding is refused: not built');
+    tandem('n1', 'stop', '-m', 'app');
+    await waitStates('n1 stopped, n2 alone', 'STOP', 'ALONE');
+    tandem('n1', 'start', '-m', 'app');
+    await synced('n1');
+    assert.match(log('n2').split('Reintegration of n1 ended').slice(-2)[0], /Reintegration of n1 begins: full synchronization/);
+    assert.equal(lab.tandem('n1', 'get', '-m', 'app', '-r', 'usersetting.rfssyncmode').stdout.trim(), 'default');
+
     // swap: the roles exchange, and the new primary's writes reach the new secondary at once
     tandem('n2', 'swap', '-m', 'app');
     await synced('n2');

@@ -30,9 +30,25 @@ export function countLoop(b: Step): boolean {
   return false;
 }
 
+/**
+ * SafeKit's synchronisation policy (SAFEKIT-BEHAVIOUR §2.6.2): `rfssync full` makes the next
+ * synchronisation a full one whichever role this node has then — as primary, of its peer
+ * (fullsyncPeer); as secondary, of its own copy (fullsyncNext) — and the policy returns to default
+ * after it (usersetting.rfssyncmode). A policy, not an action: it changes nothing running now.
+ */
+function rfssync(b: Step, full: boolean, caller: string): void {
+  if (!b.s.settings.replicated) return result(b, false, 'rfssync applies to a mirror module with replicated directories (<rfs>)');
+  if (!full) return result(b, true, `synchronization policy: ${b.s.resources['usersetting.rfssyncmode'] ?? 'default'}`);
+  b.log('U', `Action rfssync full called by ${caller}`);
+  b.persist({ fullsyncPeer: true, fullsyncNext: true });
+  b.resource('usersetting.rfssyncmode', 'full', caller);
+  return result(b, true, 'synchronization policy: full (the next synchronization copies everything, then the policy returns to default)');
+}
+
 export function runCommand(b: Step, command: MirrorCommand, by: string, identity?: string): void {
   const s = b.s;
   if (command.kind === 'loop') return b.loopCommand(command.op, identity ?? by);
+  if (command.kind === 'rfssync') return rfssync(b, command.full, identity ?? by);
   if (s.pending !== null && command.kind !== 'forcestop') {
     b.set({ queued: { command, by, identity } });
     result(b, true, `${command.kind} queued: scripts are running; it runs when they finish`);

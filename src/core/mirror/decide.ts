@@ -57,7 +57,7 @@ export function decideStart(settings: MirrorSettings, mine: PersistedData, peer:
   if (peer.dataRole === 'primary') {
     if (peer.handoff) return { kind: 'pending' };
     if (!trusted) return { kind: 'wait', reason: 'untrusted' };
-    return { kind: 'second', mode: resyncMode(relation, peer.data.fullsyncPeer || mine.reintegrating, trusted) };
+    return { kind: 'second', mode: resyncMode(relation, peer.data.fullsyncPeer || mine.reintegrating || !!mine.fullsyncNext, trusted) };
   }
   if (peer.dataRole === 'secondary') return { kind: 'wait', reason: 'peer-busy' }; // a transient view: wait for it to settle
   if (mine.reintegrating) return { kind: 'wait', reason: 'inconsistent' };

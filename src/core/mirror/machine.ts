@@ -12,7 +12,7 @@ import type { MirrorEvent, MirrorHeartbeat, MirrorNode, MirrorSettings } from '.
 import { preferredPrimary, resyncMode, relationToPeer, splitBrainSurvivor } from './decide.js';
 import { degraded, sendHeartbeat } from './heartbeat.js';
 import { decide } from './start.js';
-import { afterLeft, aloneToPrim, demoteAloneToSecond, enterAlone, enterSecond, finishResync, leave, nextGeneration, swapDemote, swapPromote } from './transitions.js';
+import { afterLeft, aloneToPrim, fullsyncDone, demoteAloneToSecond, enterAlone, enterSecond, finishResync, leave, nextGeneration, swapDemote, swapPromote } from './transitions.js';
 import { runCommand, startModule } from './commands.js';
 import { applyRules } from './rules.js';
 
@@ -263,7 +263,7 @@ function reconcile(b: Step): void {
         // The primary wrote alone since we last synchronised (it lost us for a while): our copy is
         // behind. Resynchronise now; until then we cannot take over.
         b.log('E', `Primary ${peer.from} wrote alone since the last synchronization: resynchronizing`, 'reintegre');
-        enterSecond(b, resyncMode(relationToPeer(s.settings, s.data, peer.data), peer.data.fullsyncPeer), s.qualifier !== 'Ready');
+        enterSecond(b, resyncMode(relationToPeer(s.settings, s.data, peer.data), peer.data.fullsyncPeer || !!s.data.fullsyncNext), s.qualifier !== 'Ready');
         break;
       }
       if (peer !== null && peer.dataRole === 'primary') {
@@ -286,7 +286,8 @@ function reconcile(b: Step): void {
       if (peer.data.generation.current === s.data.generation.current && !peer.data.reintegrating && (s.data.uptodate || s.data.fullsyncPeer)) {
         // The secondary holds our data now and may take over: from here on we must not start
         // alone. It takes over only once it has seen this confirmation (secondLostPrimary).
-        b.persist({ uptodate: false, fullsyncPeer: false });
+        b.persist({ uptodate: false, fullsyncPeer: false, fullsyncNext: false });
+        fullsyncDone(b);
       }
       if ((s.swapRequest || peer.swapRequest) && s.qualifier === 'Ready' && peer.qualifier === 'Ready') swapDemote(b);
       break;

@@ -30,7 +30,7 @@ export function decide(b: Step): void {
     const full = s.intent === 'secondfull';
     b.set({ intent: null });
     const trusted = s.data.generation.current !== null;
-    const mode = resyncMode(relationToPeer(s.settings, s.data, peer.data), full || peer.data.fullsyncPeer || s.data.reintegrating, trusted);
+    const mode = resyncMode(relationToPeer(s.settings, s.data, peer.data), full || peer.data.fullsyncPeer || s.data.reintegrating || !!s.data.fullsyncNext, trusted);
     enterSecond(b, full && mode !== 'divergent' ? 'full' : mode);
     return;
   }

@@ -59,6 +59,11 @@ export function enterSecond(b: Step, mode: ResyncMode, thenScripts = true): void
   b.log('E', `Updating directory tree (${how})`, 'reintegre'); // SafeKit's line, vendor test 7
 }
 
+/** A full synchronisation asked by `rfssync full` happened: the policy returns to default. */
+export function fullsyncDone(b: Step): void {
+  if (b.s.resources['usersetting.rfssyncmode'] === 'full') b.resource('usersetting.rfssyncmode', 'default', 'nfsadmin');
+}
+
 /** Resynchronisation finished: adopt the primary's generation; then the start scripts. */
 export function finishResync(b: Step, primary: MirrorHeartbeat | null, ok: boolean, synced?: Generation): void {
   if (!ok || primary === null || primary.dataRole !== 'primary') {
@@ -70,7 +75,8 @@ export function finishResync(b: Step, primary: MirrorHeartbeat | null, ok: boole
     b.state('WAIT', 'NotReady');
     return;
   }
-  b.persist({ generation: synced ?? primary.data.generation, reintegrating: false, tentative: false });
+  b.persist({ generation: synced ?? primary.data.generation, reintegrating: false, tentative: false, fullsyncNext: false, fullsyncPeer: false });
+  fullsyncDone(b);
   b.resource('rfs.reintegre_failed', 'down', 'reintegre', true);
   b.log('E', 'Reintegration ended (synchronize)', 'reintegre');
   b.log('E', 'Uptodate replicated file system', 'nfsadmin');

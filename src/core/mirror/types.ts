@@ -37,7 +37,9 @@ export type MirrorCommand =
   | { readonly kind: 'prim' | 'second'; readonly fullsync: boolean }
   | { readonly kind: 'swap'; readonly nosync: boolean }
   | { readonly kind: 'setting'; readonly setting: 'failover' | 'errd' | 'checker'; readonly on: boolean }
-  | { readonly kind: 'loop'; readonly op: LoopOp };
+  | { readonly kind: 'loop'; readonly op: LoopOp }
+  /** `rfssync full` (the next synchronisation is full, on whichever side), or `rfssync` (the policy). */
+  | { readonly kind: 'rfssync'; readonly full: boolean };
 
 /** Sent every pulse on every heartbeat; carries what the peer needs to decide. */
 export interface MirrorHeartbeat {
