@@ -84,6 +84,39 @@ const YIELD_BYTES = 8 * 1024 * 1024;
 const YIELD_ENTRIES = 256;
 
 /**
+ * The primary's side of a full synchronisation, computed while the secondary describes its copy (so
+ * both read at once): each file's block hashes, by path, as far as it got before `stop()` said the
+ * secondary's manifest has come. Asynchronous, yielding every YIELD_BYTES even inside a file.
+ */
+export async function hashAhead(root: string, skip: (rel: string) => boolean, into: Map<string, Buffer[]>, stop: () => boolean): Promise<void> {
+  const buf = Buffer.allocUnsafe(BLOCK);
+  let work = 0;
+  for (const w of walk(root, skip)) {
+    if (stop()) return;
+    if (!w.st.isFile()) continue;
+    const hashes: Buffer[] = [];
+    into.set(w.rel, hashes);
+    let fd: number;
+    try { fd = fs.openSync(join(root, w.rel), fs.constants.O_RDONLY); } catch { continue; } // gone meanwhile
+    try {
+      const size = Number(w.st.size);
+      for (let at = 0; at < size; at += BLOCK) {
+        const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - at), at);
+        if (n === 0) break;
+        hashes.push(createHash('sha1').update(buf.subarray(0, n)).digest());
+        if ((work += n) > YIELD_BYTES) {
+          work = 0;
+          await new Promise((r) => setImmediate(r));
+          if (stop()) return;
+        }
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+}
+
+/**
  * Describes the tree under `root`, in batches of about `batchBytes` of JSON. Asynchronous: it lets
  * the process serve other work between files, so an application's writes go on meanwhile (and an
  * entry written during the walk may be described before or after the change).

@@ -27,7 +27,7 @@ import type { NodeCredentials } from '../daemon/pki.js';
 import { CopyApplier } from './apply.js';
 import { DirtyMap } from './dirty-map.js';
 import { ReplicaClient, ReplicaServer, type Hello, type Unacked } from './link.js';
-import { describe, walk } from './manifest.js';
+import { describe, hashAhead, walk } from './manifest.js';
 import { diffReport, verifyCopy, type DiffReport, type ReportedDir, type VerifyReport } from './reports.js';
 import { fullOps, zoneOps, type ResyncTally } from './resync.js';
 import { ReplicatedMounts } from './mounts.js';
@@ -364,8 +364,14 @@ export class Replicator {
       if (zones) {
         for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, take[i], tally), tally);
       } else {
-        const theirs = await client.manifest();
-        for (const [i, source] of sources.entries()) await this.pump(client, i, fullOps(source, theirs.get(i) ?? [], tally), tally);
+        // our hashes while the secondary computes its own: both copies are read at the same time
+        let arrived = false;
+        const ahead = sources.map(() => new Map<string, Buffer[]>());
+        // (a read error leaves the rest to fullOps, which reads what it was not told)
+        const hashing = Promise.all(sources.map((s, i) => hashAhead(s.root, s.skip, ahead[i], () => arrived))).catch(() => undefined);
+        const theirs = await client.manifest().finally(() => { arrived = true; });
+        await hashing;
+        for (const [i, source] of sources.entries()) await this.pump(client, i, fullOps(source, theirs.get(i) ?? [], tally, ahead[i]), tally);
       }
       for (let round = 0; round < MAX_ROUNDS && !this.smallEnough(); round++) {
         const more = this.takeDirty();

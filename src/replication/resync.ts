@@ -95,8 +95,13 @@ export function* zoneOps(src: Source, dirty: ReturnType<DirtyMap['snapshot']>, t
   }
 }
 
-/** Everything, sending only the blocks the secondary's manifest shows different. */
-export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: ResyncTally): Generator<StreamOp> {
+/**
+ * Everything, sending only the blocks the secondary's manifest shows different. `ahead`: block
+ * hashes of our files computed meanwhile (hashAhead); a block it covers is read only to be sent.
+ * Hashes computed after the resync began are safe to trust: a change made since is in the dirty
+ * map, which the following rounds send.
+ */
+export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: ResyncTally, ahead: ReadonlyMap<string, Buffer[]> = new Map()): Generator<StreamOp> {
   const copy = indexManifest(theirs);
   const mine = [...walk(src.root, src.skip)];
   const have = new Set(mine.map((w) => w.rel));
@@ -108,6 +113,7 @@ export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: R
     if (st.isFile()) {
       const size = Number(st.size);
       const same = other?.meta.k === 'file' ? other.hashes : [];
+      const known = ahead.get(rel) ?? [];
       let fd: number | null = null;
       try { fd = fs.openSync(join(src.root, rel), fs.constants.O_RDONLY); } catch { /* gone meanwhile: the dirty map has it */ }
       if (fd !== null) {
@@ -115,9 +121,10 @@ export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: R
           const buf = Buffer.allocUnsafe(BLOCK);
           let sent = false;
           for (let i = 0, at = 0; at < size; i++, at += BLOCK) {
+            if (known[i] && same[i]?.equals(known[i])) continue;
             const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - at), at);
             if (n === 0) break;
-            if (same[i]?.equals(createHash('sha1').update(buf.subarray(0, n)).digest())) continue;
+            if (!known[i] && same[i]?.equals(createHash('sha1').update(buf.subarray(0, n)).digest())) continue;
             tally.bytes += n;
             sent = true;
             yield { op: 'write', path: rel, offset: at, data: Buffer.from(buf.subarray(0, n)) };

@@ -1,0 +1,55 @@
+// The full synchronisation's comparison (resync.ts fullOps, manifest.ts hashAhead): whatever the
+// primary had hashed ahead while the secondary described its copy — everything, part of it, or
+// nothing — the copy comes out identical and only the blocks that differ are sent.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CopyApplier } from '../../src/replication/apply.js';
+import { BLOCK, describe, hashAhead, type ManifestEntry } from '../../src/replication/manifest.js';
+import { fullOps, type ResyncTally } from '../../src/replication/resync.js';
+import { treeOf } from '../tree.js';
+
+const noSkip = () => false;
+
+/** A primary tree and a copy that differs in two blocks of one file, one whole file and one extra file. */
+function pairOfTrees(): { primary: string; copy: string; differing: number } {
+  const base = fs.mkdtempSync(join(tmpdir(), 'full-sync-'));
+  const [primary, copy] = [join(base, 'primary'), join(base, 'copy')];
+  for (const d of [primary, copy]) fs.mkdirSync(join(d, 'sub'), { recursive: true });
+  const big = Buffer.alloc(10 * BLOCK + 100, 3);
+  fs.writeFileSync(join(primary, 'big.bin'), big);
+  big.fill(9, 2 * BLOCK, 2 * BLOCK + 10); // block 2 differs
+  big.fill(9, 10 * BLOCK); // the last, partial block differs
+  fs.writeFileSync(join(copy, 'big.bin'), big);
+  fs.writeFileSync(join(primary, 'sub/same.txt'), 'same on both\n');
+  fs.writeFileSync(join(copy, 'sub/same.txt'), 'same on both\n');
+  fs.writeFileSync(join(primary, 'sub/new.txt'), 'only on the primary\n');
+  fs.writeFileSync(join(copy, 'extra.txt'), 'only on the copy\n');
+  return { primary, copy, differing: BLOCK + 100 + 'only on the primary\n'.length };
+}
+
+async function manifestOf(dir: string): Promise<ManifestEntry[]> {
+  const entries: ManifestEntry[] = [];
+  await describe(dir, noSkip, (batch) => entries.push(...batch));
+  return entries;
+}
+
+for (const ahead of ['all', 'part', 'none'] as const) {
+  test(`full sync with ${ahead} of the primary's hashes computed ahead: identical copy, only differing blocks sent`, async () => {
+    const { primary, copy, differing } = pairOfTrees();
+    const theirs = await manifestOf(copy);
+    const known = new Map<string, Buffer[]>();
+    let turns = 0;
+    if (ahead !== 'none') await hashAhead(primary, noSkip, known, () => ahead === 'part' && ++turns > 1);
+    if (ahead === 'part') for (const hashes of known.values()) hashes.splice(3); // as if stopped inside big.bin
+    const tally: ResyncTally = { files: 0, bytes: 0 };
+    const applier = new CopyApplier(copy);
+    for (const op of fullOps({ root: primary, skip: noSkip }, theirs, tally, known)) applier.apply(op);
+    applier.closeAll();
+    assert.deepEqual(treeOf(copy), treeOf(primary));
+    assert.equal(tally.bytes, differing, 'the two differing blocks of big.bin and the new file, nothing else');
+    fs.rmSync(join(primary, '..'), { recursive: true, force: true });
+  });
+}
