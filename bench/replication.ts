@@ -12,6 +12,8 @@
 //   node dist/bench/replication.js [--seq-mb 2048] [--small 50000] [--fsync 2000] [--db-mb 4096] [--tree 200000]
 //                                  [--quick]   (the three workloads only, printed, nothing saved)
 //                                  [--async second|none]   (<rfs async>: acknowledged on receipt or once applied)
+//                                  [--full-sync-only]   (only the two full synchronisations; the
+//                                  other results in replication.json are kept)
 
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -26,11 +28,15 @@ const FSYNCS = Number(arg('--fsync', '2000'));
 const DB_MB = Number(arg('--db-mb', '4096'));
 const TREE = Number(arg('--tree', '200000'));
 const QUICK = process.argv.includes('--quick');
+const FULL_ONLY = process.argv.includes('--full-sync-only');
+const RESULTS = 'bench/results/replication.json';
 const ASYNC = arg('--async', 'second');
 const WORKLOAD = resolve('dist/bench/fs-workload.js');
 const SUBNET = '10.84.0';
-const results: Record<string, unknown> = { machine: '2 vCPU (this machine kind)', args: { SEQ_MB, SMALL, FSYNCS, DB_MB, TREE, ASYNC }, at: new Date().toISOString() };
-const save = () => QUICK || fs.writeFileSync('bench/results/replication.json', `${JSON.stringify(results, null, 2)}\n`);
+const results: Record<string, unknown> = FULL_ONLY && fs.existsSync(RESULTS)
+  ? { ...JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as Record<string, unknown>, fullSyncAt: new Date().toISOString() }
+  : { machine: '2 vCPU (this machine kind)', args: { SEQ_MB, SMALL, FSYNCS, DB_MB, TREE, ASYNC }, at: new Date().toISOString() };
+const save = () => QUICK || fs.writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
 const dropCaches = () => fs.writeFileSync('/proc/sys/vm/drop_caches', '3');
 
 function parseLast(out: string): Record<string, number> {
@@ -192,6 +198,17 @@ async function reintegration(lab: Lab, dir: string, n1dir: string, n2dir: string
 
 /** The workloads of the three variants, then the two reintegrations (unless --quick). */
 async function measure(lab: Lab, base: string, direct: string): Promise<void> {
+  const data = join(base, 'data');
+  const backing = { n1: join(base, 'n1-data'), n2: join(base, 'n2-data') };
+  if (!FULL_ONLY) await workloadsAndRatios(lab, base, direct, data, backing);
+  if (QUICK) return;
+  await reintegrations(lab, base, data, backing);
+  await sleep(100);
+  console.log(JSON.stringify(results, null, 2));
+}
+
+/** The three workloads of each variant (the pair is started on the way), and their ratios. */
+async function workloadsAndRatios(lab: Lab, base: string, direct: string, data: string, backing: Record<'n1' | 'n2', string>): Promise<void> {
   console.log('== direct (a fresh file system on the same disk)');
   results.direct = workloads(hostRun, (k) => { const d = join(direct, k); fs.mkdirSync(d); return d; });
   save();
@@ -199,11 +216,7 @@ async function measure(lab: Lab, base: string, direct: string): Promise<void> {
   results.passthrough = await passthrough(base);
   save();
   console.log('== replicated (primary of a mirror pair, synchronous replication to the secondary)');
-  const data = join(base, 'data');
-  const backing = { n1: join(base, 'n1-data'), n2: join(base, 'n2-data') };
-  lab.bindDir('n1', backing.n1, data);
-  lab.bindDir('n2', backing.n2, data);
-  await pair(lab, join(base, 'lab'), data);
+  await startPair(lab, base, data, backing);
   const replicator = (n: string) => Number(fs.readFileSync(join(base, 'lab', n, 'run/tandem/replicator.app.pid'), 'utf8'));
   results.replicated = workloads((argv) => {
     const r = lab.run('n1', argv, 3_600_000);
@@ -224,19 +237,30 @@ async function measure(lab: Lab, base: string, direct: string): Promise<void> {
   results.ratios = { replicatedVsDirect: ratios(rep, results.direct as never), replicatedVsPassthrough: ratios(rep, results.passthrough as never) };
   console.log(`== ratios ${JSON.stringify(results.ratios)}`);
   save();
-  if (QUICK) return;
+}
 
+async function startPair(lab: Lab, base: string, data: string, backing: Record<'n1' | 'n2', string>): Promise<void> {
+  lab.bindDir('n1', backing.n1, data);
+  lab.bindDir('n2', backing.n2, data);
+  await pair(lab, join(base, 'lab'), data);
+}
+
+/** Reintegration after a stop of the secondary, then a full synchronisation, for both shapes. */
+async function reintegrations(lab: Lab, base: string, data: string, backing: Record<'n1' | 'n2', string>): Promise<void> {
+  if (FULL_ONLY) await startPair(lab, base, data, backing);
   console.log(`== reintegration (a): one ${DB_MB} MiB file, 1 % of its 4 KiB blocks rewritten while the secondary was stopped`);
   lab.run('n1', ['mkdir', join(data, 'db')]);
   const mk = lab.run('n1', ['sh', '-c', `head -c ${DB_MB}M /dev/urandom > ${join(data, 'db', 'db.bin')} && sync`], 3_600_000);
   if (mk.status !== 0) throw new Error(mk.stderr);
   await synced(lab);
   const blocks = Math.floor((DB_MB * 1024 * 1024) / 4096 / 100);
-  results.reintegrationDb = await reintegration(lab, base, backing.n1, backing.n2, 'db', () => {
-    const r = lab.run('n1', [process.execPath, WORKLOAD, 'scatter', join(data, 'db', 'db.bin'), String(blocks)], 600_000);
-    return parseLast(r.stdout).bytes;
-  }, 'db/');
-  save();
+  if (!FULL_ONLY) {
+    results.reintegrationDb = await reintegration(lab, base, backing.n1, backing.n2, 'db', () => {
+      const r = lab.run('n1', [process.execPath, WORKLOAD, 'scatter', join(data, 'db', 'db.bin'), String(blocks)], 600_000);
+      return parseLast(r.stdout).bytes;
+    }, 'db/');
+    save();
+  }
   results.fullSyncDb = await fullSync(lab, base, backing.n1, backing.n2, 'db', 'db/');
   save();
 
@@ -245,15 +269,15 @@ async function measure(lab: Lab, base: string, direct: string): Promise<void> {
   const t = lab.run('n1', [process.execPath, WORKLOAD, 'tree', join(data, 'tree'), String(TREE)], 3_600_000);
   if (t.status !== 0) throw new Error(t.stderr);
   await synced(lab);
-  results.reintegrationTree = await reintegration(lab, base, backing.n1, backing.n2, 'tree', () => {
-    const r = lab.run('n1', [process.execPath, WORKLOAD, 'touch', join(data, 'tree'), String(TREE)], 600_000);
-    return parseLast(r.stdout).bytes;
-  }, 'tree/');
-  save();
+  if (!FULL_ONLY) {
+    results.reintegrationTree = await reintegration(lab, base, backing.n1, backing.n2, 'tree', () => {
+      const r = lab.run('n1', [process.execPath, WORKLOAD, 'touch', join(data, 'tree'), String(TREE)], 600_000);
+      return parseLast(r.stdout).bytes;
+    }, 'tree/');
+    save();
+  }
   results.fullSyncTree = await fullSync(lab, base, backing.n1, backing.n2, 'tree', 'tree/');
   save();
-  await sleep(100);
-  console.log(JSON.stringify(results, null, 2));
 }
 
 async function main(): Promise<void> {

@@ -109,34 +109,51 @@ export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: R
   const dirs: { rel: string; st: fs.BigIntStats }[] = [];
   for (const { rel, st } of mine) {
     const other = copy.get(rel);
-    yield ensure(src, rel, st);
+    // an entry the copy already has as it is here costs nothing: no ensure, no times
+    let ensured = other === undefined || !sameMeta(other.meta, src, rel, st);
+    if (ensured) yield ensure(src, rel, st);
     if (st.isFile()) {
-      const size = Number(st.size);
-      const same = other?.meta.k === 'file' ? other.hashes : [];
-      const known = ahead.get(rel) ?? [];
-      let fd: number | null = null;
-      try { fd = fs.openSync(join(src.root, rel), fs.constants.O_RDONLY); } catch { /* gone meanwhile: the dirty map has it */ }
-      if (fd !== null) {
-        try {
-          const buf = Buffer.allocUnsafe(BLOCK);
-          let sent = false;
-          for (let i = 0, at = 0; at < size; i++, at += BLOCK) {
-            if (known[i] && same[i]?.equals(known[i])) continue;
-            const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - at), at);
-            if (n === 0) break;
-            if (!known[i] && same[i]?.equals(createHash('sha1').update(buf.subarray(0, n)).digest())) continue;
-            tally.bytes += n;
-            sent = true;
-            yield { op: 'write', path: rel, offset: at, data: Buffer.from(buf.subarray(0, n)) };
-          }
-          if (sent || !other) tally.files++;
-        } finally {
-          fs.closeSync(fd);
-        }
+      for (const write of differingBlocks(src, rel, Number(st.size), other?.meta.k === 'file' ? other.hashes : [], ahead.get(rel) ?? [], tally)) {
+        if (!ensured) { ensured = true; yield ensure(src, rel, st); }
+        yield write;
       }
-    } else if (!other) tally.files++;
+    }
+    if (ensured) tally.files++;
     if (st.isDirectory()) dirs.push({ rel, st });
-    else yield times(rel, st);
+    else if (ensured) yield times(rel, st);
   }
-  for (const d of dirs.reverse()) yield times(d.rel, d.st);
+  for (const d of dirs.reverse()) yield times(d.rel, d.st); // their entries may have changed them
+}
+
+/** The copy's entry has this entry's kind, metadata, size, time and link target. */
+function sameMeta(theirs: ManifestEntry, src: Source, rel: string, st: fs.BigIntStats): boolean {
+  const kind = kindOf(st);
+  return theirs.k === kind && theirs.mode === Number(st.mode) && theirs.uid === Number(st.uid) && theirs.gid === Number(st.gid)
+    && theirs.size === (kind === 'file' ? Number(st.size) : 0) && theirs.rdev === Number(st.rdev) && theirs.mtime === String(st.mtimeNs)
+    && (kind !== 'symlink' || theirs.target === fs.readlinkSync(join(src.root, rel)));
+}
+
+/**
+ * Writes of the blocks of a file that differ from the copy's hashes (`theirs`), read now. `known`:
+ * hashes computed ahead; a block they cover is read only when it must be sent. A file gone
+ * meanwhile yields nothing (the dirty map has it).
+ */
+function* differingBlocks(src: Source, rel: string, size: number, theirs: readonly Buffer[], known: readonly Buffer[], tally: ResyncTally): Generator<StreamOp> {
+  let fd: number | null = null;
+  const buf = Buffer.allocUnsafe(BLOCK);
+  try {
+    for (let i = 0, at = 0; at < size; i++, at += BLOCK) {
+      if (known[i] && theirs[i]?.equals(known[i])) continue;
+      if (fd === null) {
+        try { fd = fs.openSync(join(src.root, rel), fs.constants.O_RDONLY); } catch { return; }
+      }
+      const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - at), at);
+      if (n === 0) break;
+      if (!known[i] && theirs[i]?.equals(createHash('sha1').update(buf.subarray(0, n)).digest())) continue;
+      tally.bytes += n;
+      yield { op: 'write', path: rel, offset: at, data: Buffer.from(buf.subarray(0, n)) };
+    }
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
 }

@@ -1,6 +1,7 @@
 // The full synchronisation's comparison (resync.ts fullOps, manifest.ts hashAhead): whatever the
 // primary had hashed ahead while the secondary described its copy — everything, part of it, or
-// nothing — the copy comes out identical and only the blocks that differ are sent.
+// nothing — the copy comes out identical, only the blocks that differ are sent, and an entry
+// the copy already has as it is costs nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -25,6 +26,8 @@ function pairOfTrees(): { primary: string; copy: string; differing: number } {
   fs.writeFileSync(join(copy, 'big.bin'), big);
   fs.writeFileSync(join(primary, 'sub/same.txt'), 'same on both\n');
   fs.writeFileSync(join(copy, 'sub/same.txt'), 'same on both\n');
+  const when = new Date('2026-01-02T03:04:05Z');
+  for (const d of [primary, copy]) fs.utimesSync(join(d, 'sub/same.txt'), when, when);
   fs.writeFileSync(join(primary, 'sub/new.txt'), 'only on the primary\n');
   fs.writeFileSync(join(copy, 'extra.txt'), 'only on the copy\n');
   return { primary, copy, differing: BLOCK + 100 + 'only on the primary\n'.length };
@@ -46,9 +49,14 @@ for (const ahead of ['all', 'part', 'none'] as const) {
     if (ahead === 'part') for (const hashes of known.values()) hashes.splice(3); // as if stopped inside big.bin
     const tally: ResyncTally = { files: 0, bytes: 0 };
     const applier = new CopyApplier(copy);
-    for (const op of fullOps({ root: primary, skip: noSkip }, theirs, tally, known)) applier.apply(op);
+    const touched = new Set<string>();
+    for (const op of fullOps({ root: primary, skip: noSkip }, theirs, tally, known)) {
+      touched.add('path' in op ? op.path : op.to);
+      applier.apply(op);
+    }
     applier.closeAll();
     assert.deepEqual(treeOf(copy), treeOf(primary));
+    assert.ok(!touched.has('sub/same.txt'), 'an entry the copy has as it is costs no operation');
     assert.equal(tally.bytes, differing, 'the two differing blocks of big.bin and the new file, nothing else');
     fs.rmSync(join(primary, '..'), { recursive: true, force: true });
   });
