@@ -156,9 +156,9 @@ for (const kind of ['prim', 'second'] as const) {
     .argument('[fullsync]').action((arg: string | undefined, o: { module?: string }) => act(kind, () => sendCommand(out(), root(), kind, o.module, { kind, fullsync: arg === 'fullsync' }), o.module)());
 }
 control('rfssync', 'mirror: the synchronization policy; full: the next synchronization copies everything, then back to default', 'tandem rfssync full -m mirror')
-  .argument('[full]').action((arg: string | undefined, o: { module?: string }) => {
+  .argument('[full]').allowExcessArguments().allowUnknownOption().action((arg: string | undefined, o: { module?: string }, cmd: Command) => {
     // SafeKit's external seeding (rfssync external|-d prim|second <uid>) is not built
-    if (arg !== undefined && arg !== 'full') fail(out(), EXIT.invalid, `rfssync ${arg}: not supported`, 'use "tandem rfssync full" or "tandem rfssync" (external seeding from a backup is not built)');
+    if ((arg !== undefined && arg !== 'full') || cmd.args.length > 1) fail(out(), EXIT.invalid, `rfssync ${cmd.args.join(' ')}: not supported`, 'use "tandem rfssync full" or "tandem rfssync" (external seeding from a backup is not built)');
     return act('rfssync', () => sendCommand(out(), root(), 'rfssync', o.module, { kind: 'rfssync', full: arg === 'full' }), o.module, arg ? [arg] : [])();
   });
 control('state', 'state of a module (-v: with every resource; -lq: as exit code STOP 0 WAIT 1 ALONE/UP 2 PRIM 3 SECOND 4), or of every module', 'tandem state -m mirror -v')
