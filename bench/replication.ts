@@ -250,7 +250,7 @@ async function reintegrations(lab: Lab, base: string, data: string, backing: Rec
   if (FULL_ONLY) await startPair(lab, base, data, backing);
   console.log(`== reintegration (a): one ${DB_MB} MiB file, 1 % of its 4 KiB blocks rewritten while the secondary was stopped`);
   lab.run('n1', ['mkdir', join(data, 'db')]);
-  const mk = lab.run('n1', ['sh', '-c', `head -c ${DB_MB}M /dev/urandom > ${join(data, 'db', 'db.bin')} && sync`], 3_600_000);
+  const mk = lab.run('n1', ['sh', '-c', `dd if=/dev/urandom of=${join(data, 'db', 'db.bin')} bs=1M count=${DB_MB} status=none && sync`], 3_600_000);
   if (mk.status !== 0) throw new Error(mk.stderr);
   await synced(lab);
   const blocks = Math.floor((DB_MB * 1024 * 1024) / 4096 / 100);

@@ -30,6 +30,14 @@ export interface ManifestEntry {
   readonly h?: string;
 }
 
+/**
+ * Two modification times (nanoseconds, as manifest strings) the same as far as the copy can be
+ * set: Node sets times as a double of seconds, which keeps well under a millisecond of them.
+ */
+export function sameTime(a: string | undefined, b: string | undefined): boolean {
+  return Math.abs(Number(BigInt(a ?? '0') - BigInt(b ?? '0'))) < 1e6;
+}
+
 export interface Walked { readonly rel: string; readonly st: fs.BigIntStats }
 
 export function kindOf(st: fs.BigIntStats | fs.Stats): EntryKind {
@@ -185,7 +193,7 @@ export function compareManifests(primary: readonly ManifestEntry[], copy: readon
     if (a.k === 'file') {
       const blocks = ha.map((h, i) => (h.equals(other.hashes[i] ?? Buffer.alloc(0)) ? -1 : i)).filter((i) => i >= 0);
       if (blocks.length) what.push(`content differs in ${blocks.length} block(s) of ${BLOCK / 1024} KiB from byte ${blocks[0] * BLOCK}`);
-      if (Math.abs(Number(BigInt(a.mtime ?? '0') - BigInt(b.mtime ?? '0'))) >= 1e6) what.push('modification time');
+      if (!sameTime(a.mtime, b.mtime)) what.push('modification time');
     }
     if (what.length) out.push({ path, what: what.join(', ') });
   }

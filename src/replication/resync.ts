@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { TO_END, type DirtyMap } from './dirty-map.js';
-import { BLOCK, indexManifest, kindOf, walk, type ManifestEntry } from './manifest.js';
+import { BLOCK, indexManifest, kindOf, sameTime, walk, type ManifestEntry } from './manifest.js';
 import type { StreamOp } from './wire.js';
 
 /** The largest write a resync frame carries. */
@@ -125,11 +125,11 @@ export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: R
   for (const d of dirs.reverse()) yield times(d.rel, d.st); // their entries may have changed them
 }
 
-/** The copy's entry has this entry's kind, metadata, size, time and link target. */
+/** The copy's entry has this entry's kind, metadata, size, time (as rfsverify compares it) and link target. */
 function sameMeta(theirs: ManifestEntry, src: Source, rel: string, st: fs.BigIntStats): boolean {
   const kind = kindOf(st);
   return theirs.k === kind && theirs.mode === Number(st.mode) && theirs.uid === Number(st.uid) && theirs.gid === Number(st.gid)
-    && theirs.size === (kind === 'file' ? Number(st.size) : 0) && theirs.rdev === Number(st.rdev) && theirs.mtime === String(st.mtimeNs)
+    && theirs.size === (kind === 'file' ? Number(st.size) : 0) && theirs.rdev === Number(st.rdev) && sameTime(theirs.mtime, String(st.mtimeNs))
     && (kind !== 'symlink' || theirs.target === fs.readlinkSync(join(src.root, rel)));
 }
 
