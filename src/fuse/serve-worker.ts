@@ -15,11 +15,11 @@
 // flushes while this thread flushes the local file. EINTR/EAGAIN/ENOENT on read (an interrupted
 // request) mean read again.
 
-import { readSync, writeSync, writevSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { outHeader } from './codec.js';
 import { REQUEST_BUFFER } from './kernel.js';
 import { Passthrough, type Mutation } from './passthrough.js';
+import { writeReply } from './reply.js';
 
 export interface ServeWorkerData {
   readonly fd: number;
@@ -75,14 +75,8 @@ function answer(unique: bigint, error: number, payload?: Buffer): void {
     return;
   }
   if (changes.length) flush();
-  const header = outHeader(unique, error, payload?.length ?? 0);
-  try {
-    if (payload?.length) writevSync(fd, [header, payload]);
-    else writeSync(fd, header);
-  } catch {
-    // ENOENT: the request was interrupted meanwhile; anything else: the mount is going, and the
-    // next read says so
-  }
+  // a failure other than ENOENT means the mount is going: the next read says so
+  writeReply(fd, unique, error, payload);
 }
 
 for (;;) {

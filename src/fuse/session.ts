@@ -8,11 +8,11 @@
 // Unmounting (ours or an admin's) ends the session: the worker's read fails with ENODEV.
 
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { outHeader } from './codec.js';
 import { ERRNO } from './kernel.js';
 import type { Mutation } from './passthrough.js';
+import { writeReply } from './reply.js';
 import type { ServeWorkerData } from './serve-worker.js';
 
 export interface MountOptions {
@@ -110,14 +110,8 @@ export class FuseSession {
   }
 
   private reply(unique: bigint, error: number, payload?: Buffer): void {
-    const header = outHeader(unique, error, payload?.length ?? 0);
-    try {
-      if (payload?.length) writevSync(this.fd, [header, payload]);
-      else writeSync(this.fd, header);
-    } catch (e) {
-      // ENOENT: the request was interrupted meanwhile; anything else: the mount is gone
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.resolveEnded((e as NodeJS.ErrnoException).code ?? 'EIO');
-    }
+    const failed = writeReply(this.fd, unique, error, payload);
+    if (failed !== null && failed !== 'ENOENT') this.resolveEnded(failed);
   }
 
   /**
