@@ -1,7 +1,7 @@
 // <failover>: the rule set a module runs. Built-in checker rules (interface_failure, ip_failure,
 // module_failure, splitbrain_failure), rules generated from checker actions (t_, p_, c_ + ident),
 // then the user's rules. `extends="no"` drops built-in and generated checker rules; the mirror's
-// own replication rules (notuptodate_server, degraded_server) live in the core and always apply.
+// own replication rule (notuptodate_server) lives in the core and always applies.
 
 import type { Checker } from '../shared/config.js';
 import type { FailoverRule, RuleAction } from '../shared/rules.js';

@@ -61,23 +61,6 @@ export function* walk(root: string, skip: (rel: string) => boolean = () => false
   }
 }
 
-/** The hash of each block of a file (read through `path`). */
-export function blockHashes(path: string, size: number): Buffer[] {
-  const out: Buffer[] = [];
-  const fd = fs.openSync(path, fs.constants.O_RDONLY);
-  try {
-    const buf = Buffer.allocUnsafe(BLOCK);
-    for (let at = 0; at < size; at += BLOCK) {
-      const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - at), at);
-      out.push(createHash('sha1').update(buf.subarray(0, n)).digest());
-      if (n === 0) break;
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return out;
-}
-
 export function metaOf(root: string, w: Walked): ManifestEntry {
   const { st, rel } = w;
   const k = kindOf(st);
@@ -92,46 +75,70 @@ const YIELD_BYTES = 8 * 1024 * 1024;
 const YIELD_ENTRIES = 256;
 
 /**
- * The primary's side of a full synchronisation, computed while the secondary describes its copy (so
- * both read at once): each file's block hashes, by path, as far as it got before `stop()` said the
- * secondary's manifest has come. Asynchronous, yielding every YIELD_BYTES even inside a file.
+ * Paces long reading work (hashing a tree): it gives the event loop a turn every YIELD_BYTES read or
+ * YIELD_ENTRIES entries, even inside one large file, and says when `stopped()` ends the work.
  */
-export async function hashAhead(root: string, skip: (rel: string) => boolean, into: Map<string, Buffer[]>, stop: () => boolean): Promise<void> {
-  const buf = Buffer.allocUnsafe(BLOCK);
-  let work = 0;
-  for (const w of walk(root, skip)) {
-    if (stop()) return;
-    if (!w.st.isFile()) continue;
-    const hashes: Buffer[] = [];
-    into.set(w.rel, hashes);
-    let fd: number;
-    try { fd = fs.openSync(join(root, w.rel), fs.constants.O_RDONLY); } catch { continue; } // gone meanwhile
-    try {
-      const size = Number(w.st.size);
-      for (let at = 0; at < size; at += BLOCK) {
-        const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - at), at);
-        if (n === 0) break;
-        hashes.push(createHash('sha1').update(buf.subarray(0, n)).digest());
-        if ((work += n) > YIELD_BYTES) {
-          work = 0;
-          await new Promise((r) => setImmediate(r));
-          if (stop()) return;
-        }
-      }
-    } finally {
-      fs.closeSync(fd);
+class Pacer {
+  private bytes = 0;
+  private entries = 0;
+  constructor(private readonly stopped: () => boolean = () => false) {}
+
+  /** After `bytes` read or one more entry (bytes 0): true when the work must stop. */
+  async step(bytes = 0): Promise<boolean> {
+    if (bytes === 0) this.entries++;
+    if ((this.bytes += bytes) > YIELD_BYTES || this.entries >= YIELD_ENTRIES) {
+      this.bytes = 0;
+      this.entries = 0;
+      await new Promise((r) => setImmediate(r));
     }
+    return this.stopped();
   }
 }
 
 /**
- * Describes the tree under `root`, in batches of about `batchBytes` of JSON. Asynchronous: it lets
- * the process serve other work between files, so an application's writes go on meanwhile (and an
- * entry written during the walk may be described before or after the change).
+ * Appends to `into` the hash of each block of the file at `path`, paced. False when the pacer
+ * stopped the work or the file could not be opened (gone meanwhile).
+ */
+async function hashFile(path: string, size: number, into: Buffer[], pacer: Pacer): Promise<boolean> {
+  let fd: number;
+  try { fd = fs.openSync(path, fs.constants.O_RDONLY); } catch { return false; }
+  try {
+    const buf = Buffer.allocUnsafe(BLOCK);
+    for (let at = 0; at < size; at += BLOCK) {
+      const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - at), at);
+      if (n === 0) break;
+      into.push(createHash('sha1').update(buf.subarray(0, n)).digest());
+      if (await pacer.step(n)) return false;
+    }
+    return true;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The primary's side of a full synchronisation, computed while the secondary describes its copy (so
+ * both read at once): each file's block hashes, by path, as far as it got before `stop()` said the
+ * secondary's manifest has come.
+ */
+export async function hashAhead(root: string, skip: (rel: string) => boolean, into: Map<string, Buffer[]>, stop: () => boolean): Promise<void> {
+  const pacer = new Pacer(stop);
+  for (const w of walk(root, skip)) {
+    if (await pacer.step()) return;
+    if (!w.st.isFile()) continue;
+    const hashes: Buffer[] = [];
+    into.set(w.rel, hashes);
+    if (!await hashFile(join(root, w.rel), Number(w.st.size), hashes, pacer) && stop()) return;
+  }
+}
+
+/**
+ * Describes the tree under `root`, in batches of about `batchBytes` of JSON. Asynchronous and paced:
+ * the process serves other work meanwhile, so an application's writes go on (and an entry written
+ * during the walk may be described before or after the change).
  */
 export async function describe(root: string, skip: (rel: string) => boolean, batch: (entries: ManifestEntry[]) => void, batchBytes = 256 * 1024): Promise<void> {
-  let work = 0;
-  let count = 0;
+  const pacer = new Pacer();
   let entries: ManifestEntry[] = [];
   let bytes = 0;
   const push = (e: ManifestEntry) => {
@@ -140,12 +147,11 @@ export async function describe(root: string, skip: (rel: string) => boolean, bat
     if (bytes >= batchBytes) { batch(entries); entries = []; bytes = 0; }
   };
   for (const w of walk(root, skip)) {
-    if (++count % YIELD_ENTRIES === 0 || work > YIELD_BYTES) { work = 0; await new Promise((r) => setImmediate(r)); }
+    await pacer.step();
     const meta = metaOf(root, w);
-    work += meta.size ?? 0;
     if (meta.k !== 'file') { push(meta); continue; }
-    let hashes: Buffer[];
-    try { hashes = blockHashes(join(root, w.rel), meta.size ?? 0); } catch { continue; } // gone meanwhile
+    const hashes: Buffer[] = [];
+    if (!await hashFile(join(root, w.rel), meta.size ?? 0, hashes, pacer)) continue; // gone meanwhile
     push({ ...meta, from: 0, h: Buffer.concat(hashes.slice(0, HASHES_PER_ENTRY)).toString('base64') });
     for (let i = HASHES_PER_ENTRY; i < hashes.length; i += HASHES_PER_ENTRY) {
       push({ p: w.rel, from: i, h: Buffer.concat(hashes.slice(i, i + HASHES_PER_ENTRY)).toString('base64') });

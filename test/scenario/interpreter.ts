@@ -59,7 +59,6 @@ export class Interpreter {
       case 'boot': plain.forEach((n) => w.boot(n)); return [];
       case 'partition': w.net.partition(plain[0], plain[1]); return [`partition ${plain[0]} ${plain[1]}`];
       case 'heal': w.net.heal(); return ['healed'];
-      case 'replfail': w.replicationFailed(plain[0]); return [];
       case 'repllost': w.secondaryLost(plain[0]); return [];
       case 'replbreak': w.breakReplication(); return [];
       case 'loss': w.net.faults = { loss: Number(plain[0]), duplication: 0, minDelayMs: 1, maxDelayMs: 30 }; return [`packet loss ${plain[0]}`];

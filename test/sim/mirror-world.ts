@@ -151,10 +151,6 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
   /** The stream broke (breakReplication) and no resynchronisation has started a new one since. */
   private streamBroken = false;
 
-  /** The replication server on this node failed (degraded mode). */
-  replicationFailed(name: string): void {
-    this.deliver(name, { type: 'replicationFailed', now: this.now });
-  }
 
   crash(name: string): void {
     const n = this.node(name);

@@ -24,7 +24,3 @@ export function sendHeartbeat(b: Step): void {
   b.push({ type: 'sendHeartbeat', idents: s.settings.heartbeats.map((h) => h.ident), message });
 }
 
-/** The peer runs as primary in degraded mode: it does not replicate (SAFEKIT-BEHAVIOUR §2.6.1). */
-export function degraded(peer: MirrorHeartbeat): boolean {
-  return peer.resources['rfs.degraded'] === 'up';
-}

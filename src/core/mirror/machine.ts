@@ -10,7 +10,7 @@ import { EMPTY_LOOP } from '../rules/maxloop.js';
 import { Step } from './builder.js';
 import type { MirrorEvent, MirrorHeartbeat, MirrorNode, MirrorSettings } from './types.js';
 import { preferredPrimary, resyncMode, relationToPeer, splitBrainSurvivor } from './decide.js';
-import { degraded, sendHeartbeat } from './heartbeat.js';
+import { sendHeartbeat } from './heartbeat.js';
 import { decide } from './start.js';
 import { afterLeft, aloneToPrim, fullsyncDone, demoteAloneToSecond, enterAlone, enterSecond, finishResync, leave, nextGeneration, swapDemote, swapPromote } from './transitions.js';
 import { runCommand, startModule } from './commands.js';
@@ -35,7 +35,7 @@ export function initialMirror(settings: MirrorSettings, data: PersistedData, inc
     'usersetting.errd': data.settings.errd ? 'on' : 'off',
     'usersetting.checker': data.settings.checker ? 'on' : 'off',
     'rfs.uptodate': data.uptodate ? 'up' : 'down',
-    'rfs.degraded': 'down',
+    'rfs.degraded': 'down', // never up: no degraded mode (docs/decisions/0011-no-degraded-mode.md)
   };
   for (const h of settings.heartbeats) resources[`heartbeat.${h.ident}`] = 'down';
   // the witness is asked only when every heartbeat is lost; until then nothing holds the start
@@ -60,7 +60,6 @@ export function stepMirror(state: MirrorNode, event: MirrorEvent): StepResult {
       if (b.s.resyncing !== null && b.s.state === 'SECOND') finishResync(b, b.s.peer?.message ?? null, event.ok, event.generation);
       break;
     case 'secondaryLost': onSecondaryLost(b); break;
-    case 'replicationFailed': onReplicationFailed(b); break;
     case 'resource': onResource(b, event.name, event.value, event.by); break;
     case 'cluster': b.set({ clusterPeerVisible: event.peerVisible }); break;
   }
@@ -199,12 +198,6 @@ function releaseHeldChanges(b: Step, peer: MirrorHeartbeat | null): void {
   b.push({ type: 'setReplication', role: 'primary' });
 }
 
-function onReplicationFailed(b: Step): void {
-  if (b.s.dataRole !== 'primary') return;
-  b.resource('rfs.degraded', 'up', 'nfsadmin');
-  if (b.s.state === 'PRIM' && b.s.pending === null) enterAlone(b, 'PRIM');
-}
-
 function onResource(b: Step, name: string, value: string, by: string): void {
   if (name === 'splitbrain.uptodate' && by === 'splitbraincheck' && !b.s.witnessAsked) {
     b.log('I', `Witness answer ${value} ignored: the heartbeats came back before it`, 'splitbrain');
@@ -250,14 +243,6 @@ function reconcile(b: Step): void {
         // The peer left before taking over: the swap is abandoned and our copy is the current one.
       }
       if (peer !== null && peer.handoff && peer.dataRole === 'secondary' && s.qualifier === 'Ready') { swapPromote(b); break; }
-      if (peer !== null && peer.dataRole === 'primary' && degraded(peer)) {
-        // The primary replicates no more (degraded mode): our copy falls behind; we cannot take over.
-        b.log('C', 'Action wait from failover rule degraded_server');
-        b.log('E', 'Transition WAIT_TR from failover rule degraded_server');
-        b.set({ heldBy: 'degraded_server' });
-        leave(b, 'wait', 'stopwait');
-        break;
-      }
       if (peer !== null && peer.dataRole === 'primary' && s.settings.replicated && s.resyncing === null
         && peer.data.generation.current !== s.data.generation.current) {
         // The primary wrote alone since we last synchronised (it lost us for a while): our copy is
@@ -295,7 +280,7 @@ function reconcile(b: Step): void {
       if (peer === null) { if (s.splitLogged) b.set({ splitLogged: false }); break; }
       if (peer.dataRole === 'primary') splitBrain(b, peer);
       // a secondary that has not yet seen our new generation is not reintegrating yet: wait for it
-      else if (peer.dataRole === 'secondary' && peer.state === 'SECOND' && !peer.handoff && s.resources['rfs.degraded'] !== 'up'
+      else if (peer.dataRole === 'secondary' && peer.state === 'SECOND' && !peer.handoff
         && (!s.settings.replicated || peer.data.reintegrating || peer.data.generation.current === s.data.generation.current)) aloneToPrim(b);
       break;
     case 'WAIT':

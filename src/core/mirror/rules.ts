@@ -11,7 +11,7 @@ import { leave, restart } from './transitions.js';
  * hold is one even though it has a rule's name: it must last until a heartbeat comes back, also
  * when `<failover extends="no">` dropped the rule.
  */
-export const DATA_HOLDS: ReadonlySet<string> = new Set(['rfs_notuptodate_server', 'untrusted', 'failover-off', 'peer', 'degraded_server', 'splitbrain_failure']);
+export const DATA_HOLDS: ReadonlySet<string> = new Set(['rfs_notuptodate_server', 'untrusted', 'failover-off', 'peer', 'splitbrain_failure']);
 
 export function applyRules(b: Step, force: boolean): void {
   const s = b.s;

@@ -5,7 +5,7 @@
 import type { Step } from './builder.js';
 import type { MirrorHeartbeat } from './types.js';
 import { decideStart, preferredPrimary, relationToPeer, resyncMode, type WaitReason } from './decide.js';
-import { degraded, maxTimeout, sendHeartbeat } from './heartbeat.js';
+import { maxTimeout, sendHeartbeat } from './heartbeat.js';
 import { DATA_HOLDS } from './rules.js';
 import { enterAlone, enterSecond, finalStop } from './transitions.js';
 
@@ -35,14 +35,6 @@ export function decide(b: Step): void {
     return;
   }
   if (b.now < s.resyncRetryAt && peer?.dataRole === 'primary') return; // back off after a failed resync
-  if (peer !== null && peer.dataRole === 'primary' && degraded(peer)) {
-    if (s.heldBy !== 'degraded_server') {
-      b.log('C', 'Action wait from failover rule degraded_server');
-      b.set({ heldBy: 'degraded_server' });
-    }
-    b.state('WAIT', 'NotReady');
-    return;
-  }
   const d = decideStart(s.settings, s.data, peer, b.now - s.decidingSince >= maxTimeout(s));
   if (d.kind !== 'alone' && s.claimSeq !== null) b.set({ claimSeq: null });
   switch (d.kind) {

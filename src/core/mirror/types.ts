@@ -76,7 +76,6 @@ export type MirrorEvent =
   | { readonly type: 'resyncDone'; readonly now: number; readonly ok: boolean; readonly generation?: Generation }
   /** The primary's replication lost its live secondary: changes wait until a new generation is durable. */
   | { readonly type: 'secondaryLost'; readonly now: number }
-  | { readonly type: 'replicationFailed'; readonly now: number }
   | { readonly type: 'resource'; readonly now: number; readonly name: string; readonly value: string; readonly by: string; readonly identity?: string }
   | { readonly type: 'cluster'; readonly now: number; readonly peerVisible: boolean };
 
