@@ -13,7 +13,16 @@ export interface ReplicationFilter {
   directory(rel: string): DirDecision;
   /** What the secondary must do when a name moves from `from` to `to`. */
   rename(from: string, to: string): RenameEffect;
+  /** Some path is excluded (a rename or a new name may cross the boundary). */
+  readonly hasRules: boolean;
+  /** There are "!" rules: directories may be 'when-needed'. */
+  readonly replicateOnly: boolean;
 }
+
+/** No rule: everything is replicated. */
+export const EVERYTHING: ReplicationFilter = {
+  file: () => true, directory: () => 'replicated', rename: () => 'rename', hasRules: false, replicateOnly: false,
+};
 
 export function replicationFilter(dir: ReplicatedDir): ReplicationFilter {
   const excludeRe = dir.excludeRegex.map((r) => new RegExp(r.js));
@@ -34,6 +43,8 @@ export function replicationFilter(dir: ReplicatedDir): ReplicationFilter {
   return {
     file,
     directory,
+    hasRules: dir.notreplicatedPaths.length + excludeRe.length + onlyRe.length > 0,
+    replicateOnly: onlyRe.length > 0,
     rename(from, to) {
       const a = file(from);
       const b = file(to);

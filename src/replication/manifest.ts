@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { EntryKind } from './wire.js';
+import { EVERYTHING, type ReplicationFilter } from '../config/filters.js';
 
 /** Block size of the full sync's comparison. */
 export const BLOCK = 128 * 1024;
@@ -45,20 +46,36 @@ export function kindOf(st: fs.BigIntStats | fs.Stats): EntryKind {
 }
 
 /**
- * Every entry under `root` (not the root itself), parents first, names sorted. `skip` leaves an
- * entry (and, for a directory, its subtree) out: the paths that are not replicated.
+ * Every replicated entry under `under` in `root` (not `under` itself), parents first, names sorted
+ * (docs/replication-filters.md). An excluded directory is left out with its subtree; a directory
+ * replicated only when needed (under "!" rules) is listed just before the first replicated entry
+ * beneath it, and not at all when there is none. `pending`: such directories above `under` not
+ * listed yet.
  */
-export function* walk(root: string, skip: (rel: string) => boolean = () => false, under = ''): Generator<Walked> {
+export function* walk(root: string, scope: ReplicationFilter = EVERYTHING, under = '', pending: Walked[] = []): Generator<Walked> {
   let names: string[];
   try { names = fs.readdirSync(under ? join(root, under) : root).sort(); } catch { return; }
   for (const name of names) {
     const rel = under ? `${under}/${name}` : name;
-    if (skip(rel)) continue;
     let st: fs.BigIntStats;
     try { st = fs.lstatSync(join(root, rel), { bigint: true }); } catch { continue; } // gone meanwhile
-    yield { rel, st };
-    if (st.isDirectory()) yield* walk(root, skip, rel);
+    const here = { rel, st };
+    if (!st.isDirectory()) {
+      if (scope.file(rel)) { yield* pending.splice(0); yield here; }
+      continue;
+    }
+    const decision = scope.directory(rel);
+    if (decision === 'excluded') continue;
+    if (decision === 'replicated') { yield* pending.splice(0); yield here; } else pending.push(here);
+    yield* walk(root, scope, rel, pending);
+    const unlisted = pending.indexOf(here);
+    if (unlisted >= 0) pending.splice(unlisted);
   }
+}
+
+/** Whether a directory holds a replicated entry (a directory replicated only when needed exists on the secondary only then). */
+export function holdsReplicated(root: string, scope: ReplicationFilter, rel: string): boolean {
+  return !walk(root, scope, rel).next().done;
 }
 
 export function metaOf(root: string, w: Walked): ManifestEntry {
@@ -121,9 +138,9 @@ async function hashFile(path: string, size: number, into: Buffer[], pacer: Pacer
  * both read at once): each file's block hashes, by path, as far as it got before `stop()` said the
  * secondary's manifest has come.
  */
-export async function hashAhead(root: string, skip: (rel: string) => boolean, into: Map<string, Buffer[]>, stop: () => boolean): Promise<void> {
+export async function hashAhead(root: string, scope: ReplicationFilter, into: Map<string, Buffer[]>, stop: () => boolean): Promise<void> {
   const pacer = new Pacer(stop);
-  for (const w of walk(root, skip)) {
+  for (const w of walk(root, scope)) {
     if (await pacer.step()) return;
     if (!w.st.isFile()) continue;
     const hashes: Buffer[] = [];
@@ -137,7 +154,7 @@ export async function hashAhead(root: string, skip: (rel: string) => boolean, in
  * the process serves other work meanwhile, so an application's writes go on (and an entry written
  * during the walk may be described before or after the change).
  */
-export async function describe(root: string, skip: (rel: string) => boolean, batch: (entries: ManifestEntry[]) => void, batchBytes = 256 * 1024): Promise<void> {
+export async function describe(root: string, scope: ReplicationFilter, batch: (entries: ManifestEntry[]) => void, batchBytes = 256 * 1024): Promise<void> {
   const pacer = new Pacer();
   let entries: ManifestEntry[] = [];
   let bytes = 0;
@@ -146,7 +163,7 @@ export async function describe(root: string, skip: (rel: string) => boolean, bat
     bytes += 80 + e.p.length + (e.h?.length ?? 0);
     if (bytes >= batchBytes) { batch(entries); entries = []; bytes = 0; }
   };
-  for (const w of walk(root, skip)) {
+  for (const w of walk(root, scope)) {
     await pacer.step();
     const meta = metaOf(root, w);
     if (meta.k !== 'file') { push(meta); continue; }

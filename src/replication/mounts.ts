@@ -15,14 +15,15 @@ import * as fs from 'node:fs';
 import { FuseSession } from '../fuse/session.js';
 import type { Mutation } from '../fuse/passthrough.js';
 import type { ReplicatedDir } from '../shared/config.js';
-import type { Source } from './resync.js';
+import type { Source } from './scope.js';
+import type { ReplicationFilter } from '../config/filters.js';
 
 export interface MountsOptions {
   readonly module: string;
   readonly dirs: readonly ReplicatedDir[];
   /** Where the side paths live (one per directory, by index). */
   readonly sideDir: string;
-  readonly skips: readonly ((rel: string) => boolean)[];
+  readonly scopes: readonly ReplicationFilter[];
   readonly onMutation: (root: number, m: Mutation) => Promise<void> | undefined;
   readonly log: (level: 'E' | 'I', text: string) => void;
   /** A mount ended without our release: someone unmounted it, or the kernel gave up on it. */
@@ -56,7 +57,7 @@ export class ReplicatedMounts {
   }
 
   sources(): Source[] {
-    return this.o.dirs.map((_, i) => ({ root: this.side(i), skip: this.o.skips[i] }));
+    return this.o.dirs.map((_, i) => ({ root: this.side(i), scope: this.o.scopes[i] }));
   }
 
   /** Every directory covered by a live mount of ours, in the current mode. */

@@ -20,7 +20,7 @@
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Mutation } from '../fuse/passthrough.js';
-import { replicationFilter } from '../config/filters.js';
+import { replicationFilter, type ReplicationFilter } from '../config/filters.js';
 import type { ReplicatedDir } from '../shared/config.js';
 import type { Generation } from '../shared/generation.js';
 import type { NodeCredentials } from '../daemon/pki.js';
@@ -28,8 +28,9 @@ import { CopyApplier } from './apply.js';
 import { DirtyMap } from './dirty-map.js';
 import { ReplicaClient, ReplicaServer, type Hello, type Unacked } from './link.js';
 import { describe, hashAhead, walk } from './manifest.js';
+import { recordScoped, scopedChange } from './scope.js';
 import { diffReport, verifyCopy, type DiffReport, type ReportedDir, type VerifyReport } from './reports.js';
-import { fullOps, zoneOps, type ResyncTally } from './resync.js';
+import { fullOps, scopedOps, zoneOps, type ResyncTally } from './resync.js';
 import { ReplicatedMounts } from './mounts.js';
 import { bootId, loadRfsState, saveRfsState, type RfsState } from './rfs-state.js';
 import type { StreamOp } from './wire.js';
@@ -92,7 +93,8 @@ export class Replicator {
   /** The generation the secondary held when the dirty maps started recording; null: untrusted. */
   private base: string | null = null;
   private needsFull = false;
-  private readonly skips: ((rel: string) => boolean)[];
+  /** What of each replicated directory the copy holds (its <notreplicated> rules). */
+  private readonly scopes: ReplicationFilter[];
   private readonly mounts: ReplicatedMounts;
   // primary
   private client: ReplicaClient | null = null;
@@ -110,10 +112,10 @@ export class Replicator {
   private pendingResync: ResyncMode | null = null;
 
   constructor(private readonly o: ReplicatorOptions) {
-    this.skips = o.dirs.map((d) => { const f = replicationFilter(d); return (rel: string) => f.directory(rel) === 'excluded'; });
+    this.scopes = o.dirs.map((d) => replicationFilter(d));
     this.dirty = this.freshMaps();
     this.mounts = new ReplicatedMounts({
-      module: o.module, dirs: o.dirs, sideDir: o.sideDir, skips: this.skips, onMutation: (root, m) => this.onMutation(root, m),
+      module: o.module, dirs: o.dirs, sideDir: o.sideDir, scopes: this.scopes, onMutation: (root, m) => this.onMutation(root, m),
       log: (level, text) => this.log(level, text),
       onEnded: (dir, why) => {
         if (this.role === 'primary' && !this.frozen) this.o.emit({ type: 'failed', reason: `the replicated directory ${dir} is no longer served (${why})` });
@@ -142,7 +144,7 @@ export class Replicator {
   private scanChangedWhileStopped(stoppedAt: number): void {
     const since = BigInt(Math.floor(stoppedAt)) * 1_000_000n - 1_000_000_000n; // 1 s of slack for clocks of other writers
     this.o.dirs.forEach((d, i) => {
-      for (const { rel, st } of walk(d.dir, this.skips[i])) {
+      for (const { rel, st } of walk(d.dir, this.scopes[i])) {
         if (st.ctimeNs < since) continue;
         if (st.isDirectory()) {
           // a name added, removed or renamed while stopped: the map cannot say which
@@ -284,10 +286,17 @@ export class Replicator {
   }
 
   private onMutation(root: number, m: Mutation): Promise<void> | undefined {
-    if (this.skips[root]('path' in m ? m.path : m.to)) return undefined;
-    if (this.frozen) { this.dirty[root].record(m); return Replicator.NEVER; }
-    if (this.link === 'live' && this.client?.connected) return this.client.send(m, root).then(() => this.held?.promise);
-    this.dirty[root].record(m);
+    const src = { root: this.mounts.side(root), scope: this.scopes[root] };
+    const scoped = scopedChange(src, m);
+    if (scoped !== null && !scoped.remove && !scoped.send && !scoped.whole) return undefined; // not replicated
+    if (this.frozen) { recordScoped(this.dirty[root], m, scoped); return Replicator.NEVER; }
+    if (this.link === 'live' && this.client?.connected) {
+      if (scoped === null) return this.client.send(m, root).then(() => this.held?.promise);
+      let last: Promise<void> | undefined;
+      for (const op of scopedOps(src, scoped)) last = this.client.send(op, root); // acknowledged in order: the last says all
+      return last?.then(() => this.held?.promise);
+    }
+    recordScoped(this.dirty[root], m, scoped);
     return this.held?.promise;
   }
 
@@ -316,7 +325,7 @@ export class Replicator {
     const client = new ReplicaClient({
       credentials: this.o.credentials, secondary: this.o.peer, ackTimeoutMs: this.o.ackTimeoutMs,
       onLost: (reason, unacked) => this.onLost(client, reason, unacked),
-      roots: this.o.dirs.length, describe: (root, batch) => describe(this.mounts.side(root), this.skips[root], batch),
+      roots: this.o.dirs.length, describe: (root, batch) => describe(this.mounts.side(root), this.scopes[root], batch),
     });
     let hello: Hello;
     try {
@@ -368,7 +377,7 @@ export class Replicator {
         let arrived = false;
         const ahead = sources.map(() => new Map<string, Buffer[]>());
         // (a read error leaves the rest to fullOps, which reads what it was not told)
-        const hashing = Promise.all(sources.map((s, i) => hashAhead(s.root, s.skip, ahead[i], () => arrived))).catch(() => undefined);
+        const hashing = Promise.all(sources.map((s, i) => hashAhead(s.root, s.scope, ahead[i], () => arrived))).catch(() => undefined);
         const theirs = await client.manifest().finally(() => { arrived = true; });
         await hashing;
         for (const [i, source] of sources.entries()) await this.pump(client, i, fullOps(source, theirs.get(i) ?? [], tally, ahead[i]), tally);
@@ -430,7 +439,7 @@ export class Replicator {
       credentials: this.o.credentials, primary: this.o.peer,
       copies: this.o.dirs.map((_, i) => new CopyApplier(this.mounts.side(i))),
       hello: () => ({ t: 'hello', generation: this.generation?.current ?? '', unclean: this.needsFull, mode: this.pendingResync === null ? 'none' : this.pendingResync === 'zones' && !this.needsFull ? 'zones' : 'full' }),
-      manifest: (root, batch) => describe(this.mounts.side(root), this.skips[root], batch),
+      manifest: (root, batch) => describe(this.mounts.side(root), this.scopes[root], batch),
       onSynced: (generation) => this.onSynced(generation),
       onLost: (reason) => this.onPrimaryLost(reason),
       log: (text) => this.log('E', text),

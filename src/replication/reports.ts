@@ -30,7 +30,7 @@ export async function verifyCopy(dirs: readonly ReportedDir[], primary: Map<numb
   let entries = 0;
   for (const [i, d] of dirs.entries()) {
     const mine: ManifestEntry[] = [];
-    await describe(d.source.root, d.source.skip, (batch) => { for (const e of batch) mine.push(e); });
+    await describe(d.source.root, d.source.scope, (batch) => { for (const e of batch) mine.push(e); });
     const theirs = primary.get(i) ?? [];
     entries += theirs.filter((e) => e.k !== undefined).length;
     for (const x of compareManifests(theirs, mine)) differences.push({ path: join(d.dir, x.path), what: x.what });
@@ -51,8 +51,8 @@ export interface DiffInput {
 /** What a reintegration would send now: the dirty map's zones, or every file when it cannot be used. */
 export function diffReport(o: DiffInput): DiffReport {
   const dirs = o.dirs.map((d, i) => {
-    const { root, skip } = d.source;
-    const treeBytes = (under?: string) => [...walk(root, skip, under)].reduce((n, w) => n + (w.st.isFile() ? Number(w.st.size) : 0), 0);
+    const { root, scope } = d.source;
+    const treeBytes = (under?: string) => [...walk(root, scope, under)].reduce((n, w) => n + (w.st.isFile() ? Number(w.st.size) : 0), 0);
     const sizeOf = (rel: string) => { try { const st = fs.lstatSync(join(root, rel)); return st.isFile() ? st.size : 0; } catch { return 0; } }; // gone since
     const snap = o.dirty[i].snapshot();
     let bytes = o.dirty[i].dirtyBytes();

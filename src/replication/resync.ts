@@ -13,21 +13,14 @@ import { join } from 'node:path';
 import { TO_END, type DirtyMap } from './dirty-map.js';
 import { BLOCK, indexManifest, kindOf, sameTime, walk, type ManifestEntry } from './manifest.js';
 import type { StreamOp } from './wire.js';
+import { inScope, lstatOf as lstat, neededParents, type ScopedChange, type Source } from './scope.js';
+
+export type { Source } from './scope.js';
 
 /** The largest write a resync frame carries. */
 const CHUNK = 1024 * 1024;
 
 export interface ResyncTally { files: number; bytes: number }
-
-/** A replicated directory as the primary reads it: underneath its mount, never through it. */
-export interface Source {
-  readonly root: string;
-  readonly skip: (rel: string) => boolean;
-}
-
-function lstat(src: Source, rel: string): fs.BigIntStats | null {
-  try { return fs.lstatSync(join(src.root, rel), { bigint: true }); } catch { return null; }
-}
 
 function ensure(src: Source, rel: string, st: fs.BigIntStats): StreamOp {
   const kind = kindOf(st);
@@ -57,12 +50,20 @@ function* content(src: Source, rel: string, start: number, end: number, tally: R
   }
 }
 
-/** One entry, all of it: a directory with its whole subtree. */
+/** Ensures of these entries as they are now (gone: nothing). */
+function* ensureAll(src: Source, rels: readonly string[]): Generator<StreamOp> {
+  for (const rel of rels) {
+    const st = lstat(src, rel);
+    if (st) yield ensure(src, rel, st);
+  }
+}
+
+/** One entry, all of it: a directory with its whole (replicated) subtree. */
 function* whole(src: Source, rel: string, tally: ResyncTally): Generator<StreamOp> {
   const st = lstat(src, rel);
   if (!st) { yield { op: 'remove', path: rel }; return; }
   const dirs: { rel: string; st: fs.BigIntStats }[] = [];
-  const entries = [{ rel, st }, ...(st.isDirectory() ? walk(src.root, src.skip, rel) : [])];
+  const entries = [{ rel, st }, ...(st.isDirectory() ? walk(src.root, src.scope, rel) : [])];
   for (const e of entries) {
     tally.files++;
     yield ensure(src, e.rel, e.st);
@@ -73,15 +74,24 @@ function* whole(src: Source, rel: string, tally: ResyncTally): Generator<StreamO
   for (const d of dirs.reverse()) yield times(d.rel, d.st);
 }
 
+/** The stream operations of one live change as the copy needs it (scope.ts), read now. */
+export function* scopedOps(src: Source, c: ScopedChange): Generator<StreamOp> {
+  if (c.remove) yield { op: 'remove', path: c.remove };
+  yield* ensureAll(src, c.parents);
+  if (c.send) yield c.send;
+  if (c.whole) yield* whole(src, c.whole, { files: 0, bytes: 0 });
+}
+
 /** The changes a dirty map names. */
 export function* zoneOps(src: Source, dirty: ReturnType<DirtyMap['snapshot']>, tally: ResyncTally): Generator<StreamOp> {
   for (const rel of dirty.removed) yield { op: 'remove', path: rel };
   const parents = new Set<string>();
   for (const [rel, e] of Object.entries(dirty.changed)) {
-    if (src.skip(rel)) continue;
-    parents.add(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
-    if (e.whole) { yield* whole(src, rel, tally); continue; }
     const st = lstat(src, rel);
+    if (st && !inScope(src, rel, st)) continue;
+    parents.add(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
+    yield* ensureAll(src, neededParents(src.scope, rel)); // the directories above that the copy may not have yet
+    if (e.whole) { yield* whole(src, rel, tally); continue; }
     if (!st) { yield { op: 'remove', path: rel }; continue; }
     tally.files++;
     yield ensure(src, rel, st);
@@ -103,7 +113,7 @@ export function* zoneOps(src: Source, dirty: ReturnType<DirtyMap['snapshot']>, t
  */
 export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: ResyncTally, ahead: ReadonlyMap<string, Buffer[]> = new Map()): Generator<StreamOp> {
   const copy = indexManifest(theirs);
-  const mine = [...walk(src.root, src.skip)];
+  const mine = [...walk(src.root, src.scope)];
   const have = new Set(mine.map((w) => w.rel));
   for (const rel of [...copy.keys()].sort()) if (!have.has(rel)) yield { op: 'remove', path: rel };
   const dirs: { rel: string; st: fs.BigIntStats }[] = [];

@@ -21,7 +21,7 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     fs.mkdirSync(join(backing.n1, 'sub/deeper'), { recursive: true });
     fs.symlinkSync('../before.txt', join(backing.n1, 'sub/link'));
     fs.writeFileSync(join(backing.n2, 'stale.txt'), 'only on n2: removed by the full sync\n');
-  }, false, ' async="none"'); // the secondary applies before it acknowledges: the checks below read its copy at once
+  }, false, ' async="none"', '<notreplicated path="tmp"/>'); // async none: the secondary applies before it acknowledges, the checks below read its copy at once
   const { lab, data, backing, state, log, startDaemon, waitStates, tandem, sh, synced } = r;
   try {
     // never synchronised: n1 waits for its peer, and an operator's prim makes it primary
@@ -153,6 +153,17 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     const reintegrated = log('n1').slice(log('n1').lastIndexOf('Local state SECOND Transient'));
     assert.match(reintegrated, /Updating directory tree \(changed zones\)[\s\S]*Reintegration ended \(synchronize\)[\s\S]*Local state SECOND Ready/);
     assert.equal(fs.readFileSync(join(backing.n1, 'vendor7.txt'), 'utf8'), 'created on the node alone\n');
+
+    // <notreplicated path="tmp">: a file saved through the excluded directory arrives whole when
+    // renamed into the scope, a name renamed out of it leaves the copy, and what the secondary
+    // keeps there itself is not touched
+    fs.mkdirSync(join(backing.n1, 'tmp'));
+    fs.writeFileSync(join(backing.n1, 'tmp', 'own'), 'n1 keeps this\n');
+    sh('n2', `mkdir ${data}/tmp && echo saved > ${data}/tmp/new && mv ${data}/tmp/new ${data}/saved.txt && mv ${data}/vendor7.txt ${data}/tmp/`);
+    assert.equal(fs.readFileSync(join(backing.n1, 'saved.txt'), 'utf8'), 'saved\n');
+    assert.ok(!fs.existsSync(join(backing.n1, 'vendor7.txt')) && !fs.existsSync(join(backing.n1, 'tmp', 'vendor7.txt')));
+    assert.equal(fs.readFileSync(join(backing.n1, 'tmp', 'own'), 'utf8'), 'n1 keeps this\n');
+    assert.equal(lab.tandem('n1', 'rfsverify', '-m', 'app').status, 0, 'rfsverify leaves the excluded directory out');
   } finally {
     lab.teardown();
   }

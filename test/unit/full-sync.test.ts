@@ -1,7 +1,8 @@
 // The full synchronisation's comparison (resync.ts fullOps, manifest.ts hashAhead): whatever the
-// primary had hashed ahead while the secondary described its copy — everything, part of it, or
+// primary had hashed ahead while the secondary described its copy — EVERYTHING, part of it, or
 // nothing — the copy comes out identical, only the blocks that differ are sent, and an entry
 // the copy already has as it is costs nothing.
+import { EVERYTHING } from '../../src/config/filters.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -12,7 +13,6 @@ import { BLOCK, describe, hashAhead, type ManifestEntry } from '../../src/replic
 import { fullOps, type ResyncTally } from '../../src/replication/resync.js';
 import { treeOf } from '../tree.js';
 
-const noSkip = () => false;
 
 /** A primary tree and a copy that differs in two blocks of one file, one whole file and one extra file. */
 function pairOfTrees(): { primary: string; copy: string; differing: number } {
@@ -35,7 +35,7 @@ function pairOfTrees(): { primary: string; copy: string; differing: number } {
 
 async function manifestOf(dir: string): Promise<ManifestEntry[]> {
   const entries: ManifestEntry[] = [];
-  await describe(dir, noSkip, (batch) => entries.push(...batch));
+  await describe(dir, EVERYTHING, (batch) => entries.push(...batch));
   return entries;
 }
 
@@ -45,12 +45,12 @@ for (const ahead of ['all', 'part', 'none'] as const) {
     const theirs = await manifestOf(copy);
     const known = new Map<string, Buffer[]>();
     let turns = 0;
-    if (ahead !== 'none') await hashAhead(primary, noSkip, known, () => ahead === 'part' && ++turns > 1);
+    if (ahead !== 'none') await hashAhead(primary, EVERYTHING, known, () => ahead === 'part' && ++turns > 1);
     if (ahead === 'part') for (const hashes of known.values()) hashes.splice(3); // as if stopped inside big.bin
     const tally: ResyncTally = { files: 0, bytes: 0 };
     const applier = new CopyApplier(copy);
     const touched = new Set<string>();
-    for (const op of fullOps({ root: primary, skip: noSkip }, theirs, tally, known)) {
+    for (const op of fullOps({ root: primary, scope: EVERYTHING }, theirs, tally, known)) {
       touched.add('path' in op ? op.path : op.to);
       applier.apply(op);
     }
