@@ -29,6 +29,7 @@ import { DirtyMap } from './dirty-map.js';
 import { ReplicaClient, ReplicaServer, type Hello, type Unacked } from './link.js';
 import { describe, hashAhead, walk } from './manifest.js';
 import { recordScoped, scopedChange } from './scope.js';
+import { Throttle } from './throttle.js';
 import { diffReport, verifyCopy, type DiffReport, type ReportedDir, type VerifyReport } from './reports.js';
 import { fullOps, scopedOps, zoneOps, type ResyncTally } from './resync.js';
 import { ReplicatedMounts } from './mounts.js';
@@ -73,7 +74,7 @@ export interface ReplicatorOptions {
   /** `<rfs async>`: "second" — the secondary acknowledges a change on receipt (an fsync once durable);
    * "none" — once applied. */
   readonly async: 'second' | 'none';
-  /** reiallowedbw, when set: the reintegration's bandwidth in KiB/s (used to estimate its time). */
+  /** reiallowedbw, when set: the reintegration's bandwidth cap in KiB/s (also rfsdiff's estimate). */
   readonly bandwidthKBs?: number;
   readonly emit: (e: ReplicatorEvent) => void;
 }
@@ -366,12 +367,13 @@ export class Replicator {
     const zones = this.base !== null && hello.generation === this.base && !hello.unclean && hello.mode !== 'full';
     const started = Date.now();
     const tally: ResyncTally = { files: 0, bytes: 0 };
+    const throttle = new Throttle((this.o.bandwidthKBs ?? 0) * 1024);
     this.log('E', `Reintegration of ${this.o.peer} begins: ${zones ? 'changed zones only (dirty map)' : 'full synchronization (block comparison)'}`);
     try {
       const take = this.takeDirty();
       const sources = this.mounts.sources();
       if (zones) {
-        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, take[i], tally), tally);
+        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, take[i], tally), tally, throttle);
       } else {
         // our hashes while the secondary computes its own: both copies are read at the same time
         let arrived = false;
@@ -380,11 +382,11 @@ export class Replicator {
         const hashing = Promise.all(sources.map((s, i) => hashAhead(s.root, s.scope, ahead[i], () => arrived))).catch(() => undefined);
         const theirs = await client.manifest().finally(() => { arrived = true; });
         await hashing;
-        for (const [i, source] of sources.entries()) await this.pump(client, i, fullOps(source, theirs.get(i) ?? [], tally, ahead[i]), tally);
+        for (const [i, source] of sources.entries()) await this.pump(client, i, fullOps(source, theirs.get(i) ?? [], tally, ahead[i]), tally, throttle);
       }
       for (let round = 0; round < MAX_ROUNDS && !this.smallEnough(); round++) {
         const more = this.takeDirty();
-        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, more[i], tally), tally);
+        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, more[i], tally), tally, throttle);
       }
       if (this.client !== client) return;
       // the last round and the switch to live in one turn: no change can fall between them
@@ -417,12 +419,16 @@ export class Replicator {
     return entries <= LAST_ROUND_ENTRIES && bytes <= LAST_ROUND_BYTES;
   }
 
-  /** Sends what `ops` produces, reading each just before it goes, with at most 16 MiB unacknowledged. */
-  private async pump(client: ReplicaClient, root: number, ops: Iterable<StreamOp>, tally: ResyncTally): Promise<void> {
+  /**
+   * Sends what `ops` produces, reading each just before it goes, with at most 16 MiB
+   * unacknowledged and no faster than `reiallowedbw` (`throttle`).
+   */
+  private async pump(client: ReplicaClient, root: number, ops: Iterable<StreamOp>, tally: ResyncTally, throttle: Throttle): Promise<void> {
     let reported = Date.now();
     for (const op of ops) {
       if (!client.connected) throw new Error('the connection was lost');
       void client.send(op, root);
+      if (op.op === 'write') await throttle.sent(op.data.length);
       if (client.inflightBytes > 16 * 1024 * 1024) await client.below(4 * 1024 * 1024);
       if (Date.now() - reported >= 1000) {
         reported = Date.now();
