@@ -103,6 +103,9 @@ export interface ReplicaServerOptions {
   readonly log: (text: string) => void;
   /** async="second": acknowledge receipt before applying (see the top of this file). */
   readonly ackOnReceipt?: boolean;
+  /** Why the copy cannot be synchronised now (files open on it: it says so itself); null: it can.
+   * Asked at each connection of the primary, which is refused meanwhile (the primary retries). */
+  readonly busy?: () => string | null;
 }
 
 /** The secondary's end: one primary connection at a time (a new one replaces the old). */
@@ -140,6 +143,7 @@ export class ReplicaServer {
       socket.destroy();
       return;
     }
+    if (this.o.busy?.()) { socket.destroy(); return; }
     this.current?.destroy();
     this.current = socket;
     this.applied = 0n; // each connection numbers its changes from 1

@@ -30,6 +30,7 @@ import { ReplicaClient, ReplicaServer, type Hello, type Unacked } from './link.j
 import { describe, hashAhead, walk } from './manifest.js';
 import { recordScoped, scopedChange } from './scope.js';
 import { Throttle } from './throttle.js';
+import { openFilesUnder } from './open-files.js';
 import { diffReport, verifyCopy, type DiffReport, type ReportedDir, type VerifyReport } from './reports.js';
 import { fullOps, scopedOps, zoneOps, type ResyncTally } from './resync.js';
 import { ReplicatedMounts } from './mounts.js';
@@ -111,6 +112,8 @@ export class Replicator {
   // secondary
   private server: ReplicaServer | null = null;
   private pendingResync: ResyncMode | null = null;
+  /** The open files last reported as holding the resynchronisation back. */
+  private openSaid: string | null = null;
 
   constructor(private readonly o: ReplicatorOptions) {
     this.scopes = o.dirs.map((d) => replicationFilter(d));
@@ -450,8 +453,25 @@ export class Replicator {
       onLost: (reason) => this.onPrimaryLost(reason),
       log: (text) => this.log('E', text),
       ackOnReceipt: this.o.async === 'second',
+      busy: () => this.filesOpen(),
     });
     await this.server.listen(this.o.listen.host, this.o.listen.port);
+  }
+
+  /**
+   * Files of the replicated directories held open on this node (a reader of the copy, a process
+   * left from before the module started): the resynchronisation would change them under it, so it
+   * waits until they are closed, saying so once.
+   */
+  private filesOpen(): string | null {
+    const open = openFilesUnder(this.o.dirs.map((d) => d.dir));
+    const why = open.length ? open.map((f) => `${f.path} (pid ${f.pid}, ${f.command})`).join(', ') : null;
+    if (why !== null && why !== this.openSaid) {
+      this.log('E', `The resynchronization from ${this.o.peer} waits: files of the replicated directories are open on this node: ${why}; it starts once they are closed`);
+      this.o.emit({ type: 'progress', text: `waiting: files open on this node: ${why}` });
+    }
+    this.openSaid = why;
+    return why;
   }
 
   private onSynced(generation: unknown): void {

@@ -164,6 +164,22 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     assert.ok(!fs.existsSync(join(backing.n1, 'vendor7.txt')) && !fs.existsSync(join(backing.n1, 'tmp', 'vendor7.txt')));
     assert.equal(fs.readFileSync(join(backing.n1, 'tmp', 'own'), 'utf8'), 'n1 keeps this\n');
     assert.equal(lab.tandem('n1', 'rfsverify', '-m', 'app').status, 0, 'rfsverify leaves the excluded directory out');
+
+    // a file of the copy held open on the secondary: its resynchronisation waits until it is closed
+    tandem('n1', 'stop', '-m', 'app');
+    await waitStates('n1 stopped, n2 alone', 'STOP', 'ALONE');
+    const release = join(r.dir, 'release-holder');
+    const holder = lab.start('n1', ['sh', '-c', `exec 3< ${data}/saved.txt; while [ ! -e ${release} ]; do sleep 0.1; done`]);
+    const held = new Promise((resolve) => holder.on('exit', resolve));
+    try {
+      tandem('n1', 'start', '-m', 'app');
+      await until('n1 says why it waits', () => /The resynchronization from n2 waits: files of the replicated directories are open on this node: \S+\/saved\.txt \(pid \d+, (sh|sleep)\)/.test(log('n1')), 20_000, 200);
+      assert.notEqual(lab.tandem('n1', 'get', '-m', 'app', '-r', 'rfs.uptodate').stdout.trim(), 'up', 'not up to date while it waits');
+    } finally {
+      fs.writeFileSync(release, '');
+      await held;
+    }
+    await synced('n1');
   } finally {
     lab.teardown();
   }
