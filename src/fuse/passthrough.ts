@@ -4,17 +4,17 @@
 // to `onMutation` in the order the kernel's requests were applied: that is the replication seam.
 // It runs in the mount's worker thread, each request answered before the next is read.
 //
-// Not yet (answered so that applications get a clear errno): extended attributes (EOPNOTSUPP: Node
-// has no xattr calls), fallocate (EOPNOTSUPP; glibc's posix_fallocate falls back to writing).
-// Timestamps are set with microsecond precision (Node's utimes takes seconds as a double); special
-// files are made by a helper process (special-files.ts). Hard links are refused on purpose (EPERM and a log line):
+// Not yet (answered so that applications get a clear errno): extended attributes (EOPNOTSUPP: a
+// resynchronisation could not carry them yet). Timestamps are set with microsecond precision
+// (Node's utimes takes seconds as a double); special files and fallocate are made by a helper
+// process (syscalls.ts). Hard links are refused on purpose (EPERM and a log line):
 // a replicated tree cannot keep them on the secondary (SAFEKIT-BEHAVIOUR §2.6). POSIX and flock
 // locks are the kernel's own (we do not negotiate FUSE_POSIX_LOCKS).
 
 import * as fs from 'node:fs';
 import { attrOut, cstring, direntType, entryOut, initOut, openOut, packDirents, readHeader, statfsOut, u32Out, type DirEntry, type Validity } from './codec.js';
 import { ERRNO, FATTR, FSYNC_FDATASYNC, GETATTR_FH, IN_HEADER, OP, OP_NAME } from './kernel.js';
-import { makeSpecial } from './special-files.js';
+import { fallocate, makeSpecial } from './syscalls.js';
 
 export type Mutation =
   | { readonly op: 'write'; readonly path: string; readonly offset: number; readonly data: Buffer }
@@ -28,7 +28,9 @@ export type Mutation =
   | { readonly op: 'chmod'; readonly path: string; readonly mode: number }
   | { readonly op: 'chown'; readonly path: string; readonly uid: number; readonly gid: number }
   | { readonly op: 'utimens'; readonly path: string; readonly atimeNs: bigint; readonly mtimeNs: bigint }
-  | { readonly op: 'fsync'; readonly path: string; readonly dataOnly: boolean };
+  | { readonly op: 'fsync'; readonly path: string; readonly dataOnly: boolean }
+  /** fallocate(2), `mode` as the kernel passed it (FALLOC_FL_*). */
+  | { readonly op: 'fallocate'; readonly path: string; readonly mode: number; readonly offset: number; readonly length: number };
 
 /** Answers one request (error 0 with a payload, or a negative errno). */
 export type Reply = (unique: bigint, error: number, payload?: Buffer) => void;
@@ -254,6 +256,16 @@ export class Passthrough {
         this.emit({ op: 'write', path: f.rel, offset, data: data.subarray(0, n) }); // a view: see handle()
         return reply(unique, 0, u32Out(n));
       }
+      case OP.FALLOCATE: {
+        const f = this.file(body);
+        const offset = Number(body.readBigUInt64LE(8));
+        const length = Number(body.readBigUInt64LE(16));
+        const mode = body.readUInt32LE(24);
+        fallocate(`/proc/${process.pid}/fd/${f.fd}`, mode, offset, length); // our descriptor: an unlinked file too
+        f.wrote = true;
+        this.emit({ op: 'fallocate', path: f.rel, mode, offset, length });
+        return reply(unique, 0);
+      }
       case OP.STATFS: {
         const s = fs.statfsSync(this.o.root);
         return reply(unique, 0, statfsOut(s));
@@ -305,7 +317,7 @@ export class Passthrough {
       }
       case OP.RELEASEDIR: this.dirs.delete(Number(body.readBigUInt64LE(0))); return reply(unique, 0);
       case OP.FSYNCDIR: return reply(unique, 0);
-      case OP.GETXATTR: case OP.LISTXATTR: case OP.SETXATTR: case OP.REMOVEXATTR: case OP.FALLOCATE:
+      case OP.GETXATTR: case OP.LISTXATTR: case OP.SETXATTR: case OP.REMOVEXATTR:
         // ENOSYS, not EOPNOTSUPP: the kernel then stops asking (it checked security.capability
         // before every write) and answers the application EOPNOTSUPP itself
         return reply(unique, ERRNO.ENOSYS);

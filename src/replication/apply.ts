@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import type { StreamOp, ResyncOp } from './wire.js';
-import { makeSpecial } from '../fuse/special-files.js';
+import { fallocate, makeSpecial } from '../fuse/syscalls.js';
 
 /** Descriptors kept open for writes (a sequential writer sends one frame per 1 MiB). */
 const OPEN_FILES = 64;
@@ -39,7 +39,7 @@ export class CopyApplier {
   }
 
   apply(m: StreamOp): void {
-    if (m.op !== 'write' && m.op !== 'fsync' && m.op !== 'truncate' && m.op !== 'utimens' && m.op !== 'chmod' && m.op !== 'chown') this.closeAll();
+    if (m.op !== 'write' && m.op !== 'fsync' && m.op !== 'truncate' && m.op !== 'utimens' && m.op !== 'chmod' && m.op !== 'chown' && m.op !== 'fallocate') this.closeAll();
     switch (m.op) {
       case 'remove': return fs.rmSync(this.path(m.path), { recursive: true, force: true });
       case 'ensure': return this.ensure(m);
@@ -71,6 +71,7 @@ export class CopyApplier {
       case 'rename':
         if (m.noReplace && fs.existsSync(this.path(m.to))) throw new Error(`rename ${m.from} → ${m.to}: the copy already has ${m.to}`);
         return fs.renameSync(this.path(m.from), this.path(m.to));
+      case 'fallocate': return fallocate(this.path(m.path), m.mode, m.offset, m.length);
       case 'chmod': return fs.chmodSync(this.path(m.path), m.mode);
       case 'chown': return fs.lchownSync(this.path(m.path), m.uid, m.gid);
       case 'utimens': return fs.lutimesSync(this.path(m.path), Number(m.atimeNs) / 1e9, Number(m.mtimeNs) / 1e9);

@@ -11,6 +11,9 @@
 
 import type { Mutation } from '../fuse/passthrough.js';
 
+const FALLOC_COLLAPSE_RANGE = 0x08;
+const FALLOC_INSERT_RANGE = 0x20;
+
 /** A range's end meaning "to the end of the file, whatever its size when it is sent". */
 export const TO_END = Number.MAX_SAFE_INTEGER;
 
@@ -84,6 +87,14 @@ export class DirtyMap {
         }
         this.files.set(m.to, { ranges: [], meta: true, whole: true });
         this.removed.add(m.from);
+        return;
+      }
+      case 'fallocate': {
+        // its size may change (meta); collapse and insert (which FUSE does not pass on today) would
+        // move everything after the offset
+        const e = this.files.get(m.path);
+        const end = m.mode & (FALLOC_COLLAPSE_RANGE | FALLOC_INSERT_RANGE) ? TO_END : m.offset + m.length;
+        this.files.set(m.path, { ranges: addRange(e?.ranges ?? [], m.offset, end), meta: true, whole: e?.whole ?? false });
         return;
       }
       case 'fsync': return;

@@ -12,7 +12,7 @@
 
 import type { Mutation } from '../fuse/passthrough.js';
 
-const OPS = ['write', 'truncate', 'create', 'mkdir', 'symlink', 'unlink', 'rmdir', 'rename', 'chmod', 'chown', 'utimens', 'fsync', 'mknod', 'remove', 'ensure'] as const;
+const OPS = ['write', 'truncate', 'create', 'mkdir', 'symlink', 'unlink', 'rmdir', 'rename', 'chmod', 'chown', 'utimens', 'fsync', 'mknod', 'remove', 'ensure', 'fallocate'] as const;
 const CODE = new Map<string, number>(OPS.map((op, i) => [op, i + 1]));
 
 /** The largest frame we accept: a 1 MiB write, its path and headers. */
@@ -124,6 +124,7 @@ export function encodeFrameParts(seq: bigint, m: StreamOp, root = 0): Buffer[] {
     case 'utimens': w.str(m.path).u64(m.atimeNs).u64(m.mtimeNs); break;
     case 'fsync': w.str(m.path).u8(m.dataOnly ? 1 : 0); break;
     case 'mknod': w.str(m.path).u32(m.mode).u32(m.rdev).u32(m.uid).u32(m.gid); break;
+    case 'fallocate': w.str(m.path).u32(m.mode).u64(m.offset).u64(m.length); break;
     case 'ensure': w.str(m.path).u8(KINDS.indexOf(m.kind)).u32(m.mode).u32(m.uid).u32(m.gid).u64(m.size).u32(m.rdev).str(m.target); break;
   }
   return w.frame();
@@ -184,6 +185,7 @@ export function decodeFrame(body: Buffer): Frame {
     case 'utimens': m = { op, path: r.str(), atimeNs: r.u64(), mtimeNs: r.u64() }; break;
     case 'fsync': m = { op, path: r.str(), dataOnly: r.u8() === 1 }; break;
     case 'mknod': m = { op, path: r.str(), mode: r.u32(), rdev: r.u32(), uid: r.u32(), gid: r.u32() }; break;
+    case 'fallocate': m = { op, path: r.str(), mode: r.u32(), offset: r.num(), length: r.num() }; break;
     case 'ensure': {
       const path = r.str();
       const kind = KINDS[r.u8()];

@@ -1,7 +1,8 @@
 // The dirty map is enough: a secondary that left with a copy of the files, patched afterwards with
 // only what the map lists (removed names deleted; for each changed file, all of it when `whole`,
 // else its size when `meta` and its dirty ranges), ends byte for byte equal to the primary, after
-// any sequence of writes, truncates, creates, unlinks and renames. Files only, flat names.
+// any sequence of writes, truncates, fallocates (allocate, keep size, punch a hole, zero a range,
+// collapse, insert), creates, unlinks and renames. Files only, flat names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -29,6 +30,7 @@ function apply(t: Tree, m: Mutation): void {
       t.set(m.path, next);
       return;
     }
+    case 'fallocate': t.set(m.path, fallocated(t.get(m.path)!, m.mode, m.offset, m.length)); return;
     case 'create': t.set(m.path, Buffer.alloc(0)); return;
     case 'unlink': t.delete(m.path); return;
     case 'rename': t.set(m.to, t.get(m.from)!); t.delete(m.from); return;
@@ -36,16 +38,36 @@ function apply(t: Tree, m: Mutation): void {
   }
 }
 
+/** What fallocate(2) leaves in a file's content (FALLOC_FL_* in `mode`). */
+function fallocated(old: Buffer, mode: number, offset: number, length: number): Buffer {
+  const [KEEP_SIZE, PUNCH_HOLE, COLLAPSE, ZERO, INSERT] = [1, 2, 8, 0x10, 0x20];
+  if (mode & COLLAPSE) return Buffer.concat([old.subarray(0, offset), old.subarray(offset + length)]);
+  if (mode & INSERT) return Buffer.concat([old.subarray(0, offset), Buffer.alloc(length), old.subarray(offset)]);
+  const size = mode & KEEP_SIZE ? old.length : Math.max(old.length, offset + length);
+  const next = Buffer.alloc(size);
+  old.copy(next, 0, 0, Math.min(old.length, size));
+  if (mode & (PUNCH_HOLE | ZERO)) next.fill(0, offset, Math.min(size, offset + length));
+  return next;
+}
+
 /** A valid mutation for the current tree, chosen by `pick`. */
 function next(t: Tree, pick: { kind: number; name: number; other: number; offset: number; bytes: number[] }): Mutation {
   const existing = [...t.keys()];
   const absent = NAMES.filter((n) => !t.has(n));
-  const kinds = [...(existing.length ? ['write', 'truncate', 'unlink', 'rename'] : []), ...(absent.length ? ['create'] : [])];
+  const kinds = [...(existing.length ? ['write', 'truncate', 'fallocate', 'unlink', 'rename'] : []), ...(absent.length ? ['create'] : [])];
   const kind = kinds[pick.kind % kinds.length];
   const file = existing[pick.name % Math.max(1, existing.length)];
   switch (kind) {
     case 'write': return { op: 'write', path: file, offset: pick.offset, data: Buffer.from(pick.bytes) };
     case 'truncate': return { op: 'truncate', path: file, size: pick.offset };
+    case 'fallocate': {
+      // collapse and insert take a range inside the file; the others any
+      const size = t.get(file)!.length;
+      const mode = [0, 1, 3, 0x10, 0x11, 8, 0x20][pick.other % 7];
+      const offset = mode === 8 || mode === 0x20 ? Math.min(pick.offset, size) : pick.offset;
+      const length = mode === 8 ? Math.min(pick.bytes.length, size - offset) : pick.bytes.length + 1;
+      return { op: 'fallocate', path: file, mode, offset, length };
+    }
     case 'unlink': return { op: 'unlink', path: file };
     case 'rename': {
       const to = NAMES[pick.other % NAMES.length];
@@ -87,7 +109,7 @@ test('reintegrating only what the map lists rebuilds the primary exactly', () =>
         copy.copy(resized, 0, 0, Math.min(copy.length, source.length));
         copy = resized;
       }
-      for (const [a, b] of e.ranges) source.copy(copy, a, a, Math.min(b, source.length));
+      for (const [a, b] of e.ranges) if (a < source.length) source.copy(copy, a, a, Math.min(b, source.length)); // as zoneOps: a range past the end is nothing
       secondary.set(name, copy);
     }
     assert.deepEqual([...secondary].sort(), [...primary].sort());

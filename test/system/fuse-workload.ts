@@ -53,4 +53,18 @@ assert.equal(spawnSync('mkfifo', ['-m', '0600', p('fifo')]).status, 0);
 assert.ok(fs.statSync(p('fifo')).isFIFO());
 assert.equal(spawnSync('mknod', [p('null'), 'c', '1', '3']).status, 0);
 assert.ok(fs.statSync(p('null')).isCharacterDevice());
+// fallocate(2), with fallocate(1): allocate past the end, punch a hole, zero a range (FUSE passes
+// no other mode: collapse and insert are refused by the kernel with EOPNOTSUPP)
+fs.writeFileSync(p('db'), Buffer.alloc(16384, 7));
+const fallocate = (...args: string[]) => {
+  const r = spawnSync('fallocate', [...args, p('db')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `fallocate ${args.join(' ')}: ${r.stderr}`);
+};
+fallocate('-l', '65536');
+assert.equal(fs.statSync(p('db')).size, 65536);
+fallocate('-p', '-o', '4096', '-l', '4096');
+fallocate('-z', '-o', '8192', '-l', '4096');
+const db = fs.readFileSync(p('db'));
+const all = (from: number, to: number, v: number) => db.subarray(from, to).every((b) => b === v);
+assert.ok(all(0, 4096, 7) && all(4096, 12288, 0) && all(12288, 16384, 7) && all(16384, 65536, 0), 'the hole and the zeroed range read as zeros, the rest as written');
 process.stdout.write(`${JSON.stringify({ bigLength: big.length })}\n`);

@@ -55,6 +55,11 @@ function lab(scope: ReplicationFilter, mode: 'live' | 'reintegration') {
       applier.closeAll();
       assert.deepEqual(compareManifests(await manifest(primary, scope), await manifest(copy, scope)), []);
     },
+    /** What the FUSE layer sends when a written file is closed: its times. */
+    closed(rel: string): void {
+      const st = fs.lstatSync(P(rel), { bigint: true });
+      this.change({ op: 'utimens', path: rel, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs }, () => undefined);
+    },
     done: () => fs.rmSync(base, { recursive: true, force: true }),
   };
 }
@@ -71,6 +76,7 @@ for (const mode of ['live', 'reintegration'] as const) {
       const put = (rel: string, text: string) => {
         l.change({ op: 'create', path: rel, mode: 0o644, uid: 0, gid: 0 }, () => fs.writeFileSync(P(rel), ''));
         l.change({ op: 'write', path: rel, offset: 0, data: Buffer.from(text) }, () => fs.writeFileSync(P(rel), text));
+        l.closed(rel);
       };
       const mv = (from: string, to: string) => l.change({ op: 'rename', from, to, noReplace: false }, () => fs.renameSync(P(from), P(to)));
       mk('tmp');
@@ -114,6 +120,7 @@ for (const mode of ['live', 'reintegration'] as const) {
       const put = (rel: string, text: string) => {
         l.change({ op: 'create', path: rel, mode: 0o600, uid: 0, gid: 0 }, () => fs.writeFileSync(P(rel), '', { mode: 0o600 }));
         l.change({ op: 'write', path: rel, offset: 0, data: Buffer.from(text) }, () => fs.writeFileSync(P(rel), text));
+        l.closed(rel);
       };
       mk('a', 0o700);
       mk('a/b');
