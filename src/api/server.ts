@@ -51,9 +51,11 @@ const commandSchema = {
     properties: {
       command: {
         type: 'object', required: ['kind'],
+        // secondforce says since when (milliseconds since the epoch)
+        if: { properties: { kind: { const: 'secondforce' } } }, then: { required: ['sinceMs'] },
         properties: {
-          kind: { type: 'string', enum: ['start', 'stop', 'forcestop', 'restart', 'stopstart', 'primforce', 'shutdown', 'prim', 'second', 'swap', 'setting', 'loop', 'rfssync'] },
-          fullsync: { type: 'boolean' }, nosync: { type: 'boolean' }, full: { type: 'boolean' },
+          kind: { type: 'string', enum: ['start', 'stop', 'forcestop', 'restart', 'stopstart', 'primforce', 'shutdown', 'prim', 'second', 'secondforce', 'swap', 'setting', 'loop', 'rfssync'] },
+          fullsync: { type: 'boolean' }, nosync: { type: 'boolean' }, full: { type: 'boolean' }, sinceMs: { type: 'integer', minimum: 0 },
           setting: { type: 'string', enum: ['failover', 'errd', 'checker'] }, on: { type: 'boolean' },
           op: { type: 'string', enum: ['inc', 'reset', 'check'] },
         },

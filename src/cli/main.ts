@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // tandem — the command line. `tandem --help` lists commands; each has an example in its help.
 
+import { parseSafekitDate } from './dates.js';
 import { rfsReport } from './rfs.js';
 import { Command, Option } from 'commander';
 import { hostname, release, type } from 'node:os';
@@ -155,6 +156,13 @@ for (const kind of ['prim', 'second'] as const) {
   control(kind, kind === 'prim' ? 'mirror: force this node to start as primary (fullsync: copy everything to the peer)' : 'mirror: start as secondary of the running primary (fullsync: copy everything)', `tandem ${kind} -m mirror`)
     .argument('[fullsync]').action((arg: string | undefined, o: { module?: string }) => act(kind, () => sendCommand(out(), root(), kind, o.module, { kind, fullsync: arg === 'fullsync' }), o.module)());
 }
+control('secondforce', 'mirror: start as secondary receiving only the files modified since a date (the copy was restored from a backup of that date)', 'tandem secondforce -d 2026-11-30 -m mirror')
+  .requiredOption('-d, --date <date>', 'YYYY-MM-DD, "YYYY-MM-DD hh:mm:ss" or YYYY-MM-DDThh:mm:ss; Z for UTC, else local time')
+  .action((o: { module?: string; date: string }) => {
+    const d = parseSafekitDate(o.date);
+    if (!d.ok) fail(out(), EXIT.invalid, `secondforce: ${d.message}`, 'give the date of the backup the secondary\'s copy was restored from');
+    return act('secondforce', () => sendCommand(out(), root(), 'secondforce', o.module, { kind: 'secondforce', sinceMs: d.ms }), o.module, ['-d', o.date])();
+  });
 control('rfssync', 'mirror: the synchronization policy; full: the next synchronization copies everything, then back to default', 'tandem rfssync full -m mirror')
   .argument('[full]').allowExcessArguments().allowUnknownOption().action((arg: string | undefined, o: { module?: string }, cmd: Command) => {
     // SafeKit's external seeding (rfssync external|-d prim|second <uid>) is not built

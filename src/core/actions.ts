@@ -50,7 +50,8 @@ export interface PersistedData {
   readonly settings: { readonly failover: boolean; readonly errd: boolean; readonly checker: boolean };
 }
 
-export type ResyncMode = 'zones' | 'full' | 'divergent';
+/** `since`: only the files modified since a date an operator gave (secondforce -d). */
+export type ResyncMode = 'zones' | 'full' | 'divergent' | 'since';
 
 export type Action =
   /** A module-log line. Ordering: none beyond readability; never delays the step. */
@@ -82,7 +83,7 @@ export type Action =
    * `setReplication('secondary')`, so the mode is known when the primary first connects; live
    * writes are received while the copy is rebuilt; a 'divergent' resync saves this copy's own
    * changes aside before overwriting anything. */
-  | { readonly type: 'startResync'; readonly mode: ResyncMode }
+  | { readonly type: 'startResync'; readonly mode: ResyncMode; readonly sinceMs?: number }
   /** The checker classes that run from now on (others stop). Ordering: after the state change it follows. */
   | { readonly type: 'checkers'; readonly active: readonly WhenClass[] }
   /** Ask the split-brain witnesses (every heartbeat is lost); the answer comes back as the resource

@@ -94,7 +94,7 @@ export interface RuntimeEnv {
 /** Commands that only read or switch state: executable by every module. */
 const ALWAYS = new Set<ModuleCommand['kind']>(['setting', 'loop', 'stop', 'forcestop', 'shutdown', 'rfssync']);
 /** Commands a farm module refuses (they name mirror roles or replication). */
-const MIRROR_ONLY = new Set<ModuleCommand['kind']>(['prim', 'second', 'swap', 'primforce', 'rfssync']);
+const MIRROR_ONLY = new Set<ModuleCommand['kind']>(['prim', 'second', 'secondforce', 'swap', 'primforce', 'rfssync']);
 /** The clock ticks at half the fastest heartbeat pulse, within 10–50 ms. */
 const tickMs = (config: ModuleConfig): number => Math.min(50, Math.max(10, Math.floor(Math.min(...(config.heart?.heartbeats.map((h) => h.pulseMs) ?? [100])) / 2)));
 
@@ -337,7 +337,7 @@ export class ModuleRuntime {
         });
       }
       case 'startResync':
-        await this.replication?.command({ type: 'resync', mode: a.mode }).catch((e: Error) => {
+        await this.replication?.command({ type: 'resync', mode: a.mode, sinceMs: a.sinceMs }).catch((e: Error) => {
           this.log('C', 'reintegre', `Reintegration could not start: ${e.message}`);
           void this.submit({ type: 'resyncDone', ok: false });
         });

@@ -77,7 +77,8 @@ class ManifestExchange {
   }
 }
 
-export type ResyncRequest = 'zones' | 'full' | 'none';
+/** `since`: only the files modified since `Hello.since` (secondforce -d: the copy is a restored backup). */
+export type ResyncRequest = 'zones' | 'full' | 'since' | 'none';
 
 export interface Hello {
   readonly t: 'hello';
@@ -87,6 +88,8 @@ export interface Hello {
   readonly mode: ResyncRequest;
   /** The copy may hold changes nobody acknowledged (this node crashed as primary): zones are not enough. */
   readonly unclean: boolean;
+  /** With mode `since`: the date, in milliseconds since the epoch. */
+  readonly since?: number;
 }
 
 export interface ReplicaServerOptions {

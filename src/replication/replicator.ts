@@ -32,17 +32,17 @@ import { recordScoped, scopedChange } from './scope.js';
 import { Throttle } from './throttle.js';
 import { openFilesUnder } from './open-files.js';
 import { diffReport, verifyCopy, type DiffReport, type ReportedDir, type VerifyReport } from './reports.js';
-import { fullOps, scopedOps, zoneOps, type ResyncTally } from './resync.js';
+import { fullOps, scopedOps, sinceOps, zoneOps, type ResyncTally } from './resync.js';
 import { ReplicatedMounts } from './mounts.js';
 import { bootId, loadRfsState, saveRfsState, type RfsState } from './rfs-state.js';
 import type { StreamOp } from './wire.js';
 
 export type Role = 'primary' | 'secondary' | 'none';
-export type ResyncMode = 'zones' | 'full' | 'divergent';
+export type ResyncMode = 'zones' | 'full' | 'divergent' | 'since';
 
 export type ReplicatorCommand =
   | { readonly type: 'role'; readonly role: Role; readonly generation: Generation }
-  | { readonly type: 'resync'; readonly mode: ResyncMode }
+  | { readonly type: 'resync'; readonly mode: ResyncMode; readonly sinceMs?: number }
   | { readonly type: 'shutdown' }
   /** The module stopped (its stop scripts ran): the directories are given back bare. */
   | { readonly type: 'release' }
@@ -112,6 +112,8 @@ export class Replicator {
   // secondary
   private server: ReplicaServer | null = null;
   private pendingResync: ResyncMode | null = null;
+  /** With pendingResync `since`: the date (ms) of the copy the operator vouched for. */
+  private pendingSince: number | null = null;
   /** The open files last reported as holding the resynchronisation back. */
   private openSaid: string | null = null;
 
@@ -179,7 +181,7 @@ export class Replicator {
 
   async command(c: ReplicatorCommand): Promise<unknown> {
     switch (c.type) {
-      case 'resync': this.pendingResync = c.mode; return undefined;
+      case 'resync': this.pendingResync = c.mode; this.pendingSince = c.sinceMs ?? null; return undefined;
       case 'shutdown':
         // the mounts die with this process: requests fail with ENOTCONN and nothing reaches the
         // directories underneath until a replicator mounts them again (only release unmounts)
@@ -367,15 +369,19 @@ export class Replicator {
   }
 
   private async resync(client: ReplicaClient, hello: Hello): Promise<void> {
-    const zones = this.base !== null && hello.generation === this.base && !hello.unclean && hello.mode !== 'full';
+    const since = hello.mode === 'since' && typeof hello.since === 'number' ? hello.since : null;
+    const zones = since === null && this.base !== null && hello.generation === this.base && !hello.unclean && hello.mode !== 'full';
     const started = Date.now();
     const tally: ResyncTally = { files: 0, bytes: 0 };
     const throttle = new Throttle((this.o.bandwidthKBs ?? 0) * 1024);
-    this.log('E', `Reintegration of ${this.o.peer} begins: ${zones ? 'changed zones only (dirty map)' : 'full synchronization (block comparison)'}`);
+    const how = since !== null ? `files modified since ${new Date(since).toISOString()} (secondforce)` : zones ? 'changed zones only (dirty map)' : 'full synchronization (block comparison)';
+    this.log('E', `Reintegration of ${this.o.peer} begins: ${how}`);
     try {
       const take = this.takeDirty();
       const sources = this.mounts.sources();
-      if (zones) {
+      if (since !== null) {
+        for (const [i, source] of sources.entries()) await this.pump(client, i, sinceOps(source, BigInt(since) * 1_000_000n, tally), tally, throttle);
+      } else if (zones) {
         for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, take[i], tally), tally, throttle);
       } else {
         // our hashes while the secondary computes its own: both copies are read at the same time
@@ -447,7 +453,7 @@ export class Replicator {
     this.server = new ReplicaServer({
       credentials: this.o.credentials, primary: this.o.peer,
       copies: this.o.dirs.map((_, i) => new CopyApplier(this.mounts.side(i))),
-      hello: () => ({ t: 'hello', generation: this.generation?.current ?? '', unclean: this.needsFull, mode: this.pendingResync === null ? 'none' : this.pendingResync === 'zones' && !this.needsFull ? 'zones' : 'full' }),
+      hello: () => this.hello(),
       manifest: (root, batch) => describe(this.mounts.side(root), this.scopes[root], batch),
       onSynced: (generation) => this.onSynced(generation),
       onLost: (reason) => this.onPrimaryLost(reason),
@@ -456,6 +462,13 @@ export class Replicator {
       busy: () => this.filesOpen(),
     });
     await this.server.listen(this.o.listen.host, this.o.listen.port);
+  }
+
+  /** What this secondary asks of the primary that connects. */
+  private hello(): Hello {
+    const base = { t: 'hello' as const, generation: this.generation?.current ?? '', unclean: this.needsFull };
+    if (this.pendingResync === 'since' && this.pendingSince !== null) return { ...base, mode: 'since', since: this.pendingSince };
+    return { ...base, mode: this.pendingResync === null ? 'none' : this.pendingResync === 'zones' && !this.needsFull ? 'zones' : 'full' };
   }
 
   /**

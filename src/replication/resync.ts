@@ -82,6 +82,22 @@ export function* scopedOps(src: Source, c: ScopedChange): Generator<StreamOp> {
   if (c.whole) yield* whole(src, c.whole, { files: 0, bytes: 0 });
 }
 
+/**
+ * `secondforce -d`: the copy is a backup of the primary's data as of `sinceNs` (an operator says
+ * so); every file modified (or whose inode changed) since is sent whole, every directory ensured.
+ * A name removed on the primary since the backup stays on the copy: only a full synchronisation
+ * (or rfsverify, which shows it) can know.
+ */
+export function* sinceOps(src: Source, sinceNs: bigint, tally: ResyncTally): Generator<StreamOp> {
+  const dirs: { rel: string; st: fs.BigIntStats }[] = [];
+  for (const { rel, st } of walk(src.root, src.scope)) {
+    if (st.isDirectory()) { yield ensure(src, rel, st); dirs.push({ rel, st }); continue; }
+    if (st.mtimeNs < sinceNs && st.ctimeNs < sinceNs) continue;
+    yield* whole(src, rel, tally);
+  }
+  for (const d of dirs.reverse()) yield times(d.rel, d.st);
+}
+
 /** The changes a dirty map names. */
 export function* zoneOps(src: Source, dirty: ReturnType<DirtyMap['snapshot']>, tally: ResyncTally): Generator<StreamOp> {
   for (const rel of dirty.removed) yield { op: 'remove', path: rel };

@@ -41,6 +41,11 @@ export class Interpreter {
         return cmd({ kind: verb });
       case 'prim': case 'second': return cmd({ kind: verb, fullsync: kv.fullsync === 'yes' });
       case 'swap': return cmd({ kind: 'swap', nosync: false });
+      case 'secondforce': {
+        w.command(plain[0], { kind: 'secondforce', sinceMs: Date.parse(kv.since) });
+        const r = w.node(plain[0]).lastResult;
+        return [`secondforce ${plain[0]}: exit ${r?.ok ? 0 : 1} (${r?.message})`];
+      }
       case 'rfssync': {
         w.command(plain[0], { kind: 'rfssync', full: kv.full === 'yes' });
         const r = w.node(plain[0]).lastResult;

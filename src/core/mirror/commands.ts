@@ -111,6 +111,14 @@ export function runCommand(b: Step, command: MirrorCommand, by: string, identity
       if (s.state === 'STOP') startModule(b);
       return result(b, true, 'starting as secondary');
     }
+    case 'secondforce': {
+      // the operator vouches for this copy up to the date (a restore from a backup): no lineage check
+      if (peer === null || peer.dataRole !== 'primary') return result(b, false, 'secondforce refused: the peer is not primary; start it first or run prim there');
+      if (running) return result(b, false, `secondforce needs a stopped or waiting module; it is ${s.state}`);
+      b.set({ intent: { sinceMs: command.sinceMs }, heldBy: null });
+      if (s.state === 'STOP') startModule(b);
+      return result(b, true, `starting as secondary, receiving the files modified since ${new Date(command.sinceMs).toISOString()}`);
+    }
     case 'swap': {
       const pair = peer !== null && ((s.state === 'PRIM' && peer.state === 'SECOND') || (s.state === 'SECOND' && peer.state === 'PRIM'));
       if (!pair || s.qualifier !== 'Ready' || peer?.qualifier !== 'Ready') return result(b, false, 'swap needs PRIM (Ready) and SECOND (Ready)');

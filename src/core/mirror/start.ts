@@ -25,6 +25,13 @@ export function decide(b: Step): void {
     enterAlone(b, 'WAIT');
     return;
   }
+  if (s.intent !== null && typeof s.intent === 'object') {
+    if (peer === null || peer.dataRole !== 'primary') return; // wait for the primary
+    const { sinceMs } = s.intent;
+    b.set({ intent: null });
+    enterSecond(b, 'since', true, sinceMs);
+    return;
+  }
   if (s.intent === 'second' || s.intent === 'secondfull') {
     if (peer === null || peer.dataRole !== 'primary') return; // wait for the primary
     const full = s.intent === 'secondfull';

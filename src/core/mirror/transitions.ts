@@ -39,7 +39,7 @@ export function aloneToPrim(b: Step): void {
 }
 
 /** WAIT → SECOND: resynchronise first; the start scripts run once the copy is complete. */
-export function enterSecond(b: Step, mode: ResyncMode, thenScripts = true): void {
+export function enterSecond(b: Step, mode: ResyncMode, thenScripts = true, sinceMs?: number): void {
   if (!b.s.settings.replicated) {
     // a mirror without <rfs>: nothing to copy, the secondary is ready once its scripts ran
     b.persist({ uptodate: false, lastRole: 'secondary' });
@@ -53,9 +53,9 @@ export function enterSecond(b: Step, mode: ResyncMode, thenScripts = true): void
   b.set({ deciding: false, heldBy: null, dataRole: 'secondary', resyncing: { mode, thenScripts }, aloneFrom: null });
   b.resource('rfs.uptodate', 'down', 'nfsadmin', true);
   b.state('SECOND', 'Transient');
-  b.push({ type: 'startResync', mode });
+  b.push({ type: 'startResync', mode, ...(sinceMs === undefined ? {} : { sinceMs }) });
   b.push({ type: 'setReplication', role: 'secondary' });
-  const how = mode === 'zones' ? 'changed zones' : mode === 'full' ? 'full synchronization' : 'divergent data saved first';
+  const how = mode === 'zones' ? 'changed zones' : mode === 'full' ? 'full synchronization' : mode === 'since' ? `files modified since ${new Date(sinceMs ?? 0).toISOString()}` : 'divergent data saved first';
   b.log('E', `Updating directory tree (${how})`, 'reintegre'); // SafeKit's line, vendor test 7
 }
 

@@ -38,6 +38,8 @@ export type MirrorCommand =
   | { readonly kind: 'swap'; readonly nosync: boolean }
   | { readonly kind: 'setting'; readonly setting: 'failover' | 'errd' | 'checker'; readonly on: boolean }
   | { readonly kind: 'loop'; readonly op: LoopOp }
+  /** `secondforce -d <date>`: secondary at once, receiving only the files modified since `sinceMs`. */
+  | { readonly kind: 'secondforce'; readonly sinceMs: number }
   /** `rfssync full` (the next synchronisation is full, on whichever side), or `rfssync` (the policy). */
   | { readonly kind: 'rfssync'; readonly full: boolean };
 
@@ -130,8 +132,8 @@ export interface MirrorNode extends ModuleStateBase<MirrorState, Continuation> {
   readonly remoteLogged: string;
   /** A command that arrived while scripts ran; executed when they finish. */
   readonly queued: { readonly command: MirrorCommand; readonly by: string; readonly identity?: string } | null;
-  /** An operator's forced role for this start (prim / second / second fullsync). */
-  readonly intent: 'prim' | 'second' | 'secondfull' | null;
+  /** An operator's forced role for this start (prim / second / second fullsync / secondforce -d). */
+  readonly intent: 'prim' | 'second' | 'secondfull' | { readonly sinceMs: number } | null;
   /** The last primary we heard may still start alone (it had not confirmed our synchronisation). */
   readonly primaryMayStartAlone: boolean;
   /** The heartbeat sequence that first carried our claim to go primary, or null. */
