@@ -49,5 +49,5 @@ export const FSYNC_FDATASYNC = 1;
 /** Negative errno values as the kernel wants them in the reply header. */
 export const ERRNO = {
   EPERM: -1, ENOENT: -2, EIO: -5, EBADF: -9, EACCES: -13, EEXIST: -17, EXDEV: -18, ENOTDIR: -20,
-  EISDIR: -21, EINVAL: -22, ENOSPC: -28, EROFS: -30, ENOSYS: -38, ENOTEMPTY: -39, ENODATA: -61, EOPNOTSUPP: -95, ESTALE: -116,
+  EISDIR: -21, EINVAL: -22, ENOSPC: -28, EROFS: -30, ERANGE: -34, ENOSYS: -38, ENOTEMPTY: -39, ENODATA: -61, EOPNOTSUPP: -95, ESTALE: -116,
 } as const;

@@ -4,17 +4,17 @@
 // to `onMutation` in the order the kernel's requests were applied: that is the replication seam.
 // It runs in the mount's worker thread, each request answered before the next is read.
 //
-// Not yet (answered so that applications get a clear errno): extended attributes (EOPNOTSUPP: a
-// resynchronisation could not carry them yet). Timestamps are set with microsecond precision
-// (Node's utimes takes seconds as a double); special files and fallocate are made by a helper
-// process (syscalls.ts). Hard links are refused on purpose (EPERM and a log line):
+// Timestamps are set with microsecond precision (Node's utimes takes seconds as a double); special
+// files, fallocate and extended attributes are made by a helper process (syscalls.ts), the
+// attributes read through a cache (xattr-cache.ts). Hard links are refused on purpose (EPERM and a log line):
 // a replicated tree cannot keep them on the secondary (SAFEKIT-BEHAVIOUR §2.6). POSIX and flock
 // locks are the kernel's own (we do not negotiate FUSE_POSIX_LOCKS).
 
 import * as fs from 'node:fs';
 import { attrOut, cstring, direntType, entryOut, initOut, openOut, packDirents, readHeader, statfsOut, u32Out, type DirEntry, type Validity } from './codec.js';
 import { ERRNO, FATTR, FSYNC_FDATASYNC, GETATTR_FH, IN_HEADER, OP, OP_NAME } from './kernel.js';
-import { fallocate, makeSpecial } from './syscalls.js';
+import { fallocate, makeSpecial, removeXattr, setXattr } from './syscalls.js';
+import { XattrCache } from './xattr-cache.js';
 
 export type Mutation =
   | { readonly op: 'write'; readonly path: string; readonly offset: number; readonly data: Buffer }
@@ -30,7 +30,10 @@ export type Mutation =
   | { readonly op: 'utimens'; readonly path: string; readonly atimeNs: bigint; readonly mtimeNs: bigint }
   | { readonly op: 'fsync'; readonly path: string; readonly dataOnly: boolean }
   /** fallocate(2), `mode` as the kernel passed it (FALLOC_FL_*). */
-  | { readonly op: 'fallocate'; readonly path: string; readonly mode: number; readonly offset: number; readonly length: number };
+  | { readonly op: 'fallocate'; readonly path: string; readonly mode: number; readonly offset: number; readonly length: number }
+  /** lsetxattr(2) / lremovexattr(2); `flags` XATTR_CREATE or XATTR_REPLACE as the application gave them. */
+  | { readonly op: 'setxattr'; readonly path: string; readonly name: string; readonly value: Buffer; readonly flags: number }
+  | { readonly op: 'removexattr'; readonly path: string; readonly name: string };
 
 /** Answers one request (error 0 with a payload, or a negative errno). */
 export type Reply = (unique: bigint, error: number, payload?: Buffer) => void;
@@ -49,7 +52,9 @@ export interface PassthroughOptions {
 const VALIDITY: Validity = { entry: 1n, attr: 1n };
 const RENAME_NOREPLACE = 1;
 
-interface Node { rel: string; lookups: number }
+/** `gone`: its name was removed or replaced; it lives on only through files still open on it. */
+interface Node { rel: string; lookups: number; gone?: boolean }
+interface OpenFile { readonly fd: number; readonly node: bigint; rel: string | null; wrote?: boolean }
 
 /** Requests that change the tree (OPEN only with a writing or truncating flag). */
 const CHANGES = new Set<number>([OP.SETATTR, OP.SYMLINK, OP.MKNOD, OP.MKDIR, OP.UNLINK, OP.RMDIR, OP.RENAME, OP.RENAME2, OP.LINK, OP.CREATE, OP.WRITE, OP.FALLOCATE, OP.SETXATTR, OP.REMOVEXATTR]);
@@ -60,8 +65,12 @@ export class Passthrough {
   private readonly nodes = new Map<bigint, Node>([[1n, { rel: '', lookups: 1 }]]);
   private readonly byRel = new Map<string, bigint>([['', 1n]]);
   private nextNode = 2n;
-  /** Open files: our fh → the descriptor and the path it was opened as (for the mutation log). */
-  private readonly files = new Map<number, { fd: number; rel: string; wrote?: boolean }>();
+  /** Open files: our fh → the descriptor and the path the file has now (for the mutation log; it
+   * follows renames; null once the name was removed or replaced: nothing of it is replicated then,
+   * the copy has no such file). */
+  private readonly files = new Map<number, OpenFile>();
+  /** Extended attributes read so far (the kernel asks before every write). */
+  private readonly xattrs: XattrCache;
   private readonly dirs = new Map<number, DirEntry[]>();
   private nextHandle = 1;
   readonly counts: Record<string, number> = {};
@@ -69,7 +78,9 @@ export class Passthrough {
    * read-only view of a secondary's copy (or of a node between roles). */
   readOnly = false;
 
-  constructor(private readonly o: PassthroughOptions) {}
+  constructor(private readonly o: PassthroughOptions) {
+    this.xattrs = new XattrCache((rel) => this.full(rel));
+  }
 
   /** Handles one request. A write's data reaches onMutation as a view of `req`: the caller must
    * read the next request into other memory when it keeps that data. */
@@ -77,6 +88,7 @@ export class Passthrough {
     const h = readHeader(req);
     const body = req.subarray(IN_HEADER, h.len);
     const name = OP_NAME[h.opcode] ?? String(h.opcode);
+    this.xattrs.readOnly = this.readOnly;
     this.counts[name] = (this.counts[name] ?? 0) + 1;
     try {
       this.dispatch(h.opcode, h.nodeid, h.uid, h.gid, body, h.unique, reply);
@@ -123,7 +135,7 @@ export class Passthrough {
     }
   }
 
-  private file(body: Buffer): { fd: number; rel: string; wrote?: boolean } {
+  private file(body: Buffer): OpenFile {
     const f = this.files.get(Number(body.readBigUInt64LE(0)));
     if (!f) throw Object.assign(new Error('bad handle'), { errno: ERRNO.EBADF });
     return f;
@@ -131,6 +143,11 @@ export class Passthrough {
 
   private emit(m: Mutation, answerWaits = true): void {
     this.o.onMutation?.(m, answerWaits);
+  }
+
+  /** A change made through an open file: replicated under the file's current name, if it has one. */
+  private emitFor(f: OpenFile, m: (path: string) => Mutation, answerWaits = true): void {
+    if (f.rel !== null) this.emit(m(f.rel), answerWaits);
   }
 
   /** A new entry belongs to the caller, as on a local file system (we run as root). */
@@ -157,9 +174,8 @@ export class Passthrough {
       case OP.INTERRUPT: return;
       case OP.LOOKUP: return reply(unique, 0, this.entry(this.child(nodeid, cstring(body, 0).value)));
       case OP.GETATTR: {
-        const st = body.readUInt32LE(0) & GETATTR_FH
-          ? fs.fstatSync(this.file(body.subarray(8)).fd, { bigint: true })
-          : fs.lstatSync(this.full(this.relOf(nodeid)), { bigint: true });
+        const open = body.readUInt32LE(0) & GETATTR_FH ? this.file(body.subarray(8)) : this.openOfGone(nodeid);
+        const st = open ? fs.fstatSync(open.fd, { bigint: true }) : fs.lstatSync(this.full(this.relOf(nodeid)), { bigint: true });
         return reply(unique, 0, attrOut(st, VALIDITY));
       }
       case OP.SETATTR: return reply(unique, 0, this.setattr(nodeid, body));
@@ -170,6 +186,7 @@ export class Passthrough {
         const rel = this.child(nodeid, name.value);
         fs.symlinkSync(target, this.full(rel));
         this.own(this.full(rel), uid, gid);
+        this.xattrs.created(rel);
         this.emit({ op: 'symlink', path: rel, target, uid, gid });
         return reply(unique, 0, this.entry(rel));
       }
@@ -180,6 +197,7 @@ export class Passthrough {
         if ((mode & 0o170000) === 0o100000) fs.closeSync(fs.openSync(this.full(rel), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, mode & 0o7777));
         else makeSpecial(this.full(rel), mode, rdev);
         this.own(this.full(rel), uid, gid);
+        this.xattrs.created(rel);
         this.emit({ op: 'mknod', path: rel, mode, rdev, uid, gid });
         return reply(unique, 0, this.entry(rel));
       }
@@ -188,6 +206,7 @@ export class Passthrough {
         const rel = this.child(nodeid, cstring(body, 8).value);
         fs.mkdirSync(this.full(rel), mode);
         this.own(this.full(rel), uid, gid);
+        this.xattrs.created(rel);
         this.emit({ op: 'mkdir', path: rel, mode, uid, gid });
         return reply(unique, 0, this.entry(rel));
       }
@@ -196,6 +215,7 @@ export class Passthrough {
         if (opcode === OP.UNLINK) fs.unlinkSync(this.full(rel)); else fs.rmdirSync(this.full(rel));
         // the name is free: a new entry there must get a new node id (the kernel may still hold the
         // old one, and seeing it come back as another kind of file marks the inode bad: EIO)
+        this.gone(rel);
         this.byRel.delete(rel);
         this.emit({ op: opcode === OP.UNLINK ? 'unlink' : 'rmdir', path: rel });
         return reply(unique, 0);
@@ -223,7 +243,7 @@ export class Passthrough {
         const flags = body.readUInt32LE(0);
         const fd = fs.openSync(this.full(rel), flags);
         const fh = this.nextHandle++;
-        this.files.set(fh, { fd, rel });
+        this.files.set(fh, { fd, node: nodeid, rel });
         // with ATOMIC_O_TRUNC the truncation of open(O_TRUNC) happens here, not in a SETATTR
         if (flags & fs.constants.O_TRUNC && flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR)) this.emit({ op: 'truncate', path: rel, size: 0 });
         return reply(unique, 0, openOut(fh));
@@ -235,9 +255,11 @@ export class Passthrough {
         const fd = fs.openSync(this.full(rel), flags | fs.constants.O_CREAT, mode);
         this.own(this.full(rel), uid, gid, fd);
         const fh = this.nextHandle++;
-        this.files.set(fh, { fd, rel });
+        const entry = this.entry(rel);
+        this.files.set(fh, { fd, node: this.byRel.get(rel)!, rel });
+        this.xattrs.created(rel);
         this.emit({ op: 'create', path: rel, mode, uid, gid });
-        return reply(unique, 0, Buffer.concat([this.entry(rel), openOut(fh)]));
+        return reply(unique, 0, Buffer.concat([entry, openOut(fh)]));
       }
       case OP.READ: {
         const f = this.file(body);
@@ -253,7 +275,8 @@ export class Passthrough {
         const data = body.subarray(40, 40 + size);
         const n = fs.writeSync(f.fd, data, 0, size, offset);
         f.wrote = true;
-        this.emit({ op: 'write', path: f.rel, offset, data: data.subarray(0, n) }); // a view: see handle()
+        if (f.rel !== null) this.xattrs.wrote(f.rel);
+        this.emitFor(f, (path) => ({ op: 'write', path, offset, data: data.subarray(0, n) })); // a view: see handle()
         return reply(unique, 0, u32Out(n));
       }
       case OP.FALLOCATE: {
@@ -263,7 +286,7 @@ export class Passthrough {
         const mode = body.readUInt32LE(24);
         fallocate(`/proc/${process.pid}/fd/${f.fd}`, mode, offset, length); // our descriptor: an unlinked file too
         f.wrote = true;
-        this.emit({ op: 'fallocate', path: f.rel, mode, offset, length });
+        this.emitFor(f, (path) => ({ op: 'fallocate', path, mode, offset, length }));
         return reply(unique, 0);
       }
       case OP.STATFS: {
@@ -278,7 +301,7 @@ export class Passthrough {
         if (f.wrote) {
           f.wrote = false;
           const st = fs.fstatSync(f.fd, { bigint: true });
-          this.emit({ op: 'utimens', path: f.rel, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs }, false);
+          this.emitFor(f, (path) => ({ op: 'utimens', path, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs }), false);
         }
         return reply(unique, 0);
       }
@@ -286,7 +309,7 @@ export class Passthrough {
         const f = this.file(body);
         const dataOnly = (body.readUInt32LE(8) & FSYNC_FDATASYNC) !== 0;
         // handed on first, so that the copy flushes while this one does; the answer waits for both
-        this.emit({ op: 'fsync', path: f.rel, dataOnly });
+        this.emitFor(f, (path) => ({ op: 'fsync', path, dataOnly }));
         if (dataOnly) fs.fdatasyncSync(f.fd); else fs.fsyncSync(f.fd);
         return reply(unique, 0);
       }
@@ -317,52 +340,108 @@ export class Passthrough {
       }
       case OP.RELEASEDIR: this.dirs.delete(Number(body.readBigUInt64LE(0))); return reply(unique, 0);
       case OP.FSYNCDIR: return reply(unique, 0);
-      case OP.GETXATTR: case OP.LISTXATTR: case OP.SETXATTR: case OP.REMOVEXATTR:
-        // ENOSYS, not EOPNOTSUPP: the kernel then stops asking (it checked security.capability
-        // before every write) and answers the application EOPNOTSUPP itself
-        return reply(unique, ERRNO.ENOSYS);
+      case OP.GETXATTR: case OP.LISTXATTR: {
+        // a size of 0 asks how much room the answer needs
+        const size = body.readUInt32LE(0);
+        const attrs = this.xattrs.get(this.relOf(nodeid));
+        if (typeof attrs === 'number') return reply(unique, attrs);
+        let out: Buffer;
+        if (opcode === OP.LISTXATTR) out = Buffer.from([...attrs.keys()].map((n) => `${n}\0`).join(''));
+        else {
+          const value = attrs.get(cstring(body, 8).value);
+          if (!value) return reply(unique, ERRNO.ENODATA);
+          out = value;
+        }
+        if (size === 0) return reply(unique, 0, u32Out(out.length));
+        return out.length > size ? reply(unique, ERRNO.ERANGE) : reply(unique, 0, out);
+      }
+      case OP.SETXATTR: {
+        const size = body.readUInt32LE(0);
+        const flags = body.readUInt32LE(4);
+        const name = cstring(body, 8);
+        const value = Buffer.from(body.subarray(name.next, name.next + size)); // a copy: the request buffer is reused
+        const rel = this.relOf(nodeid);
+        setXattr(this.full(rel), name.value, value, flags);
+        this.xattrs.changed(rel, name.value, value);
+        this.emit({ op: 'setxattr', path: rel, name: name.value, value, flags });
+        return reply(unique, 0);
+      }
+      case OP.REMOVEXATTR: {
+        const name = cstring(body, 0).value;
+        const rel = this.relOf(nodeid);
+        removeXattr(this.full(rel), name);
+        this.xattrs.changed(rel, name, null);
+        this.emit({ op: 'removexattr', path: rel, name });
+        return reply(unique, 0);
+      }
       default: return reply(unique, ERRNO.ENOSYS); // ACCESS (default_permissions decides), LSEEK, IOCTL, POLL…
     }
   }
 
+  /** A file still open on a node whose name is gone: the only way to reach it. */
+  private openOfGone(nodeid: bigint): OpenFile | undefined {
+    if (!this.nodes.get(nodeid)?.gone) return undefined;
+    for (const f of this.files.values()) if (f.node === nodeid) return f;
+    throw Object.assign(new Error('removed'), { errno: ERRNO.ENOENT });
+  }
+
+  /**
+   * Through the open file when the kernel names one, or when the node's name is gone (fchmod of
+   * an unlinked file): its old name may name another file now. Replicated only under a current name.
+   */
   private setattr(nodeid: bigint, body: Buffer): Buffer {
     const valid = body.readUInt32LE(0);
-    const rel = this.relOf(nodeid);
-    const path = this.full(rel);
-    const open = valid & FATTR.FH ? this.files.get(Number(body.readBigUInt64LE(8))) : undefined;
+    const open = valid & FATTR.FH ? this.files.get(Number(body.readBigUInt64LE(8))) : this.openOfGone(nodeid);
+    const rel = open ? open.rel : this.relOf(nodeid);
+    const path = rel === null ? '' : this.full(rel);
+    const emit = (m: (path: string) => Mutation) => { if (rel !== null) this.emit(m(rel)); };
+    const stat = () => (open ? fs.fstatSync(open.fd, { bigint: true }) : fs.lstatSync(path, { bigint: true }));
     if (valid & FATTR.SIZE) {
       const size = Number(body.readBigUInt64LE(16));
       if (open) fs.ftruncateSync(open.fd, size); else fs.truncateSync(path, size);
-      this.emit({ op: 'truncate', path: rel, size });
+      emit((p) => ({ op: 'truncate', path: p, size }));
     }
     if (valid & FATTR.MODE) {
       const mode = body.readUInt32LE(68) & 0o7777;
-      fs.chmodSync(path, mode);
-      this.emit({ op: 'chmod', path: rel, mode });
+      if (open) fs.fchmodSync(open.fd, mode); else fs.chmodSync(path, mode);
+      if (rel !== null) this.xattrs.forget(rel); // an ACL follows the mode
+      emit((p) => ({ op: 'chmod', path: p, mode }));
     }
     if (valid & (FATTR.UID | FATTR.GID)) {
       const uid = valid & FATTR.UID ? body.readUInt32LE(76) : -1;
       const gid = valid & FATTR.GID ? body.readUInt32LE(80) : -1;
-      fs.lchownSync(path, uid, gid);
-      const st = fs.lstatSync(path);
-      this.emit({ op: 'chown', path: rel, uid: st.uid, gid: st.gid });
+      if (open) fs.fchownSync(open.fd, uid, gid); else fs.lchownSync(path, uid, gid);
+      if (rel !== null) this.xattrs.forget(rel); // a capability does not survive a change of owner
+      const st = stat();
+      emit((p) => ({ op: 'chown', path: p, uid: Number(st.uid), gid: Number(st.gid) }));
     }
     if (valid & (FATTR.ATIME | FATTR.MTIME | FATTR.ATIME_NOW | FATTR.MTIME_NOW)) {
-      const st = fs.lstatSync(path, { bigint: true });
+      const st = stat();
       const now = BigInt(Date.now()) * 1_000_000n;
       const at = valid & FATTR.ATIME_NOW ? now : valid & FATTR.ATIME ? body.readBigUInt64LE(32) * 1_000_000_000n + BigInt(body.readUInt32LE(56)) : st.atimeNs;
       const mt = valid & FATTR.MTIME_NOW ? now : valid & FATTR.MTIME ? body.readBigUInt64LE(40) * 1_000_000_000n + BigInt(body.readUInt32LE(60)) : st.mtimeNs;
       // Node takes seconds as a number: microsecond precision at best
-      fs.lutimesSync(path, Number(at) / 1e9, Number(mt) / 1e9);
-      this.emit({ op: 'utimens', path: rel, atimeNs: at, mtimeNs: mt });
+      if (open) fs.futimesSync(open.fd, Number(at) / 1e9, Number(mt) / 1e9); else fs.lutimesSync(path, Number(at) / 1e9, Number(mt) / 1e9);
+      emit((p) => ({ op: 'utimens', path: p, atimeNs: at, mtimeNs: mt }));
     }
-    return attrOut(fs.lstatSync(path, { bigint: true }), VALIDITY);
+    return attrOut(stat(), VALIDITY);
+  }
+
+  /** The name `rel` no longer names what it named: files open under it keep no name. */
+  private gone(rel: string): void {
+    const id = this.byRel.get(rel);
+    if (id !== undefined) this.nodes.get(id)!.gone = true;
+    for (const f of this.files.values()) if (f.rel === rel) f.rel = null;
+    this.xattrs.forget(rel);
   }
 
   /** Node ids below a renamed path follow it. */
   private renamed(from: string, to: string): void {
-    const replaced = this.byRel.get(to);
-    if (replaced !== undefined) this.byRel.delete(to);
+    this.gone(to);
+    this.byRel.delete(to);
+    const under = (p: string) => p === from || p.startsWith(`${from}/`);
+    for (const f of this.files.values()) if (f.rel !== null && under(f.rel)) f.rel = to + f.rel.slice(from.length);
+    this.xattrs.renamed(from, to);
     for (const [id, node] of this.nodes) {
       if (node.rel === from || node.rel.startsWith(`${from}/`)) {
         if (this.byRel.get(node.rel) === id) this.byRel.delete(node.rel);

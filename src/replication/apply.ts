@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import type { StreamOp, ResyncOp } from './wire.js';
-import { fallocate, makeSpecial } from '../fuse/syscalls.js';
+import { fallocate, listXattrs, makeSpecial, removeXattr, setXattr } from '../fuse/syscalls.js';
 
 /** Descriptors kept open for writes (a sequential writer sends one frame per 1 MiB). */
 const OPEN_FILES = 64;
@@ -39,7 +39,8 @@ export class CopyApplier {
   }
 
   apply(m: StreamOp): void {
-    if (m.op !== 'write' && m.op !== 'fsync' && m.op !== 'truncate' && m.op !== 'utimens' && m.op !== 'chmod' && m.op !== 'chown' && m.op !== 'fallocate') this.closeAll();
+    if (m.op !== 'write' && m.op !== 'fsync' && m.op !== 'truncate' && m.op !== 'utimens' && m.op !== 'chmod' && m.op !== 'chown' && m.op !== 'fallocate'
+      && m.op !== 'setxattr' && m.op !== 'removexattr' && m.op !== 'xattrs') this.closeAll();
     switch (m.op) {
       case 'remove': return fs.rmSync(this.path(m.path), { recursive: true, force: true });
       case 'ensure': return this.ensure(m);
@@ -72,6 +73,10 @@ export class CopyApplier {
         if (m.noReplace && fs.existsSync(this.path(m.to))) throw new Error(`rename ${m.from} → ${m.to}: the copy already has ${m.to}`);
         return fs.renameSync(this.path(m.from), this.path(m.to));
       case 'fallocate': return fallocate(this.path(m.path), m.mode, m.offset, m.length);
+      // the copy takes the result, whatever XATTR_CREATE or XATTR_REPLACE said on the primary
+      case 'setxattr': return setXattr(this.path(m.path), m.name, m.value, 0);
+      case 'removexattr': return ignoreNoData(() => removeXattr(this.path(m.path), m.name));
+      case 'xattrs': return this.replaceXattrs(m.path, new Map(m.attrs));
       case 'chmod': return fs.chmodSync(this.path(m.path), m.mode);
       case 'chown': return fs.lchownSync(this.path(m.path), m.uid, m.gid);
       case 'utimens': return fs.lutimesSync(this.path(m.path), Number(m.atimeNs) / 1e9, Number(m.mtimeNs) / 1e9);
@@ -83,6 +88,15 @@ export class CopyApplier {
         return;
       }
     }
+  }
+
+  /** The entry's extended attributes become exactly `want`: only the differences cost a call. */
+  private replaceXattrs(rel: string, want: ReadonlyMap<string, Buffer>): void {
+    const at = this.path(rel);
+    const have = listXattrs([at])[0];
+    if (typeof have === 'number') throw Object.assign(new Error(`extended attributes of ${rel}: errno ${-have}`), { errno: have });
+    for (const name of have.keys()) if (!want.has(name)) ignoreNoData(() => removeXattr(at, name));
+    for (const [name, value] of want) if (!have.get(name)?.equals(value)) setXattr(at, name, value, 0);
   }
 
   /** Makes the entry what the primary has (resync): same kind, size and metadata; content and
@@ -105,4 +119,9 @@ export class CopyApplier {
     if (m.kind !== 'symlink') fs.chmodSync(at, m.mode & 0o7777);
     fs.lchownSync(at, m.uid, m.gid);
   }
+}
+
+/** A removal of what is already gone is no error for the copy. */
+function ignoreNoData(f: () => void): void {
+  try { f(); } catch (e) { if ((e as { errno?: number }).errno !== -61) throw e; }
 }

@@ -27,6 +27,8 @@ export interface DirtyEntry {
   readonly meta: boolean;
   /** Created or renamed here: send all of it (a directory: its subtree), not only the ranges. */
   readonly whole: boolean;
+  /** Its extended attributes changed: send them all. Absent in maps stored before: false. */
+  readonly xattrs?: boolean;
 }
 
 export function addRange(ranges: Ranges, start: number, end: number): Ranges {
@@ -46,6 +48,9 @@ export function cutRanges(ranges: Ranges, size: number): Ranges {
   return ranges.filter(([a]) => a < size).map(([a, b]) => [a, Math.min(b, size)] as const);
 }
 
+/** The extended-attribute flag of an entry, carried over when its other fields change. */
+const kept = (e: DirtyEntry | undefined): { xattrs?: true } => (e?.xattrs ? { xattrs: true } : {});
+
 export class DirtyMap {
   private readonly files = new Map<string, DirtyEntry>();
   private readonly removed = new Set<string>();
@@ -54,14 +59,14 @@ export class DirtyMap {
     switch (m.op) {
       case 'write': {
         const e = this.files.get(m.path);
-        this.files.set(m.path, { ranges: addRange(e?.ranges ?? [], m.offset, m.offset + m.data.length), meta: e?.meta ?? false, whole: e?.whole ?? false });
+        this.files.set(m.path, { ranges: addRange(e?.ranges ?? [], m.offset, m.offset + m.data.length), meta: e?.meta ?? false, whole: e?.whole ?? false, ...kept(e) });
         return;
       }
       case 'truncate': {
         const e = this.files.get(m.path);
         // what lies beyond the cut on the secondary is gone here: anything there later (zeros of a
         // hole, or writes) must be sent, so the range runs from the cut to the file's end
-        this.files.set(m.path, { ranges: addRange(cutRanges(e?.ranges ?? [], m.size), m.size, TO_END), meta: true, whole: e?.whole ?? false });
+        this.files.set(m.path, { ranges: addRange(cutRanges(e?.ranges ?? [], m.size), m.size, TO_END), meta: true, whole: e?.whole ?? false, ...kept(e) });
         return;
       }
       case 'create': case 'mkdir': case 'symlink': case 'mknod':
@@ -69,7 +74,7 @@ export class DirtyMap {
         return;
       case 'chmod': case 'chown': case 'utimens': {
         const e = this.files.get(m.path);
-        this.files.set(m.path, { ranges: e?.ranges ?? [], meta: true, whole: e?.whole ?? false });
+        this.files.set(m.path, { ranges: e?.ranges ?? [], meta: true, whole: e?.whole ?? false, ...kept(e) });
         return;
       }
       case 'unlink': case 'rmdir':
@@ -94,7 +99,12 @@ export class DirtyMap {
         // move everything after the offset
         const e = this.files.get(m.path);
         const end = m.mode & (FALLOC_COLLAPSE_RANGE | FALLOC_INSERT_RANGE) ? TO_END : m.offset + m.length;
-        this.files.set(m.path, { ranges: addRange(e?.ranges ?? [], m.offset, end), meta: true, whole: e?.whole ?? false });
+        this.files.set(m.path, { ranges: addRange(e?.ranges ?? [], m.offset, end), meta: true, whole: e?.whole ?? false, ...kept(e) });
+        return;
+      }
+      case 'setxattr': case 'removexattr': {
+        const e = this.files.get(m.path);
+        this.files.set(m.path, { ranges: e?.ranges ?? [], meta: true, whole: e?.whole ?? false, xattrs: true });
         return;
       }
       case 'fsync': return;

@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import type { EntryKind } from './wire.js';
 import { EVERYTHING, type ReplicationFilter } from '../config/filters.js';
+import { XattrCache } from '../fuse/xattr-cache.js';
+import type { Xattrs } from '../fuse/syscalls.js';
 
 /** Block size of the full sync's comparison. */
 export const BLOCK = 128 * 1024;
@@ -26,6 +28,8 @@ export interface ManifestEntry {
   readonly target?: string;
   /** Nanoseconds since the epoch, as a decimal string. */
   readonly mtime?: string;
+  /** A digest of the extended attributes (xattrDigest); absent when there are none. */
+  readonly x?: string;
   /** The first block these hashes describe, and the hashes (20-byte SHA-1 each, base64). */
   readonly from?: number;
   readonly h?: string;
@@ -78,14 +82,25 @@ export function holdsReplicated(root: string, scope: ReplicationFilter, rel: str
   return !walk(root, scope, rel).next().done;
 }
 
-export function metaOf(root: string, w: Walked): ManifestEntry {
+export function metaOf(root: string, w: Walked, x?: string): ManifestEntry {
   const { st, rel } = w;
   const k = kindOf(st);
   return {
     p: rel, k, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: k === 'file' ? Number(st.size) : 0, rdev: Number(st.rdev),
-    target: k === 'symlink' ? fs.readlinkSync(join(root, rel)) : '', mtime: String(st.mtimeNs),
+    target: k === 'symlink' ? fs.readlinkSync(join(root, rel)) : '', mtime: String(st.mtimeNs), ...(x === undefined ? {} : { x }),
   };
 }
+
+/** A digest of an entry's extended attributes (names sorted); undefined when it has none or they cannot be read. */
+export function xattrDigest(attrs: Xattrs | number): string | undefined {
+  if (typeof attrs === 'number' || attrs.size === 0) return undefined;
+  const h = createHash('sha1');
+  for (const name of [...attrs.keys()].sort()) h.update(name).update('\0').update(attrs.get(name)!).update('\0');
+  return h.digest('base64');
+}
+
+/** Reads the extended attributes of entries under `root`, a directory at a time (one helper process each). */
+export const xattrReader = (root: string): XattrCache => new XattrCache((rel) => join(root, rel));
 
 /** A turn of the event loop for others (the FUSE requests of the application) every so often. */
 const YIELD_BYTES = 8 * 1024 * 1024;
@@ -156,6 +171,7 @@ export async function hashAhead(root: string, scope: ReplicationFilter, into: Ma
  */
 export async function describe(root: string, scope: ReplicationFilter, batch: (entries: ManifestEntry[]) => void, batchBytes = 256 * 1024): Promise<void> {
   const pacer = new Pacer();
+  const xattrs = xattrReader(root);
   let entries: ManifestEntry[] = [];
   let bytes = 0;
   const push = (e: ManifestEntry) => {
@@ -165,7 +181,7 @@ export async function describe(root: string, scope: ReplicationFilter, batch: (e
   };
   for (const w of walk(root, scope)) {
     await pacer.step();
-    const meta = metaOf(root, w);
+    const meta = metaOf(root, w, xattrDigest(xattrs.get(w.rel)));
     if (meta.k !== 'file') { push(meta); continue; }
     const hashes: Buffer[] = [];
     if (!await hashFile(join(root, w.rel), meta.size ?? 0, hashes, pacer)) continue; // gone meanwhile
@@ -213,6 +229,7 @@ export function compareManifests(primary: readonly ManifestEntry[], copy: readon
     if (a.uid !== b.uid || a.gid !== b.gid) what.push(`owner ${a.uid}:${a.gid} ≠ ${b.uid}:${b.gid}`);
     if (a.target !== b.target) what.push(`target ${a.target} ≠ ${b.target}`);
     if (a.k === 'special' && a.rdev !== b.rdev) what.push(`device ${a.rdev} ≠ ${b.rdev}`);
+    if (a.x !== b.x) what.push('extended attributes');
     if (a.k === 'file') {
       const blocks = ha.map((h, i) => (h.equals(other.hashes[i] ?? Buffer.alloc(0)) ? -1 : i)).filter((i) => i >= 0);
       if (blocks.length) what.push(`content differs in ${blocks.length} block(s) of ${BLOCK / 1024} KiB from byte ${blocks[0] * BLOCK}`);

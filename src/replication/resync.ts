@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { TO_END, type DirtyMap } from './dirty-map.js';
-import { BLOCK, indexManifest, kindOf, sameTime, walk, type ManifestEntry } from './manifest.js';
+import { BLOCK, indexManifest, kindOf, sameTime, walk, xattrDigest, xattrReader, type ManifestEntry } from './manifest.js';
+import type { XattrCache } from '../fuse/xattr-cache.js';
 import type { StreamOp } from './wire.js';
 import { inScope, lstatOf as lstat, neededParents, type ScopedChange, type Source } from './scope.js';
 
@@ -50,6 +51,12 @@ function* content(src: Source, rel: string, start: number, end: number, tally: R
   }
 }
 
+/** The entry's extended attributes as they are now: when it has some, or `always` (to clear the copy's). */
+function* xattrsOf(reader: XattrCache, rel: string, always: boolean): Generator<StreamOp> {
+  const attrs = reader.get(rel);
+  if (typeof attrs !== 'number' && (attrs.size > 0 || always)) yield { op: 'xattrs', path: rel, attrs: [...attrs] };
+}
+
 /** Ensures of these entries as they are now (gone: nothing). */
 function* ensureAll(src: Source, rels: readonly string[]): Generator<StreamOp> {
   for (const rel of rels) {
@@ -59,7 +66,7 @@ function* ensureAll(src: Source, rels: readonly string[]): Generator<StreamOp> {
 }
 
 /** One entry, all of it: a directory with its whole (replicated) subtree. */
-function* whole(src: Source, rel: string, tally: ResyncTally): Generator<StreamOp> {
+function* whole(src: Source, rel: string, tally: ResyncTally, reader = xattrReader(src.root)): Generator<StreamOp> {
   const st = lstat(src, rel);
   if (!st) { yield { op: 'remove', path: rel }; return; }
   const dirs: { rel: string; st: fs.BigIntStats }[] = [];
@@ -68,6 +75,7 @@ function* whole(src: Source, rel: string, tally: ResyncTally): Generator<StreamO
     tally.files++;
     yield ensure(src, e.rel, e.st);
     if (e.st.isFile()) yield* content(src, e.rel, 0, Number(e.st.size), tally);
+    yield* xattrsOf(reader, e.rel, false);
     if (e.st.isDirectory()) dirs.push(e);
     else yield times(e.rel, e.st);
   }
@@ -90,10 +98,11 @@ export function* scopedOps(src: Source, c: ScopedChange): Generator<StreamOp> {
  */
 export function* sinceOps(src: Source, sinceNs: bigint, tally: ResyncTally): Generator<StreamOp> {
   const dirs: { rel: string; st: fs.BigIntStats }[] = [];
+  const reader = xattrReader(src.root);
   for (const { rel, st } of walk(src.root, src.scope)) {
-    if (st.isDirectory()) { yield ensure(src, rel, st); dirs.push({ rel, st }); continue; }
+    if (st.isDirectory()) { yield ensure(src, rel, st); yield* xattrsOf(reader, rel, false); dirs.push({ rel, st }); continue; }
     if (st.mtimeNs < sinceNs && st.ctimeNs < sinceNs) continue;
-    yield* whole(src, rel, tally);
+    yield* whole(src, rel, tally, reader);
   }
   for (const d of dirs.reverse()) yield times(d.rel, d.st);
 }
@@ -102,17 +111,19 @@ export function* sinceOps(src: Source, sinceNs: bigint, tally: ResyncTally): Gen
 export function* zoneOps(src: Source, dirty: ReturnType<DirtyMap['snapshot']>, tally: ResyncTally): Generator<StreamOp> {
   for (const rel of dirty.removed) yield { op: 'remove', path: rel };
   const parents = new Set<string>();
+  const reader = xattrReader(src.root);
   for (const [rel, e] of Object.entries(dirty.changed)) {
     const st = lstat(src, rel);
     if (st && !inScope(src, rel, st)) continue;
     parents.add(rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '');
     yield* ensureAll(src, neededParents(src.scope, rel)); // the directories above that the copy may not have yet
-    if (e.whole) { yield* whole(src, rel, tally); continue; }
+    if (e.whole) { yield* whole(src, rel, tally, reader); continue; }
     if (!st) { yield { op: 'remove', path: rel }; continue; }
     tally.files++;
     yield ensure(src, rel, st);
     const size = Number(st.size);
     if (st.isFile()) for (const [a, b] of e.ranges) if (a < size) yield* content(src, rel, a, b === TO_END ? size : Math.min(b, size), tally);
+    if (e.xattrs) yield* xattrsOf(reader, rel, true);
     yield times(rel, st);
   }
   for (const rel of [...parents].sort().reverse()) {
@@ -129,6 +140,7 @@ export function* zoneOps(src: Source, dirty: ReturnType<DirtyMap['snapshot']>, t
  */
 export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: ResyncTally, ahead: ReadonlyMap<string, Buffer[]> = new Map()): Generator<StreamOp> {
   const copy = indexManifest(theirs);
+  const reader = xattrReader(src.root);
   const mine = [...walk(src.root, src.scope)];
   const have = new Set(mine.map((w) => w.rel));
   for (const rel of [...copy.keys()].sort()) if (!have.has(rel)) yield { op: 'remove', path: rel };
@@ -136,8 +148,10 @@ export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: R
   for (const { rel, st } of mine) {
     const other = copy.get(rel);
     // an entry the copy already has as it is here costs nothing: no ensure, no times
-    let ensured = other === undefined || !sameMeta(other.meta, src, rel, st);
+    const xattrsDiffer = other?.meta.x !== xattrDigest(reader.get(rel));
+    let ensured = other === undefined || xattrsDiffer || !sameMeta(other.meta, src, rel, st);
     if (ensured) yield ensure(src, rel, st);
+    if (xattrsDiffer) yield* xattrsOf(reader, rel, true);
     if (st.isFile()) {
       for (const write of differingBlocks(src, rel, Number(st.size), other?.meta.k === 'file' ? other.hashes : [], ahead.get(rel) ?? [], tally)) {
         if (!ensured) { ensured = true; yield ensure(src, rel, st); }

@@ -12,7 +12,7 @@
 
 import type { Mutation } from '../fuse/passthrough.js';
 
-const OPS = ['write', 'truncate', 'create', 'mkdir', 'symlink', 'unlink', 'rmdir', 'rename', 'chmod', 'chown', 'utimens', 'fsync', 'mknod', 'remove', 'ensure', 'fallocate'] as const;
+const OPS = ['write', 'truncate', 'create', 'mkdir', 'symlink', 'unlink', 'rmdir', 'rename', 'chmod', 'chown', 'utimens', 'fsync', 'mknod', 'remove', 'ensure', 'fallocate', 'setxattr', 'removexattr', 'xattrs'] as const;
 const CODE = new Map<string, number>(OPS.map((op, i) => [op, i + 1]));
 
 /** The largest frame we accept: a 1 MiB write, its path and headers. */
@@ -76,7 +76,9 @@ export type ResyncOp =
   | { readonly op: 'remove'; readonly path: string }
   /** Make the path this kind of entry with this metadata (a file: this size), creating it (and its
    * parent directories) or replacing an entry of another kind. */
-  | { readonly op: 'ensure'; readonly path: string; readonly kind: EntryKind; readonly mode: number; readonly uid: number; readonly gid: number; readonly size: number; readonly rdev: number; readonly target: string };
+  | { readonly op: 'ensure'; readonly path: string; readonly kind: EntryKind; readonly mode: number; readonly uid: number; readonly gid: number; readonly size: number; readonly rdev: number; readonly target: string }
+  /** The entry's extended attributes are exactly these (others are removed). */
+  | { readonly op: 'xattrs'; readonly path: string; readonly attrs: readonly (readonly [string, Buffer])[] };
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'special';
 const KINDS: readonly EntryKind[] = ['file', 'dir', 'symlink', 'special'];
@@ -125,6 +127,9 @@ export function encodeFrameParts(seq: bigint, m: StreamOp, root = 0): Buffer[] {
     case 'fsync': w.str(m.path).u8(m.dataOnly ? 1 : 0); break;
     case 'mknod': w.str(m.path).u32(m.mode).u32(m.rdev).u32(m.uid).u32(m.gid); break;
     case 'fallocate': w.str(m.path).u32(m.mode).u64(m.offset).u64(m.length); break;
+    case 'setxattr': w.str(m.path).str(m.name).bytes(m.value).u32(m.flags); break;
+    case 'removexattr': w.str(m.path).str(m.name); break;
+    case 'xattrs': w.str(m.path).u32(m.attrs.length); for (const [name, value] of m.attrs) w.str(name).bytes(value); break;
     case 'ensure': w.str(m.path).u8(KINDS.indexOf(m.kind)).u32(m.mode).u32(m.uid).u32(m.gid).u64(m.size).u32(m.rdev).str(m.target); break;
   }
   return w.frame();
@@ -186,6 +191,17 @@ export function decodeFrame(body: Buffer): Frame {
     case 'fsync': m = { op, path: r.str(), dataOnly: r.u8() === 1 }; break;
     case 'mknod': m = { op, path: r.str(), mode: r.u32(), rdev: r.u32(), uid: r.u32(), gid: r.u32() }; break;
     case 'fallocate': m = { op, path: r.str(), mode: r.u32(), offset: r.num(), length: r.num() }; break;
+    case 'setxattr': m = { op, path: r.str(), name: r.str(), value: r.bytes(), flags: r.u32() }; break;
+    case 'removexattr': m = { op, path: r.str(), name: r.str() }; break;
+    case 'xattrs': {
+      const path = r.str();
+      const count = r.u32();
+      if (count > 65536) throw new WireError(`${count} extended attributes announced`);
+      const attrs: [string, Buffer][] = [];
+      for (let i = 0; i < count; i++) attrs.push([r.str(), r.bytes()]);
+      m = { op, path, attrs };
+      break;
+    }
     case 'ensure': {
       const path = r.str();
       const kind = KINDS[r.u8()];

@@ -47,7 +47,7 @@ test('FUSE passthrough over its own directory: POSIX behaviour, data underneath,
     // the mutation stream, in order (the seam replication reads)
     const ops = served.out().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { op: string; path?: string; from?: string; to?: string });
     const brief = ops.map((m) => `${m.op} ${m.path ?? `${m.from}>${m.to}`}`);
-    const order = ['write before.txt', 'create big.bin', 'mkdir d', 'create d/one', 'rename d/one>d/two', 'rename d>e', 'unlink e/two', 'symlink link', 'chmod big.bin', 'chown big.bin', 'truncate big.bin', 'utimens big.bin', 'mkdir many', 'create log', 'fsync log', 'fallocate db'];
+    const order = ['write before.txt', 'create big.bin', 'mkdir d', 'create d/one', 'rename d/one>d/two', 'rename d>e', 'unlink e/two', 'symlink link', 'chmod big.bin', 'chown big.bin', 'truncate big.bin', 'utimens big.bin', 'mkdir many', 'create log', 'fsync log', 'fallocate db', 'rename app.log>app.log.1', 'unlink reused', 'setxattr tagged', 'removexattr tagged'];
     let at = -1;
     for (const want of order) {
       const i = brief.indexOf(want, at + 1);
@@ -57,6 +57,12 @@ test('FUSE passthrough over its own directory: POSIX behaviour, data underneath,
     // the copy the stream was applied to is the same tree
     assert.deepEqual(treeOf(copy), treeOf(dir));
     assert.doesNotMatch(served.err(), /copy: /, 'every mutation applied to the copy');
+    for (const tree of [dir, copy]) {
+      const attrs = spawnSync('getfattr', ['-d', '-m', '-', join(tree, 'tagged')], { encoding: 'utf8' }).stdout;
+      assert.match(attrs, /user\.colour="blue"/, `${tree}: ${attrs}`);
+      assert.match(attrs, /system\.posix_acl_access/);
+      assert.doesNotMatch(attrs, /user\.bytes/);
+    }
     const written = ops.filter((m) => m.op === 'write' && m.path === 'big.bin') as unknown as { data: number }[];
     assert.equal(written.reduce((n, w) => n + w.data, 0), bigLength, 'every byte written is in the stream');
   } finally {

@@ -67,4 +67,40 @@ fallocate('-z', '-o', '8192', '-l', '4096');
 const db = fs.readFileSync(p('db'));
 const all = (from: number, to: number, v: number) => db.subarray(from, to).every((b) => b === v);
 assert.ok(all(0, 4096, 7) && all(4096, 12288, 0) && all(12288, 16384, 7) && all(16384, 65536, 0), 'the hole and the zeroed range read as zeros, the rest as written');
+// a file renamed while open is written under its new name (log rotation); a file unlinked while
+// open is written nowhere else, even when its old name is taken again
+const rotated = fs.openSync(p('app.log'), 'a');
+fs.writeSync(rotated, 'one\n');
+fs.renameSync(p('app.log'), p('app.log.1'));
+fs.writeSync(rotated, 'two\n');
+fs.closeSync(rotated);
+assert.equal(fs.readFileSync(p('app.log.1'), 'utf8'), 'one\ntwo\n');
+const orphan = fs.openSync(p('reused'), 'w', 0o644);
+fs.writeSync(orphan, 'old');
+fs.unlinkSync(p('reused'));
+fs.writeFileSync(p('reused'), 'new', { mode: 0o644 });
+fs.writeSync(orphan, ' and more');
+fs.ftruncateSync(orphan, 2);
+fs.fchmodSync(orphan, 0o600);
+assert.equal(fs.fstatSync(orphan).mode & 0o777, 0o600, 'the unlinked file itself changed');
+fs.closeSync(orphan);
+assert.equal(fs.readFileSync(p('reused'), 'utf8'), 'new');
+assert.equal(fs.statSync(p('reused')).mode & 0o777, 0o644, 'the new file at the old name did not');
+
+// extended attributes and ACLs, with attr(1) and acl(1): set, read, list, remove, create-only
+const tool = (cmd: string, ...args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' });
+const ok = (cmd: string, ...args: string[]) => { const r = tool(cmd, ...args); assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`); return r.stdout; };
+fs.writeFileSync(p('tagged'), 'x');
+ok('setfattr', '-n', 'user.colour', '-v', 'blue', p('tagged'));
+ok('setfattr', '-n', 'user.bytes', '-v', '0x00ff00', p('tagged'));
+assert.equal(ok('getfattr', '--only-values', '-n', 'user.colour', p('tagged')), 'blue');
+assert.match(ok('getfattr', '-d', '-e', 'hex', p('tagged')), /user\.bytes=0x00ff00\n[\s\S]*user\.colour=0x626c7565/);
+ok('setfattr', '-x', 'user.bytes', p('tagged'));
+assert.match(tool('getfattr', '-n', 'user.bytes', p('tagged')).stderr, /No such attribute/);
+ok('setfacl', '-m', 'u:1000:rw', p('tagged'));
+assert.match(ok('getfacl', '-n', '-p', p('tagged')), /user:1000:rw-/);
+// `ls -l` asks every entry for its ACL: one helper process per directory, not per entry
+const listed = Date.now();
+ok('ls', '-l', p('many'));
+assert.ok(Date.now() - listed < 5000, `ls -l of 2000 entries took ${Date.now() - listed} ms`);
 process.stdout.write(`${JSON.stringify({ bigLength: big.length })}\n`);
