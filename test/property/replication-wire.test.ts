@@ -21,6 +21,9 @@ const mutation: fc.Arbitrary<StreamOp> = fc.oneof(
   fc.record({ op: fc.constant('fsync' as const), path, dataOnly: fc.boolean() }),
   fc.record({ op: fc.constant('mknod' as const), path, mode: u32, rdev: u32, uid: u32, gid: u32 }),
   fc.record({ op: fc.constant('remove' as const), path }),
+  fc.record({ op: fc.constant('setxattr' as const), path, name: path, value: fc.uint8Array({ maxLength: 100 }).map((a) => Buffer.from(a)), flags: u32 }),
+  fc.record({ op: fc.constant('removexattr' as const), path, name: path }),
+  fc.record({ op: fc.constant('xattrs' as const), path, attrs: fc.array(fc.tuple(path, fc.uint8Array({ maxLength: 50 }).map((a) => Buffer.from(a))), { maxLength: 4 }) }),
   fc.record({ op: fc.constant('fallocate' as const), path, mode: u32, offset: fc.integer({ min: 0, max: 2 ** 40 }), length: fc.integer({ min: 0, max: 2 ** 40 }) }),
   fc.record({ op: fc.constant('ensure' as const), path, kind: fc.constantFrom('file' as const, 'dir' as const, 'symlink' as const, 'special' as const), mode: u32, uid: u32, gid: u32, size: fc.integer({ min: 0, max: 2 ** 40 }), rdev: u32, target: fc.string({ maxLength: 40 }).filter((s) => !s.includes('\0')) }),
 ).map((m) => ({ ...m })) as fc.Arbitrary<StreamOp>; // plain objects, as the decoder builds them

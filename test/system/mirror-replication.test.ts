@@ -8,6 +8,7 @@
 // swap; a broken replication link; rfsverify; a split brain whose loser keeps its writes aside.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { until } from '../helpers.js';
@@ -78,6 +79,7 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     tandem('n1', 'stop', '-m', 'app');
     await waitStates('n1 stopped, n2 alone', 'STOP', 'ALONE');
     sh('n2', `echo more >> ${data}/after.txt && dd if=/dev/zero of=${data}/big.bin bs=4096 count=1 seek=5 conv=notrunc status=none && mkdir -p ${data}/made/alone && echo x > ${data}/made/alone/f`);
+    sh('n2', `setfattr -n user.while -v alone ${data}/after.txt && setfattr -n user.new -v file ${data}/made/alone/f`);
     const diff = JSON.parse(lab.tandem('n2', 'rfsdiff', '-m', 'app', '--json').stdout) as { zones: boolean; secondary: string; dirs: { changed: number; bytes: number }[] };
     assert.equal(diff.zones, true);
     assert.equal(diff.secondary, 'away');
@@ -88,6 +90,12 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     const ended = [...log('n2').matchAll(/Reintegration of n1 ended: (\d+) entries, (\d+) bytes/g)].pop();
     assert.ok(ended && Number(ended[2]) < 64 * 1024, `only the changed zones were sent: ${ended?.[0]}`);
     assert.match(lab.tandem('n2', 'get', '-m', 'app', '-r', 'rfs.reintegration').stdout, /last reintegration of n1: \d+ entries/, 'state -v shows the reintegration');
+    const xattr = (file: string, name: string) => spawnSync('getfattr', ['--only-values', '-n', name, file], { encoding: 'utf8' }).stdout;
+    assert.equal(xattr(join(backing.n1, 'after.txt'), 'user.while'), 'alone', 'extended attributes set alone are reintegrated');
+    assert.equal(xattr(join(backing.n1, 'made/alone/f'), 'user.new'), 'file');
+    sh('n2', `setfattr -n user.live -v yes ${data}/after.txt && setfattr -x user.while ${data}/after.txt`);
+    assert.equal(xattr(join(backing.n1, 'after.txt'), 'user.live'), 'yes', 'and replicated live');
+    assert.equal(spawnSync('getfattr', ['-n', 'user.while', join(backing.n1, 'after.txt')]).status, 1);
     assert.deepEqual(treeOf(backing.n1), treeOf(backing.n2));
 
     // rfssync full on the secondary: its next synchronisation compares everything, then the policy

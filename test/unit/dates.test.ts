@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseSafekitDate } from '../../src/cli/dates.js';
+import { isoDate } from '../../src/core/iso-date.js';
 
 test('the three forms, with Z in UTC and without in local time', () => {
   assert.deepEqual(parseSafekitDate('2026-03-01Z'), { ok: true, ms: Date.UTC(2026, 2, 1) });
@@ -16,5 +17,11 @@ test('impossible or malformed dates are refused, saying why and how to write one
     const r = parseSafekitDate(text);
     assert.equal(r.ok, false, text);
     if (!r.ok) { assert.match(r.message, why); assert.match(r.message, /write YYYY-MM-DD/); }
+  }
+});
+
+test('the core writes a date it was given as ISO 8601 UTC without Date, the same as Date would', () => {
+  for (const ms of [0, 951_782_400_000, 1_764_460_800_000, 1_709_164_799_000, 4_102_444_800_000, 1_234_567_890_123]) {
+    assert.equal(isoDate(ms), new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z'), String(ms));
   }
 });

@@ -1,7 +1,7 @@
 // The full synchronisation's comparison (resync.ts fullOps, manifest.ts hashAhead): whatever the
-// primary had hashed ahead while the secondary described its copy — EVERYTHING, part of it, or
+// primary had hashed ahead while the secondary described its copy — everything, part of it, or
 // nothing — the copy comes out identical, only the blocks that differ are sent, and an entry
-// the copy already has as it is costs nothing.
+// the copy already has as it is costs nothing; extended attributes end up the same.
 import { EVERYTHING } from '../../src/config/filters.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CopyApplier } from '../../src/replication/apply.js';
-import { BLOCK, describe, hashAhead, type ManifestEntry } from '../../src/replication/manifest.js';
+import { BLOCK, compareManifests, describe, hashAhead, type ManifestEntry } from '../../src/replication/manifest.js';
+import { listXattrs, setXattr } from '../../src/fuse/syscalls.js';
 import { fullOps, type ResyncTally } from '../../src/replication/resync.js';
 import { treeOf } from '../tree.js';
 
@@ -30,6 +31,10 @@ function pairOfTrees(): { primary: string; copy: string; differing: number } {
   for (const d of [primary, copy]) fs.utimesSync(join(d, 'sub/same.txt'), when, when);
   fs.writeFileSync(join(primary, 'sub/new.txt'), 'only on the primary\n');
   fs.writeFileSync(join(copy, 'extra.txt'), 'only on the copy\n');
+  // extended attributes: the same on both, only on the primary, only on the copy
+  for (const d of [primary, copy]) setXattr(join(d, 'sub/same.txt'), 'user.kept', Buffer.from('1'), 0);
+  setXattr(join(primary, 'big.bin'), 'user.tag', Buffer.from([0, 1, 2]), 0);
+  setXattr(join(copy, 'sub'), 'user.stale', Buffer.from('x'), 0);
   return { primary, copy, differing: BLOCK + 100 + 'only on the primary\n'.length };
 }
 
@@ -56,6 +61,8 @@ for (const ahead of ['all', 'part', 'none'] as const) {
     }
     applier.closeAll();
     assert.deepEqual(treeOf(copy), treeOf(primary));
+    assert.deepEqual(compareManifests(await manifestOf(primary), await manifestOf(copy)), [], 'extended attributes included');
+    assert.deepEqual(listXattrs([join(copy, 'big.bin'), join(copy, 'sub')]), [new Map([['user.tag', Buffer.from([0, 1, 2])]]), new Map()]);
     assert.ok(!touched.has('sub/same.txt'), 'an entry the copy has as it is costs no operation');
     assert.equal(tally.bytes, differing, 'the two differing blocks of big.bin and the new file, nothing else');
     fs.rmSync(join(primary, '..'), { recursive: true, force: true });

@@ -4,6 +4,7 @@
 // last one wins) and run when the scripts finish; forcestop never waits.
 
 import { countRecovery, EMPTY_LOOP } from '../rules/maxloop.js';
+import { isoDate } from '../iso-date.js';
 import { transitionScripts } from '../scripts.js';
 import type { Step } from './builder.js';
 import { finalStop, leave, restart } from './transitions.js';
@@ -117,7 +118,7 @@ export function runCommand(b: Step, command: MirrorCommand, by: string, identity
       if (running) return result(b, false, `secondforce needs a stopped or waiting module; it is ${s.state}`);
       b.set({ intent: { sinceMs: command.sinceMs }, heldBy: null });
       if (s.state === 'STOP') startModule(b);
-      return result(b, true, `starting as secondary, receiving the files modified since ${new Date(command.sinceMs).toISOString()}`);
+      return result(b, true, `starting as secondary, receiving the files modified since ${isoDate(command.sinceMs)}`);
     }
     case 'swap': {
       const pair = peer !== null && ((s.state === 'PRIM' && peer.state === 'SECOND') || (s.state === 'SECOND' && peer.state === 'PRIM'));

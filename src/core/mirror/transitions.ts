@@ -3,6 +3,7 @@
 // VIP is removed before the stop scripts of a demotion run (actions.ts).
 
 import { advanceGeneration, type Generation } from '../../shared/generation.js';
+import { isoDate } from '../iso-date.js';
 import type { PersistedData, ResyncMode } from '../actions.js';
 import { finalStopScripts, restartScripts, transitionScripts, type ScriptCause } from '../scripts.js';
 import type { Step } from './builder.js';
@@ -55,7 +56,7 @@ export function enterSecond(b: Step, mode: ResyncMode, thenScripts = true, since
   b.state('SECOND', 'Transient');
   b.push({ type: 'startResync', mode, ...(sinceMs === undefined ? {} : { sinceMs }) });
   b.push({ type: 'setReplication', role: 'secondary' });
-  const how = mode === 'zones' ? 'changed zones' : mode === 'full' ? 'full synchronization' : mode === 'since' ? `files modified since ${new Date(sinceMs ?? 0).toISOString()}` : 'divergent data saved first';
+  const how = mode === 'zones' ? 'changed zones' : mode === 'full' ? 'full synchronization' : mode === 'since' ? `files modified since ${isoDate(sinceMs ?? 0)}` : 'divergent data saved first';
   b.log('E', `Updating directory tree (${how})`, 'reintegre'); // SafeKit's line, vendor test 7
 }
 
