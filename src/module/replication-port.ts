@@ -1,7 +1,10 @@
 // The module runtime's side of its replicator process (src/replication/replicator-main.ts,
 // docs/decisions/0010): forks it, hands it the module's replicated directories and addresses, sends
 // it role changes (awaited: the mount is in place before start_prim runs) and passes its events
-// up. A replicator that dies while this node is primary is a replication failure (degraded mode).
+// up. A replicator that dies while this node is primary is a replication failure (decision 0011).
+// Every `checkintv` it asks each replicated directory for its attributes (SafeKit's null request);
+// a mount that does not answer within `checktime` is served by a hung replicator, which is killed:
+// the failure path follows (a new replicator, and a stopstart on the primary).
 
 import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -32,8 +35,28 @@ export class ReplicationPort {
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (result: unknown) => void; reject: (e: Error) => void }>();
   private stopping = false;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probing = false;
 
   constructor(private readonly o: ReplicationPortOptions) {}
+
+  /** The null request: a stat of each replicated directory, through its mount, in libuv's pool. */
+  private probe(child: ChildProcess): void {
+    if (this.probing || this.child !== child) return;
+    const { replicated, checktimeMs } = this.o.config.rfs!;
+    this.probing = true;
+    let answered = false;
+    const timer = setTimeout(() => {
+      if (answered || this.child !== child) return;
+      this.o.onEvent({ type: 'log', level: 'C', text: `A replicated directory did not answer a null request within ${checktimeMs} ms: the replicator is hung, it is stopped (checktime)` });
+      child.kill('SIGKILL');
+    }, checktimeMs);
+    void Promise.allSettled(replicated.map((d) => fs.promises.stat(d.dir))).then(() => {
+      answered = true;
+      clearTimeout(timer);
+      this.probing = false;
+    });
+  }
 
   async start(): Promise<void> {
     await this.stopStale();
@@ -46,14 +69,18 @@ export class ReplicationPort {
       credentials: nodeCredentials(this.o.etc, node),
       listen: { host: addressOn(cluster, flowLan, node), port },
       peerAddr: { host: addressOn(cluster, flowLan, peer), port },
-      ackTimeoutMs: rfs.sendtimeoutMs, async: rfs.async, bandwidthKBs: rfs.reiallowedbwKBs,
+      // a change unacknowledged this long drops the secondary: sendtimeout, or locktimeout if shorter (docs/replication.md)
+      ackTimeoutMs: Math.min(rfs.sendtimeoutMs, rfs.locktimeoutMs), async: rfs.async, bandwidthKBs: rfs.reiallowedbwKBs,
     };
     const child = fork(new URL('../replication/replicator-main.js', import.meta.url), [config.name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
     fs.writeFileSync(this.o.pidFile, String(child.pid));
     await new Promise<void>((resolve, reject) => {
       child.on('message', (m: { ready?: boolean; fatal?: string; id?: number; ok?: boolean; result?: unknown; error?: string; event?: ReplicatorEvent }) => {
-        if (m.ready) resolve();
+        if (m.ready) {
+          this.probeTimer = setInterval(() => this.probe(child), rfs.checkintvMs);
+          resolve();
+        }
         else if (m.fatal) reject(new Error(m.fatal));
         else if (m.event) this.o.onEvent(m.event);
         else if (m.id !== undefined) {
@@ -69,6 +96,8 @@ export class ReplicationPort {
         for (const w of this.waiting.values()) w.reject(new Error(reason));
         this.waiting.clear();
         this.child = null;
+        if (this.probeTimer) clearInterval(this.probeTimer);
+        this.probeTimer = null;
         if (!this.stopping) this.o.onEvent({ type: 'exited', reason });
       });
       child.send({ init });

@@ -12,6 +12,7 @@
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { join } from 'node:path';
 import { FuseSession } from '../fuse/session.js';
 import type { Mutation } from '../fuse/passthrough.js';
 import type { ReplicatedDir } from '../shared/config.js';
@@ -66,6 +67,9 @@ export class ReplicatedMounts {
     for (const [i, d] of this.o.dirs.entries()) {
       this.ensureSide(i);
       if (this.mounted[i]) continue;
+      // <tocheck>: what must be there before replication starts (an unmounted file system shows an empty directory)
+      const missing = d.tocheck.filter((p) => !fs.existsSync(join(this.side(i), p)));
+      if (missing.length) throw new Error(`${missing.map((p) => join(d.dir, p)).join(', ')} must exist (<tocheck>) and does not: is the file system of ${d.dir} mounted?`);
       const session = await FuseSession.mount(d.dir, { fsname: `${FSNAME}${this.o.module}` });
       session.readOnly = this.readOnly;
       const entry: Mounted = { session };
