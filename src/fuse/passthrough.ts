@@ -231,6 +231,7 @@ export class Passthrough {
         const noReplace = (flags & RENAME_NOREPLACE) !== 0;
         if (noReplace && fs.existsSync(this.full(to))) return reply(unique, ERRNO.EEXIST);
         fs.renameSync(this.full(from), this.full(to));
+        if (from === to) return reply(unique, 0); // rename(2) onto itself: nothing happened
         this.renamed(from, to);
         this.emit({ op: 'rename', from, to, noReplace });
         return reply(unique, 0);

@@ -75,6 +75,8 @@ fs.renameSync(p('app.log'), p('app.log.1'));
 fs.writeSync(rotated, 'two\n');
 fs.closeSync(rotated);
 assert.equal(fs.readFileSync(p('app.log.1'), 'utf8'), 'one\ntwo\n');
+fs.renameSync(p('app.log.1'), p('app.log.1')); // onto itself: nothing changes
+assert.equal(fs.readFileSync(p('app.log.1'), 'utf8'), 'one\ntwo\n');
 const orphan = fs.openSync(p('reused'), 'w', 0o644);
 fs.writeSync(orphan, 'old');
 fs.unlinkSync(p('reused'));
