@@ -408,6 +408,10 @@ export class Replicator {
       const ms = Date.now() - started;
       if (tally.bytes > 1024 * 1024 && ms > 0) this.lastRate = Math.round(tally.bytes / (ms / 1000));
       this.log('E', `Reintegration of ${this.o.peer} ended: ${tally.files} entries, ${tally.bytes} bytes sent in ${ms} ms`);
+      if (tally.linked?.length) {
+        const some = tally.linked.slice(0, 5).join(', ');
+        this.log('E', `${tally.linked.length} name(s) in the replicated directories are hard links (${some}${tally.linked.length > 5 ? ', …' : ''}): each is a separate file on ${this.o.peer}, and new hard links are refused`);
+      }
       this.o.emit({ type: 'progress', text: `last reintegration of ${this.o.peer}: ${tally.files} entries, ${(tally.bytes / 1048576).toFixed(1)} MiB in ${(ms / 1000).toFixed(1)} s` });
     } catch (e) {
       if (this.client === client) client.close();

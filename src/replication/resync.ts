@@ -21,7 +21,12 @@ export type { Source } from './scope.js';
 /** The largest write a resync frame carries. */
 const CHUNK = 1024 * 1024;
 
-export interface ResyncTally { files: number; bytes: number }
+export interface ResyncTally {
+  files: number;
+  bytes: number;
+  /** Full synchronisation: names of files that have several (hard links), each copied as a file of its own. */
+  linked?: string[];
+}
 
 function ensure(src: Source, rel: string, st: fs.BigIntStats): StreamOp {
   const kind = kindOf(st);
@@ -146,6 +151,7 @@ export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: R
   for (const rel of [...copy.keys()].sort()) if (!have.has(rel)) yield { op: 'remove', path: rel };
   const dirs: { rel: string; st: fs.BigIntStats }[] = [];
   for (const { rel, st } of mine) {
+    if (st.isFile() && st.nlink > 1n) (tally.linked ??= []).push(rel);
     const other = copy.get(rel);
     // an entry the copy already has as it is here costs nothing: no ensure, no times
     const xattrsDiffer = other?.meta.x !== xattrDigest(reader.get(rel));

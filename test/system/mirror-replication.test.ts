@@ -22,6 +22,8 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     fs.mkdirSync(join(backing.n1, 'sub/deeper'), { recursive: true });
     fs.symlinkSync('../before.txt', join(backing.n1, 'sub/link'));
     fs.writeFileSync(join(backing.n2, 'stale.txt'), 'only on n2: removed by the full sync\n');
+    fs.writeFileSync(join(backing.n1, 'hard-a'), 'one file, two names\n');
+    fs.linkSync(join(backing.n1, 'hard-a'), join(backing.n1, 'hard-b'));
   }, false, ' async="none"', '<notreplicated path="tmp"/>'); // async none: the secondary applies before it acknowledges, the checks below read its copy at once
   const { lab, data, backing, state, log, startDaemon, waitStates, tandem, sh, synced } = r;
   try {
@@ -36,6 +38,7 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     tandem('n2', 'second', '-m', 'app'); // never synchronised either: an operator says which copy is the secondary
     await synced('n2');
     assert.match(log('n1'), /Reintegration of n2 begins: full synchronization/);
+    assert.match(log('n1'), /2 name\(s\) in the replicated directories are hard links \(hard-a, hard-b\): each is a separate file on n2/);
     assert.deepEqual(treeOf(backing.n2), treeOf(backing.n1), 'the copies are the same after the full sync');
     assert.ok(!fs.existsSync(join(backing.n2, 'stale.txt')));
     // the secondary's copy is covered read-only: only the replication writes it (vendor test 7)

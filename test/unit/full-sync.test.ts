@@ -31,11 +31,12 @@ function pairOfTrees(): { primary: string; copy: string; differing: number } {
   for (const d of [primary, copy]) fs.utimesSync(join(d, 'sub/same.txt'), when, when);
   fs.writeFileSync(join(primary, 'sub/new.txt'), 'only on the primary\n');
   fs.writeFileSync(join(copy, 'extra.txt'), 'only on the copy\n');
+  fs.linkSync(join(primary, 'sub/new.txt'), join(primary, 'sub/new-link.txt')); // a hard link: copied as two files
   // extended attributes: the same on both, only on the primary, only on the copy
   for (const d of [primary, copy]) setXattr(join(d, 'sub/same.txt'), 'user.kept', Buffer.from('1'), 0);
   setXattr(join(primary, 'big.bin'), 'user.tag', Buffer.from([0, 1, 2]), 0);
   setXattr(join(copy, 'sub'), 'user.stale', Buffer.from('x'), 0);
-  return { primary, copy, differing: BLOCK + 100 + 'only on the primary\n'.length };
+  return { primary, copy, differing: BLOCK + 100 + 2 * 'only on the primary\n'.length };
 }
 
 async function manifestOf(dir: string): Promise<ManifestEntry[]> {
@@ -64,7 +65,9 @@ for (const ahead of ['all', 'part', 'none'] as const) {
     assert.deepEqual(compareManifests(await manifestOf(primary), await manifestOf(copy)), [], 'extended attributes included');
     assert.deepEqual(listXattrs([join(copy, 'big.bin'), join(copy, 'sub')]), [new Map([['user.tag', Buffer.from([0, 1, 2])]]), new Map()]);
     assert.ok(!touched.has('sub/same.txt'), 'an entry the copy has as it is costs no operation');
-    assert.equal(tally.bytes, differing, 'the two differing blocks of big.bin and the new file, nothing else');
+    assert.deepEqual(tally.linked, ['sub/new-link.txt', 'sub/new.txt'], 'both names of the hard link are reported');
+    assert.notEqual(fs.statSync(join(copy, 'sub/new.txt')).ino, fs.statSync(join(copy, 'sub/new-link.txt')).ino, 'two separate files on the copy');
+    assert.equal(tally.bytes, differing, 'the two differing blocks of big.bin and the new file (twice: two names), nothing else');
     fs.rmSync(join(primary, '..'), { recursive: true, force: true });
   });
 }
