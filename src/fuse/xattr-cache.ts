@@ -9,7 +9,8 @@
 // underneath by the replication, so there an entry is trusted for one second only.
 //
 // A miss reads the attributes of up to BATCH entries of the same directory in one helper process:
-// who asks for one entry's attributes usually asks for its neighbours' next.
+// who asks for one entry's attributes usually asks for its neighbours' next. A tree walk reads
+// ahead (prefetch) BATCH entries per process, whatever directories they are in.
 
 import * as fs from 'node:fs';
 import { listXattrs, type Xattrs } from './syscalls.js';
@@ -39,12 +40,21 @@ export class XattrCache {
     const dir = parentOf(rel);
     let siblings: string[] = [];
     try { siblings = fs.readdirSync(this.full(dir)); } catch { /* the entry alone */ }
-    const wanted = [rel, ...siblings.map((n) => (dir ? `${dir}/${n}` : n)).filter((r) => r !== rel && !this.valid(r)).slice(0, BATCH - 1)];
-    const read = listXattrs(wanted.map((r) => this.full(r)));
-    if (this.entries.size + wanted.length > MAX_ENTRIES) this.entries.clear();
+    return this.read([rel, ...siblings.map((n) => (dir ? `${dir}/${n}` : n)).filter((r) => r !== rel && !this.valid(r)).slice(0, BATCH - 1)])[0];
+  }
+
+  /** Reads ahead the attributes of entries about to be asked for (a walk's next entries), BATCH per process. */
+  prefetch(rels: readonly string[]): void {
+    const wanted = rels.filter((r) => !this.valid(r));
+    for (let i = 0; i < wanted.length; i += BATCH) this.read(wanted.slice(i, i + BATCH));
+  }
+
+  private read(rels: string[]): (Xattrs | number)[] {
+    const read = listXattrs(rels.map((r) => this.full(r)));
+    if (this.entries.size + rels.length > MAX_ENTRIES) this.entries.clear();
     const at = this.now();
-    wanted.forEach((r, i) => { const a = read[i]; if (typeof a !== 'number') this.entries.set(r, { attrs: new Map(a), at }); });
-    return read[0];
+    rels.forEach((r, i) => { const a = read[i]; if (typeof a !== 'number') this.entries.set(r, { attrs: new Map(a), at }); });
+    return read;
   }
 
   /** An entry just created through the mount: it has no attribute, unless its directory's default ACL gave it one. */

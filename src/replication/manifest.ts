@@ -102,6 +102,9 @@ export function xattrDigest(attrs: Xattrs | number): string | undefined {
 /** Reads the extended attributes of entries under `root`, a directory at a time (one helper process each). */
 export const xattrReader = (root: string): XattrCache => new XattrCache((rel) => join(root, rel));
 
+/** Entries of a walk whose extended attributes are read at once (one helper process). */
+const XATTR_AHEAD = 1024;
+
 /** A turn of the event loop for others (the FUSE requests of the application) every so often. */
 const YIELD_BYTES = 8 * 1024 * 1024;
 const YIELD_ENTRIES = 256;
@@ -179,7 +182,16 @@ export async function describe(root: string, scope: ReplicationFilter, batch: (e
     bytes += 80 + e.p.length + (e.h?.length ?? 0);
     if (bytes >= batchBytes) { batch(entries); entries = []; bytes = 0; }
   };
-  for (const w of walk(root, scope)) {
+  const ahead: Walked[] = [];
+  const walker = walk(root, scope);
+  for (;;) {
+    if (ahead.length === 0) {
+      // the next entries of the walk, their extended attributes read in one helper process
+      for (let next = walker.next(); !next.done; next = walker.next()) if (ahead.push(next.value) >= XATTR_AHEAD) break;
+      if (ahead.length === 0) break;
+      xattrs.prefetch(ahead.map((e) => e.rel));
+    }
+    const w = ahead.shift()!;
     await pacer.step();
     const meta = metaOf(root, w, xattrDigest(xattrs.get(w.rel)));
     if (meta.k !== 'file') { push(meta); continue; }

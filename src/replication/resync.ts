@@ -147,6 +147,7 @@ export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: R
   const copy = indexManifest(theirs);
   const reader = xattrReader(src.root);
   const mine = [...walk(src.root, src.scope)];
+  reader.prefetch(mine.map((w) => w.rel));
   const have = new Set(mine.map((w) => w.rel));
   for (const rel of [...copy.keys()].sort()) if (!have.has(rel)) yield { op: 'remove', path: rel };
   const dirs: { rel: string; st: fs.BigIntStats }[] = [];
