@@ -242,11 +242,13 @@ export class Passthrough {
       case OP.OPEN: {
         const rel = this.relOf(nodeid);
         const flags = body.readUInt32LE(0);
-        const fd = fs.openSync(this.full(rel), flags);
+        // a file whose name is gone (opened again through /proc/PID/fd/N) is reached through a descriptor of ours
+        const gone = this.openOfGone(nodeid);
+        const fd = fs.openSync(gone ? `/proc/self/fd/${gone.fd}` : this.full(rel), flags);
         const fh = this.nextHandle++;
-        this.files.set(fh, { fd, node: nodeid, rel });
+        this.files.set(fh, { fd, node: nodeid, rel: gone ? null : rel });
         // with ATOMIC_O_TRUNC the truncation of open(O_TRUNC) happens here, not in a SETATTR
-        if (flags & fs.constants.O_TRUNC && flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR)) this.emit({ op: 'truncate', path: rel, size: 0 });
+        if (!gone && flags & fs.constants.O_TRUNC && flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR)) this.emit({ op: 'truncate', path: rel, size: 0 });
         return reply(unique, 0, openOut(fh));
       }
       case OP.CREATE: {

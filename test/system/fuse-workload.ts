@@ -87,6 +87,15 @@ fs.fchmodSync(orphan, 0o600);
 assert.equal(fs.fstatSync(orphan).mode & 0o777, 0o600, 'the unlinked file itself changed');
 fs.closeSync(orphan);
 assert.equal(fs.readFileSync(p('reused'), 'utf8'), 'new');
+const ghost = fs.openSync(p('ghost'), 'w+');
+fs.writeSync(ghost, 'the unlinked one');
+fs.unlinkSync(p('ghost'));
+fs.writeFileSync(p('ghost'), 'the new one');
+const reopened = fs.openSync(`/proc/self/fd/${ghost}`, 'r'); // the unlinked file again, not the new one of that name
+assert.equal(fs.readFileSync(reopened, 'utf8'), 'the unlinked one');
+fs.closeSync(reopened);
+fs.closeSync(ghost);
+assert.equal(fs.readFileSync(p('ghost'), 'utf8'), 'the new one');
 assert.equal(fs.statSync(p('reused')).mode & 0o777, 0o644, 'the new file at the old name did not');
 
 // extended attributes and ACLs, with attr(1) and acl(1): set, read, list, remove, create-only
