@@ -23,6 +23,8 @@ import type { Mutation } from '../fuse/passthrough.js';
 import { replicationFilter, type ReplicationFilter } from '../config/filters.js';
 import type { ReplicatedDir } from '../shared/config.js';
 import type { Generation } from '../shared/generation.js';
+import type { ResyncMode } from '../core/actions.js';
+import { isoDate } from '../core/iso-date.js';
 import type { NodeCredentials } from '../daemon/pki.js';
 import { CopyApplier } from './apply.js';
 import { DirtyMap } from './dirty-map.js';
@@ -38,7 +40,6 @@ import { bootId, loadRfsState, saveRfsState, type RfsState } from './rfs-state.j
 import type { StreamOp } from './wire.js';
 
 export type Role = 'primary' | 'secondary' | 'none';
-export type ResyncMode = 'zones' | 'full' | 'divergent' | 'since';
 
 export type ReplicatorCommand =
   | { readonly type: 'role'; readonly role: Role; readonly generation: Generation }
@@ -374,7 +375,7 @@ export class Replicator {
     const started = Date.now();
     const tally: ResyncTally = { files: 0, bytes: 0 };
     const throttle = new Throttle((this.o.bandwidthKBs ?? 0) * 1024);
-    const how = since !== null ? `files modified since ${new Date(since).toISOString()} (secondforce)` : zones ? 'changed zones only (dirty map)' : 'full synchronization (block comparison)';
+    const how = since !== null ? `files modified since ${isoDate(since)} (secondforce)` : zones ? 'changed zones only (dirty map)' : 'full synchronization (block comparison)';
     this.log('E', `Reintegration of ${this.o.peer} begins: ${how}`);
     try {
       const take = this.takeDirty();

@@ -105,20 +105,14 @@ export function runCommand(b: Step, command: MirrorCommand, by: string, identity
       if (s.state === 'STOP') startModule(b);
       return result(b, true, 'starting as primary');
     }
-    case 'second': {
-      if (peer === null || peer.dataRole !== 'primary') return result(b, false, 'second refused: the peer is not primary; start it first or run prim there');
-      if (running) return result(b, false, `second needs a stopped or waiting module; it is ${s.state}`);
-      b.set({ intent: command.fullsync ? 'secondfull' : 'second', heldBy: null });
+    case 'second': case 'secondforce': {
+      if (peer === null || peer.dataRole !== 'primary') return result(b, false, `${command.kind} refused: the peer is not primary; start it first or run prim there`);
+      if (running) return result(b, false, `${command.kind} needs a stopped or waiting module; it is ${s.state}`);
+      // secondforce: the operator vouches for this copy up to the date (a restore from a backup): no lineage check
+      const forced = command.kind === 'secondforce';
+      b.set({ intent: forced ? { sinceMs: command.sinceMs } : command.fullsync ? 'secondfull' : 'second', heldBy: null });
       if (s.state === 'STOP') startModule(b);
-      return result(b, true, 'starting as secondary');
-    }
-    case 'secondforce': {
-      // the operator vouches for this copy up to the date (a restore from a backup): no lineage check
-      if (peer === null || peer.dataRole !== 'primary') return result(b, false, 'secondforce refused: the peer is not primary; start it first or run prim there');
-      if (running) return result(b, false, `secondforce needs a stopped or waiting module; it is ${s.state}`);
-      b.set({ intent: { sinceMs: command.sinceMs }, heldBy: null });
-      if (s.state === 'STOP') startModule(b);
-      return result(b, true, `starting as secondary, receiving the files modified since ${isoDate(command.sinceMs)}`);
+      return result(b, true, forced ? `starting as secondary, receiving the files modified since ${isoDate(command.sinceMs)}` : 'starting as secondary');
     }
     case 'swap': {
       const pair = peer !== null && ((s.state === 'PRIM' && peer.state === 'SECOND') || (s.state === 'SECOND' && peer.state === 'PRIM'));
