@@ -15,6 +15,7 @@ import { attrOut, cstring, direntType, entryOut, initOut, openOut, packDirents, 
 import { ERRNO, FATTR, FSYNC_FDATASYNC, GETATTR_FH, IN_HEADER, OP, OP_NAME } from './kernel.js';
 import { fallocate, makeSpecial, removeXattr, setXattr } from './syscalls.js';
 import { XattrCache } from './xattr-cache.js';
+import { isWithin } from '../shared/paths.js';
 
 export type Mutation =
   | { readonly op: 'write'; readonly path: string; readonly offset: number; readonly data: Buffer }
@@ -145,9 +146,9 @@ export class Passthrough {
     this.o.onMutation?.(m, answerWaits);
   }
 
-  /** A change made through an open file: replicated under the file's current name, if it has one. */
-  private emitFor(f: OpenFile, m: (path: string) => Mutation, answerWaits = true): void {
-    if (f.rel !== null) this.emit(m(f.rel), answerWaits);
+  /** A change to a file that may have lost its name (unlinked while open): replicated under its current name, if it has one. */
+  private emitAt(rel: string | null, m: (path: string) => Mutation, answerWaits = true): void {
+    if (rel !== null) this.emit(m(rel), answerWaits);
   }
 
   /** A new entry belongs to the caller, as on a local file system (we run as root). */
@@ -246,9 +247,10 @@ export class Passthrough {
         const gone = this.openOfGone(nodeid);
         const fd = fs.openSync(gone ? `/proc/self/fd/${gone.fd}` : this.full(rel), flags);
         const fh = this.nextHandle++;
-        this.files.set(fh, { fd, node: nodeid, rel: gone ? null : rel });
+        const file: OpenFile = { fd, node: nodeid, rel: gone ? null : rel };
+        this.files.set(fh, file);
         // with ATOMIC_O_TRUNC the truncation of open(O_TRUNC) happens here, not in a SETATTR
-        if (!gone && flags & fs.constants.O_TRUNC && flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR)) this.emit({ op: 'truncate', path: rel, size: 0 });
+        if (flags & fs.constants.O_TRUNC && flags & (fs.constants.O_WRONLY | fs.constants.O_RDWR)) this.emitAt(file.rel, (path) => ({ op: 'truncate', path, size: 0 }));
         return reply(unique, 0, openOut(fh));
       }
       case OP.CREATE: {
@@ -279,7 +281,7 @@ export class Passthrough {
         const n = fs.writeSync(f.fd, data, 0, size, offset);
         f.wrote = true;
         if (f.rel !== null) this.xattrs.wrote(f.rel);
-        this.emitFor(f, (path) => ({ op: 'write', path, offset, data: data.subarray(0, n) })); // a view: see handle()
+        this.emitAt(f.rel, (path) => ({ op: 'write', path, offset, data: data.subarray(0, n) })); // a view: see handle()
         return reply(unique, 0, u32Out(n));
       }
       case OP.FALLOCATE: {
@@ -289,7 +291,7 @@ export class Passthrough {
         const mode = body.readUInt32LE(24);
         fallocate(`/proc/${process.pid}/fd/${f.fd}`, mode, offset, length); // our descriptor: an unlinked file too
         f.wrote = true;
-        this.emitFor(f, (path) => ({ op: 'fallocate', path, mode, offset, length }));
+        this.emitAt(f.rel, (path) => ({ op: 'fallocate', path, mode, offset, length }));
         return reply(unique, 0);
       }
       case OP.STATFS: {
@@ -304,7 +306,7 @@ export class Passthrough {
         if (f.wrote) {
           f.wrote = false;
           const st = fs.fstatSync(f.fd, { bigint: true });
-          this.emitFor(f, (path) => ({ op: 'utimens', path, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs }), false);
+          this.emitAt(f.rel, (path) => ({ op: 'utimens', path, atimeNs: st.atimeNs, mtimeNs: st.mtimeNs }), false);
         }
         return reply(unique, 0);
       }
@@ -312,7 +314,7 @@ export class Passthrough {
         const f = this.file(body);
         const dataOnly = (body.readUInt32LE(8) & FSYNC_FDATASYNC) !== 0;
         // handed on first, so that the copy flushes while this one does; the answer waits for both
-        this.emitFor(f, (path) => ({ op: 'fsync', path, dataOnly }));
+        this.emitAt(f.rel, (path) => ({ op: 'fsync', path, dataOnly }));
         if (dataOnly) fs.fdatasyncSync(f.fd); else fs.fsyncSync(f.fd);
         return reply(unique, 0);
       }
@@ -397,18 +399,17 @@ export class Passthrough {
     const open = valid & FATTR.FH ? this.files.get(Number(body.readBigUInt64LE(8))) : this.openOfGone(nodeid);
     const rel = open ? open.rel : this.relOf(nodeid);
     const path = rel === null ? '' : this.full(rel);
-    const emit = (m: (path: string) => Mutation) => { if (rel !== null) this.emit(m(rel)); };
     const stat = () => (open ? fs.fstatSync(open.fd, { bigint: true }) : fs.lstatSync(path, { bigint: true }));
     if (valid & FATTR.SIZE) {
       const size = Number(body.readBigUInt64LE(16));
       if (open) fs.ftruncateSync(open.fd, size); else fs.truncateSync(path, size);
-      emit((p) => ({ op: 'truncate', path: p, size }));
+      this.emitAt(rel, (p) => ({ op: 'truncate', path: p, size }));
     }
     if (valid & FATTR.MODE) {
       const mode = body.readUInt32LE(68) & 0o7777;
       if (open) fs.fchmodSync(open.fd, mode); else fs.chmodSync(path, mode);
       if (rel !== null) this.xattrs.forget(rel); // an ACL follows the mode
-      emit((p) => ({ op: 'chmod', path: p, mode }));
+      this.emitAt(rel, (p) => ({ op: 'chmod', path: p, mode }));
     }
     if (valid & (FATTR.UID | FATTR.GID)) {
       const uid = valid & FATTR.UID ? body.readUInt32LE(76) : -1;
@@ -416,7 +417,7 @@ export class Passthrough {
       if (open) fs.fchownSync(open.fd, uid, gid); else fs.lchownSync(path, uid, gid);
       if (rel !== null) this.xattrs.forget(rel); // a capability does not survive a change of owner
       const st = stat();
-      emit((p) => ({ op: 'chown', path: p, uid: Number(st.uid), gid: Number(st.gid) }));
+      this.emitAt(rel, (p) => ({ op: 'chown', path: p, uid: Number(st.uid), gid: Number(st.gid) }));
     }
     if (valid & (FATTR.ATIME | FATTR.MTIME | FATTR.ATIME_NOW | FATTR.MTIME_NOW)) {
       const st = stat();
@@ -425,7 +426,7 @@ export class Passthrough {
       const mt = valid & FATTR.MTIME_NOW ? now : valid & FATTR.MTIME ? body.readBigUInt64LE(40) * 1_000_000_000n + BigInt(body.readUInt32LE(60)) : st.mtimeNs;
       // Node takes seconds as a number: microsecond precision at best
       if (open) fs.futimesSync(open.fd, Number(at) / 1e9, Number(mt) / 1e9); else fs.lutimesSync(path, Number(at) / 1e9, Number(mt) / 1e9);
-      emit((p) => ({ op: 'utimens', path: p, atimeNs: at, mtimeNs: mt }));
+      this.emitAt(rel, (p) => ({ op: 'utimens', path: p, atimeNs: at, mtimeNs: mt }));
     }
     return attrOut(stat(), VALIDITY);
   }
@@ -442,11 +443,10 @@ export class Passthrough {
   private renamed(from: string, to: string): void {
     this.gone(to);
     this.byRel.delete(to);
-    const under = (p: string) => p === from || p.startsWith(`${from}/`);
-    for (const f of this.files.values()) if (f.rel !== null && under(f.rel)) f.rel = to + f.rel.slice(from.length);
+    for (const f of this.files.values()) if (f.rel !== null && isWithin(f.rel, from)) f.rel = to + f.rel.slice(from.length);
     this.xattrs.renamed(from, to);
     for (const [id, node] of this.nodes) {
-      if (node.rel === from || node.rel.startsWith(`${from}/`)) {
+      if (isWithin(node.rel, from)) {
         if (this.byRel.get(node.rel) === id) this.byRel.delete(node.rel);
         node.rel = to + node.rel.slice(from.length);
         this.byRel.set(node.rel, id);

@@ -14,6 +14,7 @@
 
 import * as fs from 'node:fs';
 import { listXattrs, type Xattrs } from './syscalls.js';
+import { isWithin } from '../shared/paths.js';
 
 const BATCH = 1024;
 const MAX_ENTRIES = 200_000;
@@ -82,10 +83,9 @@ export class XattrCache {
   }
 
   renamed(from: string, to: string): void {
-    const under = (p: string, root: string) => p === root || p.startsWith(`${root}/`);
-    for (const p of [...this.entries.keys()]) if (under(p, to)) this.entries.delete(p);
+    for (const p of [...this.entries.keys()]) if (isWithin(p, to)) this.entries.delete(p);
     for (const [p, e] of [...this.entries]) {
-      if (!under(p, from)) continue;
+      if (!isWithin(p, from)) continue;
       this.entries.delete(p);
       this.entries.set(to + p.slice(from.length), e);
     }

@@ -7,6 +7,9 @@ import { dirname, join, normalize } from 'node:path';
 import type { StreamOp, ResyncOp } from './wire.js';
 import { fallocate, listXattrs, makeSpecial, removeXattr, setXattr } from '../fuse/syscalls.js';
 
+/** Operations that change no name and no kind: the descriptors kept for writes stay valid across them. */
+const KEEPS_DESCRIPTORS: ReadonlySet<StreamOp['op']> = new Set(['write', 'fsync', 'truncate', 'utimens', 'chmod', 'chown', 'fallocate', 'setxattr', 'removexattr', 'xattrs']);
+
 /** Descriptors kept open for writes (a sequential writer sends one frame per 1 MiB). */
 const OPEN_FILES = 64;
 
@@ -39,8 +42,7 @@ export class CopyApplier {
   }
 
   apply(m: StreamOp): void {
-    if (m.op !== 'write' && m.op !== 'fsync' && m.op !== 'truncate' && m.op !== 'utimens' && m.op !== 'chmod' && m.op !== 'chown' && m.op !== 'fallocate'
-      && m.op !== 'setxattr' && m.op !== 'removexattr' && m.op !== 'xattrs') this.closeAll();
+    if (!KEEPS_DESCRIPTORS.has(m.op)) this.closeAll();
     switch (m.op) {
       case 'remove': return fs.rmSync(this.path(m.path), { recursive: true, force: true });
       case 'ensure': return this.ensure(m);

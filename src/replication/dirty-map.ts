@@ -10,6 +10,7 @@
 // remembers the name as removed; a truncate marks the size and everything from the cut to the end.
 
 import type { Mutation } from '../fuse/passthrough.js';
+import { isWithin } from '../shared/paths.js';
 
 const FALLOC_COLLAPSE_RANGE = 0x08;
 const FALLOC_INSERT_RANGE = 0x20;
@@ -48,8 +49,8 @@ export function cutRanges(ranges: Ranges, size: number): Ranges {
   return ranges.filter(([a]) => a < size).map(([a, b]) => [a, Math.min(b, size)] as const);
 }
 
-/** The extended-attribute flag of an entry, carried over when its other fields change. */
-const kept = (e: DirtyEntry | undefined): { xattrs?: true } => (e?.xattrs ? { xattrs: true } : {});
+/** An entry not in the map yet. */
+const CLEAN: DirtyEntry = { ranges: [], meta: false, whole: false };
 
 export class DirtyMap {
   private readonly files = new Map<string, DirtyEntry>();
@@ -57,35 +58,23 @@ export class DirtyMap {
 
   record(m: Mutation): void {
     switch (m.op) {
-      case 'write': {
-        const e = this.files.get(m.path);
-        this.files.set(m.path, { ranges: addRange(e?.ranges ?? [], m.offset, m.offset + m.data.length), meta: e?.meta ?? false, whole: e?.whole ?? false, ...kept(e) });
-        return;
-      }
-      case 'truncate': {
-        const e = this.files.get(m.path);
+      case 'write': return this.update(m.path, (e) => ({ ranges: addRange(e.ranges, m.offset, m.offset + m.data.length) }));
+      case 'truncate':
         // what lies beyond the cut on the secondary is gone here: anything there later (zeros of a
         // hole, or writes) must be sent, so the range runs from the cut to the file's end
-        this.files.set(m.path, { ranges: addRange(cutRanges(e?.ranges ?? [], m.size), m.size, TO_END), meta: true, whole: e?.whole ?? false, ...kept(e) });
-        return;
-      }
+        return this.update(m.path, (e) => ({ ranges: addRange(cutRanges(e.ranges, m.size), m.size, TO_END), meta: true }));
       case 'create': case 'mkdir': case 'symlink': case 'mknod':
         this.files.set(m.path, { ranges: [], meta: true, whole: true });
         return;
-      case 'chmod': case 'chown': case 'utimens': {
-        const e = this.files.get(m.path);
-        this.files.set(m.path, { ranges: e?.ranges ?? [], meta: true, whole: e?.whole ?? false, ...kept(e) });
-        return;
-      }
+      case 'chmod': case 'chown': case 'utimens': return this.update(m.path, () => ({ meta: true }));
       case 'unlink': case 'rmdir':
-        for (const p of [...this.files.keys()]) if (p === m.path || p.startsWith(`${m.path}/`)) this.files.delete(p);
+        for (const p of [...this.files.keys()]) if (isWithin(p, m.path)) this.files.delete(p);
         this.removed.add(m.path);
         return;
       case 'rename': {
-        const under = (p: string, root: string) => p === root || p.startsWith(`${root}/`);
-        for (const p of [...this.files.keys()]) if (under(p, m.to)) this.files.delete(p); // replaced
+        for (const p of [...this.files.keys()]) if (isWithin(p, m.to)) this.files.delete(p); // replaced
         for (const [p, e] of [...this.files]) {
-          if (under(p, m.from)) {
+          if (isWithin(p, m.from)) {
             this.files.delete(p);
             this.files.set(m.to + p.slice(m.from.length), { ...e, whole: true });
           }
@@ -97,18 +86,18 @@ export class DirtyMap {
       case 'fallocate': {
         // its size may change (meta); collapse and insert (which FUSE does not pass on today) would
         // move everything after the offset
-        const e = this.files.get(m.path);
         const end = m.mode & (FALLOC_COLLAPSE_RANGE | FALLOC_INSERT_RANGE) ? TO_END : m.offset + m.length;
-        this.files.set(m.path, { ranges: addRange(e?.ranges ?? [], m.offset, end), meta: true, whole: e?.whole ?? false, ...kept(e) });
-        return;
+        return this.update(m.path, (e) => ({ ranges: addRange(e.ranges, m.offset, end), meta: true }));
       }
-      case 'setxattr': case 'removexattr': {
-        const e = this.files.get(m.path);
-        this.files.set(m.path, { ranges: e?.ranges ?? [], meta: true, whole: e?.whole ?? false, xattrs: true });
-        return;
-      }
+      case 'setxattr': case 'removexattr': return this.update(m.path, () => ({ meta: true, xattrs: true }));
       case 'fsync': return;
     }
+  }
+
+  /** Changes some fields of a path's entry (a clean one if absent); the others stay as they were. */
+  private update(path: string, change: (e: DirtyEntry) => Partial<DirtyEntry>): void {
+    const e = this.files.get(path) ?? CLEAN;
+    this.files.set(path, { ...e, ...change(e) });
   }
 
   /** Paths changed, with their ranges; paths removed (a removed path that exists again is not listed). */

@@ -4,6 +4,7 @@
 // namespace's path of the same name is another directory), and never this process.
 
 import * as fs from 'node:fs';
+import { isWithin } from '../shared/paths.js';
 
 export interface OpenFile { readonly pid: number; readonly command: string; readonly path: string }
 
@@ -14,7 +15,7 @@ function link(path: string): string | null {
 /** Open files under `dirs` (at most `limit`), by other processes of this mount namespace. */
 export function openFilesUnder(dirs: readonly string[], limit = 5, self = process.pid): OpenFile[] {
   const ours = link('/proc/self/ns/mnt');
-  const under = (p: string) => dirs.some((d) => p === d || p.startsWith(`${d}/`));
+  const under = (p: string) => dirs.some((d) => isWithin(p, d));
   const out: OpenFile[] = [];
   for (const name of fs.readdirSync('/proc')) {
     const pid = Number(name);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { join } from 'node:path';
 import { TO_END, type DirtyMap } from './dirty-map.js';
 import { compareManifests, describe, walk, type Difference, type ManifestEntry } from './manifest.js';
-import type { Source } from './resync.js';
+import type { Source } from './scope.js';
 
 export interface VerifyReport { readonly identical: boolean; readonly entries: number; readonly differences: readonly Difference[] }
 

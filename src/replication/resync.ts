@@ -16,8 +16,6 @@ import type { XattrCache } from '../fuse/xattr-cache.js';
 import type { StreamOp } from './wire.js';
 import { inScope, lstatOf as lstat, neededParents, type ScopedChange, type Source } from './scope.js';
 
-export type { Source } from './scope.js';
-
 /** The largest write a resync frame carries. */
 const CHUNK = 1024 * 1024;
 

@@ -73,8 +73,7 @@ export function scopedChange(src: Source, m: Mutation): ScopedChange | null {
     }
     case 'chmod': case 'chown': case 'utimens': {
       const st = lstatOf(src, rel);
-      if (st?.isDirectory()) return inScope(src, rel, st) ? asIs(scope, m, rel) : NOTHING;
-      return scope.file(rel) ? asIs(scope, m, rel) : NOTHING;
+      return (st ? inScope(src, rel, st) : scope.file(rel)) ? asIs(scope, m, rel) : NOTHING;
     }
     default: return scope.file(rel) ? asIs(scope, m, rel) : NOTHING;
   }
