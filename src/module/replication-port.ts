@@ -70,7 +70,7 @@ export class ReplicationPort {
       listen: { host: addressOn(cluster, flowLan, node), port },
       peerAddr: { host: addressOn(cluster, flowLan, peer), port },
       // a change unacknowledged this long drops the secondary: sendtimeout, or locktimeout if shorter (docs/replication.md)
-      ackTimeoutMs: Math.min(rfs.sendtimeoutMs, rfs.locktimeoutMs), async: rfs.async, bandwidthKBs: rfs.reiallowedbwKBs,
+      ackTimeoutMs: Math.min(rfs.sendtimeoutMs, rfs.locktimeoutMs), async: rfs.async, bandwidthKBs: rfs.reiallowedbwKBs, connections: rfs.nbremconn,
     };
     const child = fork(new URL('../replication/replicator-main.js', import.meta.url), [config.name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;

@@ -11,8 +11,15 @@
 // rather than two. The primary keeps every change until it is applied: if the connection ends
 // before, it is among the unacknowledged ones the dirty map records.
 //
-// Control messages (JSON frames) around the stream:
-//   secondary → primary  hello {generation, mode, unclean}  first, once it accepted the primary
+// With nbremconn > 1 the primary opens extra connections (lanes, ALPN LANE_PROTOCOL) that join the
+// first one's session; changes are spread over all of them, numbered once, and applied in order by
+// the secondary (primary-session.ts); acknowledgements and control messages use the first. Any
+// connection lost is the session lost.
+//
+// Control messages (JSON frames) around the stream; the primary's carry `after`, the number of
+// changes sent before them, which the secondary applies first:
+//   secondary → primary  hello {generation, mode, unclean, session}  first, once it accepted the primary
+//   primary → secondary  join {session} → joined                     first on an extra connection
 //   primary → secondary  synced {generation}                 resync complete: the copies match
 //   either way           manifest?  →  manifest {root, entries} … manifestEnd
 //                        (the primary's full sync asks the secondary; rfsverify asks the primary)
@@ -23,10 +30,8 @@ import { connect as tlsConnect, createServer, type PeerCertificate, type Server,
 import type { NodeCredentials } from '../daemon/pki.js';
 import type { CopyApplier } from './apply.js';
 import type { ManifestEntry } from './manifest.js';
-import { decodeFrame, encodeAck, encodeControl, encodeFrameParts, encodeReceipt, FrameSplitter, type StreamOp } from './wire.js';
-
-/** With receipts, how long the secondary waits for more changes before it says what it applied. */
-const APPLIED_ACK_MS = 2;
+import { decodeFrame, encodeControl, encodeFrameParts, FrameSplitter, type StreamOp } from './wire.js';
+import { PrimarySession } from './primary-session.js';
 
 /** Describes replicated directory `root` in batches (asynchronously: the describer keeps serving). */
 export type Describe = (root: number, batch: (entries: ManifestEntry[]) => void) => Promise<void>;
@@ -90,6 +95,8 @@ export interface Hello {
   readonly unclean: boolean;
   /** With mode `since`: the date, in milliseconds since the epoch. */
   readonly since?: number;
+  /** Set by the server: what the primary's extra connections name to join this one. */
+  readonly session?: string;
 }
 
 export interface ReplicaServerOptions {
@@ -111,28 +118,42 @@ export interface ReplicaServerOptions {
   readonly busy?: () => string | null;
 }
 
-/** The secondary's end: one primary connection at a time (a new one replaces the old). */
+/** TLS application protocol (ALPN) of a primary's extra connections (nbremconn); the first offers none. */
+export const LANE_PROTOCOL = 'tandem-lane';
+
+/** The secondary's end: one primary session at a time (a new one replaces the old). */
 export class ReplicaServer {
   private server: Server | null = null;
-  private current: TLSSocket | null = null;
+  private session: PrimarySession | null = null;
+  private last: PrimarySession | null = null;
   private readonly exchange: ManifestExchange;
-  /** The number of the last change applied, on the current connection. */
-  applied = 0n;
 
   constructor(private readonly o: ReplicaServerOptions) {
     this.exchange = new ManifestExchange(o.copies.length, o.manifest);
   }
 
+  /** The number of the last change applied, in the current (or last) session. */
+  get applied(): bigint {
+    return this.last?.applied ?? 0n;
+  }
+
+  /** The connections of the current session: 1 + the extra ones (nbremconn). */
+  get connections(): number {
+    return this.session?.connections ?? 0;
+  }
+
   /** The primary's description of its directories (rfsverify); needs a primary connected. */
   primaryManifest(): Promise<Map<number, ManifestEntry[]>> {
-    const socket = this.current;
-    if (!socket) return Promise.reject(new Error('no primary is connected: rfsverify runs on a secondary replicating from its primary'));
-    return this.exchange.ask((m) => socket.write(encodeControl(m)));
+    const session = this.session;
+    if (!session) return Promise.reject(new Error('no primary is connected: rfsverify runs on a secondary replicating from its primary'));
+    return this.exchange.ask((m) => session.main.write(encodeControl(m)));
   }
 
   listen(host: string, port: number): Promise<void> {
     const { credentials: c } = this.o;
-    this.server = createServer({ key: c.key, cert: c.cert, ca: c.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3' }, (socket) => this.serve(socket));
+    this.server = createServer({
+      key: c.key, cert: c.cert, ca: c.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.3', ALPNProtocols: [LANE_PROTOCOL],
+    }, (socket) => this.serve(socket));
     return new Promise((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, host, () => resolve());
@@ -146,78 +167,58 @@ export class ReplicaServer {
       socket.destroy();
       return;
     }
+    if (socket.alpnProtocol === LANE_PROTOCOL) return this.joinLane(socket);
     if (this.o.busy?.()) { socket.destroy(); return; }
-    this.current?.destroy();
-    this.current = socket;
-    this.applied = 0n; // each connection numbers its changes from 1
-    socket.setNoDelay(true);
-    const splitter = new FrameSplitter();
-    socket.write(encodeControl(this.o.hello()));
-    const stop = (reason: string) => {
-      socket.destroy();
-      if (this.current !== socket) return;
-      this.current = null;
-      for (const c of this.o.copies) c.closeAll();
-      this.exchange.abort(`the connection to the primary was lost (${reason})`);
-      this.o.onLost(reason);
-    };
-    let said = 0n; // the applied number the primary was last told
-    let quiet: NodeJS.Timeout | null = null;
-    const sayApplied = () => {
-      if (quiet) clearTimeout(quiet);
-      quiet = null;
-      if (said === this.applied || this.current !== socket) return;
-      said = this.applied;
-      socket.write(encodeAck(said));
-    };
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        const frames = splitter.push(chunk).map(decodeFrame);
-        let fsync = false;
-        if (this.o.ackOnReceipt) {
-          // up to the first fsync, which is acknowledged once durable
-          let received: bigint | null = null;
-          for (const f of frames) {
-            if (f.kind !== 'op') continue;
-            if (f.op.op === 'fsync') { fsync = true; break; }
-            received = f.seq;
-          }
-          if (received !== null) {
-            socket.write(encodeReceipt(received, this.applied));
-            said = this.applied;
-          }
-        }
-        for (const f of frames) {
-          if (f.kind === 'op') {
-            const copy = this.o.copies[f.root];
-            if (!copy) throw new Error(`a change for replicated directory #${f.root}, and this module has ${this.o.copies.length}`);
-            copy.apply(f.op);
-            this.applied = f.seq;
-          } else if (f.kind === 'ctrl') this.control(socket, f.message);
-        }
-        if (!this.o.ackOnReceipt || fsync) sayApplied();
-        else if (!quiet && said !== this.applied) quiet = setTimeout(sayApplied, APPLIED_ACK_MS);
-      } catch (e) {
-        // the copy can no longer follow: the primary sees the connection end and continues alone
-        this.o.log(`replication stopped: ${(e as Error).message}`);
-        stop((e as Error).message);
-      }
+    this.session?.end('replaced by a new connection of the primary', true);
+    const session: PrimarySession = new PrimarySession(socket, {
+      copies: this.o.copies, ackOnReceipt: this.o.ackOnReceipt ?? false, log: this.o.log,
+      control: (m) => this.control(session, m),
+      ended: (reason) => {
+        if (this.session !== session) return;
+        this.session = null;
+        for (const c of this.o.copies) c.closeAll();
+        this.exchange.abort(`the connection to the primary was lost (${reason})`);
+        this.o.onLost(reason);
+      },
     });
-    socket.on('error', () => undefined);
-    socket.on('close', () => stop('the connection closed'));
+    this.session = session;
+    this.last = session;
+    socket.write(encodeControl({ ...this.o.hello(), session: session.id }));
   }
 
-  private control(socket: TLSSocket, message: unknown): void {
+  /** An extra connection: its first frame names the session it joins. */
+  private joinLane(socket: TLSSocket): void {
+    const splitter = new FrameSplitter();
+    const first = (chunk: Buffer) => {
+      let bodies: Buffer[];
+      try { bodies = splitter.push(chunk); } catch { socket.destroy(); return; }
+      if (bodies.length === 0) return;
+      socket.off('data', first);
+      let m: { t?: string; session?: unknown } = {};
+      try { const f = decodeFrame(bodies[0]); if (f.kind === 'ctrl') m = f.message as typeof m; } catch { /* refused below */ }
+      const session = this.session;
+      if (m.t !== 'join' || !session || m.session !== session.id || bodies.length > 1) {
+        this.o.log(`an extra replication connection from ${socket.remoteAddress} refused: it does not name the current session of the primary`);
+        socket.destroy();
+        return;
+      }
+      session.join(socket);
+    };
+    socket.on('data', first);
+    socket.on('error', () => undefined);
+  }
+
+  private control(session: PrimarySession, message: unknown): void {
     const m = message as { t?: string; generation?: unknown };
-    if (this.exchange.handle(m, (reply) => socket.write(encodeControl(reply)))) return;
+    if (this.exchange.handle(m, (reply) => session.main.write(encodeControl(reply)))) return;
     if (m.t === 'synced') this.o.onSynced(m.generation);
   }
 
-  /** Drops the current primary's connection (this node is no longer a secondary). */
+  /** Drops the current primary's connections (this node is no longer a secondary). */
   disconnect(): void {
-    const s = this.current;
-    this.current = null;
-    s?.destroy();
+    const s = this.session;
+    this.session = null;
+    s?.end('disconnected by this node', true);
   }
 
   close(): Promise<void> {
@@ -241,6 +242,8 @@ export interface ReplicaClientOptions {
   /** Describes replicated directory `root` when the secondary asks (rfsverify). */
   readonly describe?: Describe;
   readonly roots?: number;
+  /** Connections to spread the changes over (nbremconn); 1 when absent. */
+  readonly connections?: number;
 }
 
 /** A change sent and not yet applied by the secondary (its promise may be resolved: received). */
@@ -249,6 +252,8 @@ interface Waiting { readonly seq: bigint; readonly root: number; readonly op: St
 /** The primary's end. */
 export class ReplicaClient {
   private socket: TLSSocket | null = null;
+  /** Every connection, the first one (`socket`) included. */
+  private lanes: TLSSocket[] = [];
   private seq = 0n;
   private waiting: Waiting[] = [];
   private inflight = 0;
@@ -260,14 +265,40 @@ export class ReplicaClient {
     this.exchange = new ManifestExchange(o.roots ?? 0, o.describe ?? null);
   }
 
-  /** Connects; resolves with the secondary's hello once it accepted this node. */
-  connect(host: string, port: number): Promise<Hello> {
+  /** Connects; resolves with the secondary's hello once it accepted this node (and every extra connection joined). */
+  async connect(host: string, port: number): Promise<Hello> {
+    const opened: TLSSocket[] = [];
+    try {
+      const { socket, hello } = await this.open(host, port, opened);
+      for (let i = 1; i < (this.o.connections ?? 1); i++) await this.openLane(host, port, hello.session ?? '', opened);
+      this.socket = socket;
+      this.lanes = opened;
+      for (const lane of opened.slice(1)) {
+        lane.on('error', (e) => this.lost(e.message));
+        lane.on('close', () => this.lost('the connection closed'));
+      }
+      this.timer = setInterval(() => this.checkAcks(), Math.max(50, Math.min(1000, this.o.ackTimeoutMs / 4)));
+      return hello;
+    } catch (e) {
+      for (const s of opened) s.destroy();
+      throw e;
+    }
+  }
+
+  private tls(host: string, port: number, lane: boolean): TLSSocket {
     const { credentials: c, secondary } = this.o;
+    const socket = tlsConnect({
+      host, port, key: c.key, cert: c.cert, ca: c.ca, minVersion: 'TLSv1.3', ...(lane ? { ALPNProtocols: [LANE_PROTOCOL] } : {}),
+      checkServerIdentity: (_h: string, cert: PeerCertificate) => (cert.subject?.CN === secondary ? undefined : new Error(`the replication peer presents the certificate of "${cert.subject?.CN}", not of ${secondary}`)),
+    }, () => socket.setNoDelay(true));
+    return socket;
+  }
+
+  /** The first connection: acknowledgements and control messages come on it. */
+  private open(host: string, port: number, opened: TLSSocket[]): Promise<{ socket: TLSSocket; hello: Hello }> {
     return new Promise((resolve, reject) => {
-      const socket = tlsConnect({
-        host, port, key: c.key, cert: c.cert, ca: c.ca, minVersion: 'TLSv1.3',
-        checkServerIdentity: (_h: string, cert: PeerCertificate) => (cert.subject?.CN === secondary ? undefined : new Error(`the replication peer presents the certificate of "${cert.subject?.CN}", not of ${secondary}`)),
-      }, () => socket.setNoDelay(true));
+      const socket = this.tls(host, port, false);
+      opened.push(socket);
       const splitter = new FrameSplitter();
       socket.on('data', (chunk: Buffer) => {
         try {
@@ -277,15 +308,11 @@ export class ReplicaClient {
             else if (f.kind === 'received') {
               this.acked(f.applied);
               this.received(f.seq);
-            }
-            else if (f.kind === 'ctrl') {
+            } else if (f.kind === 'ctrl') {
               const m = f.message as { t?: string };
-              if (m.t === 'hello' && !this.socket) {
-                this.socket = socket;
-                this.timer = setInterval(() => this.checkAcks(), Math.max(50, Math.min(1000, this.o.ackTimeoutMs / 4)));
-                resolve(m as Hello);
-              } else this.exchange.handle(m, (reply) => this.control(reply));
-            }
+              if (m.t === 'hello') resolve({ socket, hello: m as Hello });
+              else this.exchange.handle(m, (reply) => this.control(reply));
+            } else throw new Error(`a ${f.kind} frame`);
           }
         } catch (e) {
           socket.destroy();
@@ -297,6 +324,31 @@ export class ReplicaClient {
         if (!this.socket) reject(new Error(`the replica at ${host}:${port} closed the connection before accepting this node (its log says why)`));
         else this.lost('the connection closed');
       });
+    });
+  }
+
+  /** An extra connection (nbremconn), joined to the first one's session. */
+  private openLane(host: string, port: number, session: string, opened: TLSSocket[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = this.tls(host, port, true);
+      opened.push(socket);
+      const splitter = new FrameSplitter();
+      socket.once('secureConnect', () => socket.write(encodeControl({ t: 'join', session })));
+      const first = (chunk: Buffer) => {
+        try {
+          const bodies = splitter.push(chunk);
+          if (bodies.length === 0) return;
+          const f = decodeFrame(bodies[0]);
+          if (f.kind !== 'ctrl' || (f.message as { t?: string }).t !== 'joined') throw new Error('it did not answer the join');
+          socket.off('data', first);
+          resolve();
+        } catch (e) {
+          reject(new Error(`an extra replication connection failed: ${(e as Error).message}`));
+        }
+      };
+      socket.on('data', first);
+      socket.once('error', (e) => reject(new Error(`an extra replication connection failed: ${e.message}`)));
+      socket.once('close', () => reject(new Error('the replica closed an extra replication connection before it joined (its log says why)')));
     });
   }
 
@@ -318,7 +370,8 @@ export class ReplicaClient {
     const bytes = parts.reduce((n, p) => n + p.length, 0);
     this.inflight += bytes;
     const done = new Promise<void>((resolve, reject) => this.waiting.push({ seq, root, op, bytes, resolve, reject, at: Date.now() }));
-    for (const p of parts) this.socket.write(p);
+    const lane = this.lanes.length > 1 ? this.lanes[Number(seq % BigInt(this.lanes.length))] : this.socket;
+    for (const p of parts) lane.write(p);
     return done;
   }
 
@@ -328,8 +381,9 @@ export class ReplicaClient {
     if (!this.socket) throw new Error('replication connection lost');
   }
 
+  /** A control message, applied by the secondary after the changes sent before it. */
   control(message: unknown): void {
-    this.socket?.write(encodeControl(message));
+    this.socket?.write(encodeControl({ ...(message as object), after: Number(this.seq) }));
   }
 
   /** Asks the secondary to describe its copy (full sync). */
@@ -339,9 +393,9 @@ export class ReplicaClient {
   }
 
   close(): void {
-    const s = this.socket;
+    const lanes = this.lanes;
     this.lost('closed by this node');
-    s?.destroy();
+    for (const s of lanes) s.destroy();
   }
 
   /** Received, not yet applied: answered, but kept until applied (see the top of this file). */
@@ -366,15 +420,18 @@ export class ReplicaClient {
   private checkAcks(): void {
     const oldest = this.waiting[0];
     if (oldest && Date.now() - oldest.at > this.o.ackTimeoutMs) {
-      const s = this.socket;
+      const lanes = this.lanes;
       this.lost(`no acknowledgement from the secondary for ${this.o.ackTimeoutMs} ms (sendtimeout)`);
-      s?.destroy();
+      for (const s of lanes) s.destroy();
     }
   }
 
   private lost(reason: string): void {
     if (!this.socket) return;
+    const lanes = this.lanes;
     this.socket = null;
+    this.lanes = [];
+    for (const s of lanes) s.destroy(); // one connection lost is the session lost
     if (this.timer) clearInterval(this.timer);
     const unacked = this.waiting.map((w) => ({ root: w.root, op: w.op }));
     const settled = this.waiting;

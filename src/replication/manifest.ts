@@ -10,9 +10,10 @@ import type { EntryKind } from './wire.js';
 import { EVERYTHING, type ReplicationFilter } from '../config/filters.js';
 import { XattrCache } from '../fuse/xattr-cache.js';
 import type { Xattrs } from '../fuse/syscalls.js';
+import { BLOCK } from './blocks.js';
+import { BlockHasher } from './hasher.js';
 
-/** Block size of the full sync's comparison. */
-export const BLOCK = 128 * 1024;
+export { BLOCK } from './blocks.js';
 /** Hashes per manifest entry (a larger file continues in entries with `from`). */
 const HASHES_PER_ENTRY = 8192;
 
@@ -105,76 +106,80 @@ export const xattrReader = (root: string): XattrCache => new XattrCache((rel) =>
 /** Entries of a walk whose extended attributes are read at once (one helper process). */
 const XATTR_AHEAD = 1024;
 
-/** A turn of the event loop for others (the FUSE requests of the application) every so often. */
-const YIELD_BYTES = 8 * 1024 * 1024;
-const YIELD_ENTRIES = 256;
-
-/**
- * Paces long reading work (hashing a tree): it gives the event loop a turn every YIELD_BYTES read or
- * YIELD_ENTRIES entries, even inside one large file, and says when `stopped()` ends the work.
- */
-class Pacer {
-  private bytes = 0;
-  private entries = 0;
-  constructor(private readonly stopped: () => boolean = () => false) {}
-
-  /** After `bytes` read or one more entry (bytes 0): true when the work must stop. */
-  async step(bytes = 0): Promise<boolean> {
-    if (bytes === 0) this.entries++;
-    if ((this.bytes += bytes) > YIELD_BYTES || this.entries >= YIELD_ENTRIES) {
-      this.bytes = 0;
-      this.entries = 0;
-      await new Promise((r) => setImmediate(r));
-    }
-    return this.stopped();
+/** The entries of `entries`, their extended attributes read ahead XATTR_AHEAD at a time. */
+function* xattrsReadAhead(entries: Iterator<Walked>, xattrs: XattrCache): Generator<Walked> {
+  for (;;) {
+    const ahead: Walked[] = [];
+    for (let next = entries.next(); !next.done; next = entries.next()) if (ahead.push(next.value) >= XATTR_AHEAD) break;
+    if (ahead.length === 0) return;
+    xattrs.prefetch(ahead.map((e) => e.rel));
+    yield* ahead;
   }
 }
 
+/** How far the hashing runs ahead of its consumer: in entries, and in bytes of files. */
+const AHEAD_ENTRIES = 512;
+const AHEAD_BYTES = 256 * 1024 * 1024;
+/** A turn of the event loop for others (the application's requests) every so many entries. */
+const YIELD_ENTRIES = 256;
+
+interface Hashed {
+  readonly w: Walked;
+  /** A file's block hashes; null for a file gone meanwhile; undefined for other kinds and files not asked for. */
+  readonly hashes: Buffer[] | null | undefined;
+}
+
+export interface HashedWalkOptions {
+  /** The files to hash (all when absent). */
+  readonly wants?: (w: Walked) => boolean;
+  /** Checked before each entry: true ends the walk, the entries already listed still come (with their hashes). */
+  readonly stop?: () => boolean;
+}
+
 /**
- * Appends to `into` the hash of each block of the file at `path`, paced. False when the pacer
- * stopped the work or the file could not be opened (gone meanwhile).
+ * The entries of a walk with their files' block hashes, in the walk's order, the hasher's threads
+ * working on the next ones meanwhile (up to AHEAD_ENTRIES entries or AHEAD_BYTES ahead).
  */
-async function hashFile(path: string, size: number, into: Buffer[], pacer: Pacer): Promise<boolean> {
-  let fd: number;
-  try { fd = fs.openSync(path, fs.constants.O_RDONLY); } catch { return false; }
-  try {
-    const buf = Buffer.allocUnsafe(BLOCK);
-    for (let at = 0; at < size; at += BLOCK) {
-      const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - at), at);
-      if (n === 0) break;
-      into.push(createHash('sha1').update(buf.subarray(0, n)).digest());
-      if (await pacer.step(n)) return false;
-    }
-    return true;
-  } finally {
-    fs.closeSync(fd);
+export async function* hashedWalk(root: string, entries: Iterable<Walked>, hasher: BlockHasher, o: HashedWalkOptions = {}): AsyncGenerator<Hashed> {
+  const window: { w: Walked; bytes: number; hashes: Promise<Buffer[] | null> | undefined }[] = [];
+  let bytes = 0;
+  let listed = 0;
+  const head = async (): Promise<Hashed> => {
+    const e = window.shift()!;
+    bytes -= e.bytes;
+    return { w: e.w, hashes: e.hashes && await e.hashes };
+  };
+  for (const w of entries) {
+    if (o.stop?.()) break;
+    const wanted = w.st.isFile() && (o.wants?.(w) ?? true);
+    const size = wanted ? Number(w.st.size) : 0;
+    const hashes = wanted ? hasher.hash(join(root, w.rel), size) : undefined;
+    hashes?.catch(() => undefined); // a failure is met when its turn comes, not as an unhandled rejection
+    window.push({ w, bytes: size, hashes });
+    bytes += size;
+    while (window.length >= AHEAD_ENTRIES || bytes > AHEAD_BYTES) yield await head();
+    if (++listed % YIELD_ENTRIES === 0) await new Promise((r) => setImmediate(r));
   }
+  while (window.length) yield await head();
 }
 
 /**
  * The primary's side of a full synchronisation, computed while the secondary describes its copy (so
- * both read at once): each file's block hashes, by path, as far as it got before `stop()` said the
- * secondary's manifest has come.
+ * both read at once): each file's block hashes, by path. Once `stop` is aborted (the secondary's
+ * manifest has come) no other file is started; those in hand are finished.
  */
-export async function hashAhead(root: string, scope: ReplicationFilter, into: Map<string, Buffer[]>, stop: () => boolean): Promise<void> {
-  const pacer = new Pacer(stop);
-  for (const w of walk(root, scope)) {
-    if (await pacer.step()) return;
-    if (!w.st.isFile()) continue;
-    const hashes: Buffer[] = [];
-    into.set(w.rel, hashes);
-    if (!await hashFile(join(root, w.rel), Number(w.st.size), hashes, pacer) && stop()) return;
-  }
+export async function hashAhead(root: string, scope: ReplicationFilter, into: Map<string, Buffer[]>, stop: AbortSignal, hasher: BlockHasher): Promise<void> {
+  for await (const { w, hashes } of hashedWalk(root, walk(root, scope), hasher, { stop: () => stop.aborted })) if (hashes) into.set(w.rel, hashes);
 }
 
 /**
- * Describes the tree under `root`, in batches of about `batchBytes` of JSON. Asynchronous and paced:
- * the process serves other work meanwhile, so an application's writes go on (and an entry written
+ * Describes the tree under `root`, in batches of about `batchBytes` of JSON. Asynchronous: the
+ * process serves other work meanwhile, so an application's writes go on (and an entry written
  * during the walk may be described before or after the change).
  */
 export async function describe(root: string, scope: ReplicationFilter, batch: (entries: ManifestEntry[]) => void, batchBytes = 256 * 1024): Promise<void> {
-  const pacer = new Pacer();
   const xattrs = xattrReader(root);
+  const hasher = new BlockHasher();
   let entries: ManifestEntry[] = [];
   let bytes = 0;
   const push = (e: ManifestEntry) => {
@@ -182,25 +187,18 @@ export async function describe(root: string, scope: ReplicationFilter, batch: (e
     bytes += 80 + e.p.length + (e.h?.length ?? 0);
     if (bytes >= batchBytes) { batch(entries); entries = []; bytes = 0; }
   };
-  const ahead: Walked[] = [];
-  const walker = walk(root, scope);
-  for (;;) {
-    if (ahead.length === 0) {
-      // the next entries of the walk, their extended attributes read in one helper process
-      for (let next = walker.next(); !next.done; next = walker.next()) if (ahead.push(next.value) >= XATTR_AHEAD) break;
-      if (ahead.length === 0) break;
-      xattrs.prefetch(ahead.map((e) => e.rel));
+  try {
+    for await (const { w, hashes } of hashedWalk(root, xattrsReadAhead(walk(root, scope), xattrs), hasher)) {
+      const meta = metaOf(root, w, xattrDigest(xattrs.get(w.rel)));
+      if (meta.k !== 'file') { push(meta); continue; }
+      if (!hashes) continue; // gone meanwhile
+      push({ ...meta, from: 0, h: Buffer.concat(hashes.slice(0, HASHES_PER_ENTRY)).toString('base64') });
+      for (let i = HASHES_PER_ENTRY; i < hashes.length; i += HASHES_PER_ENTRY) {
+        push({ p: w.rel, from: i, h: Buffer.concat(hashes.slice(i, i + HASHES_PER_ENTRY)).toString('base64') });
+      }
     }
-    const w = ahead.shift()!;
-    await pacer.step();
-    const meta = metaOf(root, w, xattrDigest(xattrs.get(w.rel)));
-    if (meta.k !== 'file') { push(meta); continue; }
-    const hashes: Buffer[] = [];
-    if (!await hashFile(join(root, w.rel), meta.size ?? 0, hashes, pacer)) continue; // gone meanwhile
-    push({ ...meta, from: 0, h: Buffer.concat(hashes.slice(0, HASHES_PER_ENTRY)).toString('base64') });
-    for (let i = HASHES_PER_ENTRY; i < hashes.length; i += HASHES_PER_ENTRY) {
-      push({ p: w.rel, from: i, h: Buffer.concat(hashes.slice(i, i + HASHES_PER_ENTRY)).toString('base64') });
-    }
+  } finally {
+    await hasher.close();
   }
   if (entries.length) batch(entries);
 }

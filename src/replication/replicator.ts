@@ -30,6 +30,7 @@ import { CopyApplier } from './apply.js';
 import { DirtyMap } from './dirty-map.js';
 import { ReplicaClient, ReplicaServer, type Hello, type Unacked } from './link.js';
 import { describe, hashAhead, walk } from './manifest.js';
+import { BlockHasher } from './hasher.js';
 import { recordScoped, scopedChange } from './scope.js';
 import { Throttle } from './throttle.js';
 import { openFilesUnder } from './open-files.js';
@@ -76,6 +77,8 @@ export interface ReplicatorOptions {
   /** `<rfs async>`: "second" — the secondary acknowledges a change on receipt (an fsync once durable);
    * "none" — once applied. */
   readonly async: 'second' | 'none';
+  /** nbremconn: connections the changes are spread over (1 when absent). */
+  readonly connections?: number;
   /** reiallowedbw, when set: the reintegration's bandwidth cap in KiB/s (also rfsdiff's estimate). */
   readonly bandwidthKBs?: number;
   readonly emit: (e: ReplicatorEvent) => void;
@@ -332,7 +335,7 @@ export class Replicator {
     const client = new ReplicaClient({
       credentials: this.o.credentials, secondary: this.o.peer, ackTimeoutMs: this.o.ackTimeoutMs,
       onLost: (reason, unacked) => this.onLost(client, reason, unacked),
-      roots: this.o.dirs.length, describe: (root, batch) => describe(this.mounts.side(root), this.scopes[root], batch),
+      roots: this.o.dirs.length, describe: (root, batch) => describe(this.mounts.side(root), this.scopes[root], batch), connections: this.o.connections,
     });
     let hello: Hello;
     try {
@@ -386,13 +389,18 @@ export class Replicator {
         for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, take[i], tally), tally, throttle);
       } else {
         // our hashes while the secondary computes its own: both copies are read at the same time
-        let arrived = false;
+        const arrived = new AbortController();
         const ahead = sources.map(() => new Map<string, Buffer[]>());
-        // (a read error leaves the rest to fullOps, which reads what it was not told)
-        const hashing = Promise.all(sources.map((s, i) => hashAhead(s.root, s.scope, ahead[i], () => arrived))).catch(() => undefined);
-        const theirs = await client.manifest().finally(() => { arrived = true; });
-        await hashing;
-        for (const [i, source] of sources.entries()) await this.pump(client, i, fullOps(source, theirs.get(i) ?? [], tally, ahead[i]), tally, throttle);
+        const hasher = new BlockHasher();
+        try {
+          // (a read error leaves the rest to fullOps, which hashes what it was not told)
+          const hashing = Promise.all(sources.map((s, i) => hashAhead(s.root, s.scope, ahead[i], arrived.signal, hasher))).catch(() => undefined);
+          const theirs = await client.manifest().finally(() => arrived.abort());
+          await hashing;
+          for (const [i, source] of sources.entries()) await this.pump(client, i, fullOps(source, theirs.get(i) ?? [], tally, ahead[i], hasher), tally, throttle);
+        } finally {
+          await hasher.close();
+        }
       }
       for (let round = 0; round < MAX_ROUNDS && !this.smallEnough(); round++) {
         const more = this.takeDirty();
@@ -437,9 +445,9 @@ export class Replicator {
    * Sends what `ops` produces, reading each just before it goes, with at most 16 MiB
    * unacknowledged and no faster than `reiallowedbw` (`throttle`).
    */
-  private async pump(client: ReplicaClient, root: number, ops: Iterable<StreamOp>, tally: ResyncTally, throttle: Throttle): Promise<void> {
+  private async pump(client: ReplicaClient, root: number, ops: Iterable<StreamOp> | AsyncIterable<StreamOp>, tally: ResyncTally, throttle: Throttle): Promise<void> {
     let reported = Date.now();
-    for (const op of ops) {
+    for await (const op of ops) {
       if (!client.connected) throw new Error('the connection was lost');
       void client.send(op, root);
       if (op.op === 'write') await throttle.sent(op.data.length);

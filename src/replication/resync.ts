@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { TO_END, type DirtyMap } from './dirty-map.js';
-import { BLOCK, indexManifest, kindOf, sameTime, walk, xattrDigest, xattrReader, type ManifestEntry } from './manifest.js';
+import { BLOCK, hashedWalk, indexManifest, kindOf, sameTime, walk, xattrDigest, xattrReader, type ManifestEntry, type Walked } from './manifest.js';
+import { BlockHasher } from './hasher.js';
 import type { XattrCache } from '../fuse/xattr-cache.js';
 import type { StreamOp } from './wire.js';
 import { inScope, lstatOf as lstat, neededParents, type ScopedChange, type Source } from './scope.js';
@@ -135,40 +136,60 @@ export function* zoneOps(src: Source, dirty: ReturnType<DirtyMap['snapshot']>, t
   }
 }
 
+/** Entries fullOps goes through between two turns of the event loop, and whose extended attributes it reads at once. */
+const FULL_TURN = 1024;
+
 /**
  * Everything, sending only the blocks the secondary's manifest shows different. `ahead`: block
- * hashes of our files computed meanwhile (hashAhead); a block it covers is read only to be sent.
+ * hashes of our files computed meanwhile (hashAhead); the other files the copy has are hashed by
+ * `hasher`'s threads (or its own) ahead of their turn; a block whose hash is known is read only to
+ * be sent.
  * Hashes computed after the resync began are safe to trust: a change made since is in the dirty
- * map, which the following rounds send.
+ * map, which the following rounds send. For the same reason it can give the event loop a turn every
+ * FULL_TURN entries (a tree of 200 000 entries takes seconds to go through): what the application
+ * changes meanwhile goes to the dirty map, not to the copy.
  */
-export function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: ResyncTally, ahead: ReadonlyMap<string, Buffer[]> = new Map()): Generator<StreamOp> {
+export async function* fullOps(src: Source, theirs: readonly ManifestEntry[], tally: ResyncTally, ahead: ReadonlyMap<string, Buffer[]> = new Map(), hasher?: BlockHasher): AsyncGenerator<StreamOp> {
   const copy = indexManifest(theirs);
   const reader = xattrReader(src.root);
-  const mine = [...walk(src.root, src.scope)];
-  reader.prefetch(mine.map((w) => w.rel));
+  const mine: Walked[] = [];
+  for (const w of walk(src.root, src.scope)) if (mine.push(w) % FULL_TURN === 0) await turn();
   const have = new Set(mine.map((w) => w.rel));
   for (const rel of [...copy.keys()].sort()) if (!have.has(rel)) yield { op: 'remove', path: rel };
-  const dirs: { rel: string; st: fs.BigIntStats }[] = [];
-  for (const { rel, st } of mine) {
-    if (st.isFile() && st.nlink > 1n) (tally.linked ??= []).push(rel);
-    const other = copy.get(rel);
-    // an entry the copy already has as it is here costs nothing: no ensure, no times
-    const xattrsDiffer = other?.meta.x !== xattrDigest(reader.get(rel));
-    let ensured = other === undefined || xattrsDiffer || !sameMeta(other.meta, src, rel, st);
-    if (ensured) yield ensure(src, rel, st);
-    if (xattrsDiffer) yield* xattrsOf(reader, rel, true);
-    if (st.isFile()) {
-      for (const write of differingBlocks(src, rel, Number(st.size), other?.meta.k === 'file' ? other.hashes : [], ahead.get(rel) ?? [], tally)) {
-        if (!ensured) { ensured = true; yield ensure(src, rel, st); }
-        yield write;
+  const dirs: Walked[] = [];
+  // the files the copy has and whose hashes we lack, hashed by the threads ahead of this loop
+  const own = hasher ? null : new BlockHasher();
+  const wants = (w: Walked) => !ahead.has(w.rel) && copy.get(w.rel)?.meta.k === 'file' && copy.get(w.rel)!.hashes.length > 0;
+  let i = 0;
+  try {
+    for await (const { w: { rel, st }, hashes } of hashedWalk(src.root, mine, hasher ?? own!, { wants })) {
+      if (i++ % FULL_TURN === 0) reader.prefetch(mine.slice(i - 1, i - 1 + FULL_TURN).map((w) => w.rel));
+      if (st.isFile() && st.nlink > 1n) (tally.linked ??= []).push(rel);
+      const other = copy.get(rel);
+      // an entry the copy already has as it is here costs nothing: no ensure, no times
+      const xattrsDiffer = other?.meta.x !== xattrDigest(reader.get(rel));
+      let ensured = other === undefined || xattrsDiffer || !sameMeta(other.meta, src, rel, st);
+      if (ensured) yield ensure(src, rel, st);
+      if (xattrsDiffer) yield* xattrsOf(reader, rel, true);
+      if (st.isFile()) {
+        const known = ahead.get(rel) ?? hashes ?? [];
+        for (const write of differingBlocks(src, rel, Number(st.size), other?.meta.k === 'file' ? other.hashes : [], known, tally)) {
+          if (!ensured) { ensured = true; yield ensure(src, rel, st); }
+          yield write;
+        }
       }
+      if (ensured) tally.files++;
+      if (st.isDirectory()) dirs.push({ rel, st });
+      else if (ensured) yield times(rel, st);
     }
-    if (ensured) tally.files++;
-    if (st.isDirectory()) dirs.push({ rel, st });
-    else if (ensured) yield times(rel, st);
+  } finally {
+    await own?.close();
   }
   for (const d of dirs.reverse()) yield times(d.rel, d.st); // their entries may have changed them
 }
+
+const EMPTY = Buffer.alloc(0);
+const turn = () => new Promise<void>((r) => setImmediate(r));
 
 /** The copy's entry has this entry's kind, metadata, size, time (as rfsverify compares it) and link target. */
 function sameMeta(theirs: ManifestEntry, src: Source, rel: string, st: fs.BigIntStats): boolean {
@@ -185,12 +206,13 @@ function sameMeta(theirs: ManifestEntry, src: Source, rel: string, st: fs.BigInt
  */
 function* differingBlocks(src: Source, rel: string, size: number, theirs: readonly Buffer[], known: readonly Buffer[], tally: ResyncTally): Generator<StreamOp> {
   let fd: number | null = null;
-  const buf = Buffer.allocUnsafe(BLOCK);
+  let buf = EMPTY;
   try {
     for (let i = 0, at = 0; at < size; i++, at += BLOCK) {
       if (known[i] && theirs[i]?.equals(known[i])) continue;
       if (fd === null) {
         try { fd = fs.openSync(join(src.root, rel), fs.constants.O_RDONLY); } catch { return; }
+        buf = Buffer.allocUnsafe(BLOCK);
       }
       const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - at), at);
       if (n === 0) break;

@@ -5,7 +5,9 @@
 // or a break of the replication connection while the heartbeats flow. After recovery (crashed
 // nodes restarted, stopped modules started) the pair is whole again, and then: every acknowledged
 // record is in the new primary's file, every line of it is a whole record, and rfsverify finds the
-// two copies identical. TANDEM_FAULT_SEED replays a schedule; TANDEM_FAULT_ROUNDS sets its length.
+// two copies identical. The pair replicates over three connections (nbremconn="3"): the changes
+// spread over them must reach the copy in the order they were made, through every fault (the other
+// replication tests use one). TANDEM_FAULT_SEED replays a schedule; TANDEM_FAULT_ROUNDS sets its length.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -62,7 +64,7 @@ test('acknowledged-write ledger under randomized faults: no acknowledged record 
   const rounds = Number(process.env.TANDEM_FAULT_ROUNDS ?? 20);
   t.diagnostic(`seed ${seed}: TANDEM_FAULT_SEED=${seed} replays this schedule`);
   const rng = seededRng(seed);
-  const r = await replicationLab('10.82.0');
+  const r = await replicationLab('10.82.0', () => undefined, false, ' nbremconn="3"');
   try {
     await r.pair();
     let primary: LabNodeName = 'n1';
