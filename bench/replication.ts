@@ -161,7 +161,7 @@ async function rsyncTo(lab: Lab, dir: string, src: string, dst: string, checksum
 async function fullSync(lab: Lab, dir: string, n1dir: string, n2dir: string, name: string, rsyncSrc: string): Promise<Record<string, unknown>> {
   lab.tandem('n2', 'stop', '-m', 'app');
   await until('n1 alone', () => appState(lab, 'n1') === 'ALONE', 60_000);
-  const dst = join(dir, `rsync-full-${name}`);
+  const dst = join(n2dir, '..', `rsync-full-${name}`);
   spawnSync('cp', ['-a', `${n2dir}/${name}`, dst]);
   const rsync = await rsyncTo(lab, dir, join(n1dir, rsyncSrc), dst, true);
   spawnSync('rm', ['-rf', dst]);
@@ -180,7 +180,7 @@ async function fullSync(lab: Lab, dir: string, n1dir: string, n2dir: string, nam
 async function reintegration(lab: Lab, dir: string, n1dir: string, n2dir: string, name: string, change: () => number, rsyncSrc: string): Promise<Record<string, unknown>> {
   lab.tandem('n2', 'stop', '-m', 'app');
   await until('n1 alone', () => appState(lab, 'n1') === 'ALONE', 60_000);
-  const dst = join(dir, `rsync-${name}`);
+  const dst = join(n2dir, '..', `rsync-${name}`);
   spawnSync('cp', ['-a', `${n2dir}/${name}`, dst]); // the secondary's old state, for rsync
   const changedBytes = change();
   const rsync = await rsyncTo(lab, dir, join(n1dir, rsyncSrc), dst);
@@ -199,7 +199,10 @@ async function reintegration(lab: Lab, dir: string, n1dir: string, n2dir: string
 /** The workloads of the three variants, then the two reintegrations (unless --quick). */
 async function measure(lab: Lab, base: string, direct: string): Promise<void> {
   const data = join(base, 'data');
-  const backing = { n1: join(base, 'n1-data'), n2: join(base, 'n2-data') };
+  // each node's data in a directory of its own image; rsync's copies go beside n2's, on the same
+  // file system and loop device: the same storage for both tools
+  const backing = { n1: join(base, 'n1-data', 'data'), n2: join(base, 'n2-data', 'data') };
+  for (const d of Object.values(backing)) fs.mkdirSync(d, { recursive: true });
   if (!FULL_ONLY) await workloadsAndRatios(lab, base, direct, data, backing);
   if (QUICK) return;
   await reintegrations(lab, base, data, backing);
@@ -288,17 +291,23 @@ async function main(): Promise<void> {
   fs.mkdirSync(join(base, 'lab'));
   const images = ['direct', 'passthrough-fs', 'n1-data', 'n2-data'];
   let lab: Lab | null = null;
+  const cleanUp = () => {
+    lab?.teardown();
+    lab = null;
+    for (const name of images) spawnSync('umount', ['-l', join(base, name)]);
+    fs.rmSync(base, { recursive: true, force: true });
+  };
+  // an interrupted run leaves no namespace, node process or mount behind either
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { cleanUp(); process.exit(130); });
   try {
     // before the lab: its nodes' mount namespaces are copies of ours, made when it starts
     const direct = freshFs(base, 'direct', SEQ_MB / 1024 + 2);
     freshFs(base, 'passthrough-fs', SEQ_MB / 1024 + 2);
-    for (const n of ['n1-data', 'n2-data']) freshFs(base, n, SEQ_MB / 1024 + DB_MB / 1024 + Math.ceil(TREE / 100_000) + 2);
+    for (const n of ['n1-data', 'n2-data']) freshFs(base, n, SEQ_MB / 1024 + 2 * (DB_MB / 1024) + 2 * Math.ceil(TREE / 100_000) + 2);
     lab = new Lab(join(base, 'lab'), 2, SUBNET);
     await measure(lab, base, direct);
   } finally {
-    lab?.teardown();
-    for (const name of images) spawnSync('umount', ['-l', join(base, name)]);
-    fs.rmSync(base, { recursive: true, force: true });
+    cleanUp();
   }
 }
 

@@ -15,6 +15,7 @@ import { attrOut, cstring, direntType, entryOut, initOut, openOut, packDirents, 
 import { ERRNO, FATTR, FSYNC_FDATASYNC, GETATTR_FH, IN_HEADER, OP, OP_NAME } from './kernel.js';
 import { fallocate, makeSpecial, removeXattr, setXattr } from './syscalls.js';
 import { XattrCache } from './xattr-cache.js';
+import { Reach } from './long-paths.js';
 import { isWithin } from '../shared/paths.js';
 
 export type Mutation =
@@ -78,6 +79,8 @@ export class Passthrough {
   /** While set, every request that would change the tree is refused with EROFS: the mount is the
    * read-only view of a secondary's copy (or of a node between roles). */
   readOnly = false;
+  /** Paths past PATH_MAX underneath: the directories opened for them are closed after each request. */
+  private readonly reach = new Reach();
 
   constructor(private readonly o: PassthroughOptions) {
     this.xattrs = new XattrCache((rel) => this.full(rel));
@@ -96,11 +99,14 @@ export class Passthrough {
     } catch (e) {
       const errno = (e as NodeJS.ErrnoException).errno;
       reply(h.unique, typeof errno === 'number' && errno < 0 ? errno : ERRNO.EIO);
+    } finally {
+      this.reach.release();
     }
   }
 
+  /** The path underneath of an entry, valid until the end of the current request (long-paths.ts). */
   private full(rel: string): string {
-    return rel ? `${this.o.root}/${rel}` : this.o.root;
+    return rel ? this.reach.path(`${this.o.root}/${rel}`) : this.o.root;
   }
 
   private relOf(nodeid: bigint): string {

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import type { StreamOp, ResyncOp } from './wire.js';
 import { fallocate, listXattrs, makeSpecial, removeXattr, setXattr } from '../fuse/syscalls.js';
+import { reachable } from '../fuse/long-paths.js';
 
 /** Operations that change no name and no kind: the descriptors kept for writes stay valid across them. */
 const KEEPS_DESCRIPTORS: ReadonlySet<StreamOp['op']> = new Set(['write', 'fsync', 'truncate', 'utimens', 'chmod', 'chown', 'fallocate', 'setxattr', 'removexattr', 'xattrs']);
@@ -38,7 +39,7 @@ export class CopyApplier {
   private path(rel: string): string {
     const clean = normalize(rel);
     if (clean.startsWith('..') || clean.startsWith('/')) throw new Error(`mutation path "${rel}" leaves the replicated directory`);
-    return join(this.root, clean);
+    return reachable(join(this.root, clean));
   }
 
   apply(m: StreamOp): void {

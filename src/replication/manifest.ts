@@ -12,6 +12,7 @@ import { XattrCache } from '../fuse/xattr-cache.js';
 import type { Xattrs } from '../fuse/syscalls.js';
 import { BLOCK } from './blocks.js';
 import { BlockHasher } from './hasher.js';
+import { reachable } from '../fuse/long-paths.js';
 
 export { BLOCK } from './blocks.js';
 /** Hashes per manifest entry (a larger file continues in entries with `from`). */
@@ -59,11 +60,11 @@ export function kindOf(st: fs.BigIntStats | fs.Stats): EntryKind {
  */
 export function* walk(root: string, scope: ReplicationFilter = EVERYTHING, under = '', pending: Walked[] = []): Generator<Walked> {
   let names: string[];
-  try { names = fs.readdirSync(under ? join(root, under) : root).sort(); } catch { return; }
+  try { names = fs.readdirSync(under ? reachable(join(root, under)) : root).sort(); } catch { return; }
   for (const name of names) {
     const rel = under ? `${under}/${name}` : name;
     let st: fs.BigIntStats;
-    try { st = fs.lstatSync(join(root, rel), { bigint: true }); } catch { continue; } // gone meanwhile
+    try { st = fs.lstatSync(reachable(join(root, rel)), { bigint: true }); } catch { continue; } // gone meanwhile
     const here = { rel, st };
     if (!st.isDirectory()) {
       if (scope.file(rel)) { yield* pending.splice(0); yield here; }
@@ -88,7 +89,7 @@ export function metaOf(root: string, w: Walked, x?: string): ManifestEntry {
   const k = kindOf(st);
   return {
     p: rel, k, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: k === 'file' ? Number(st.size) : 0, rdev: Number(st.rdev),
-    target: k === 'symlink' ? fs.readlinkSync(join(root, rel)) : '', mtime: String(st.mtimeNs), ...(x === undefined ? {} : { x }),
+    target: k === 'symlink' ? fs.readlinkSync(reachable(join(root, rel))) : '', mtime: String(st.mtimeNs), ...(x === undefined ? {} : { x }),
   };
 }
 
@@ -101,7 +102,7 @@ export function xattrDigest(attrs: Xattrs | number): string | undefined {
 }
 
 /** Reads the extended attributes of entries under `root`, a directory at a time (one helper process each). */
-export const xattrReader = (root: string): XattrCache => new XattrCache((rel) => join(root, rel));
+export const xattrReader = (root: string): XattrCache => new XattrCache((rel) => reachable(join(root, rel)));
 
 /** Entries of a walk whose extended attributes are read at once (one helper process). */
 const XATTR_AHEAD = 1024;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { TO_END, type DirtyMap } from './dirty-map.js';
 import { compareManifests, describe, walk, type Difference, type ManifestEntry } from './manifest.js';
 import type { Source } from './scope.js';
+import { reachable } from '../fuse/long-paths.js';
 
 export interface VerifyReport { readonly identical: boolean; readonly entries: number; readonly differences: readonly Difference[] }
 
@@ -53,7 +54,7 @@ export function diffReport(o: DiffInput): DiffReport {
   const dirs = o.dirs.map((d, i) => {
     const { root, scope } = d.source;
     const treeBytes = (under?: string) => [...walk(root, scope, under)].reduce((n, w) => n + (w.st.isFile() ? Number(w.st.size) : 0), 0);
-    const sizeOf = (rel: string) => { try { const st = fs.lstatSync(join(root, rel)); return st.isFile() ? st.size : 0; } catch { return 0; } }; // gone since
+    const sizeOf = (rel: string) => { try { const st = fs.lstatSync(reachable(join(root, rel))); return st.isFile() ? st.size : 0; } catch { return 0; } }; // gone since
     const snap = o.dirty[i].snapshot();
     let bytes = o.dirty[i].dirtyBytes();
     for (const [rel, e] of Object.entries(snap.changed)) {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { TO_END, type DirtyMap } from './dirty-map.js';
 import { BLOCK, hashedWalk, indexManifest, kindOf, sameTime, walk, xattrDigest, xattrReader, type ManifestEntry, type Walked } from './manifest.js';
 import { BlockHasher } from './hasher.js';
+import { reachable } from '../fuse/long-paths.js';
 import type { XattrCache } from '../fuse/xattr-cache.js';
 import type { StreamOp } from './wire.js';
 import { inScope, lstatOf as lstat, neededParents, type ScopedChange, type Source } from './scope.js';
@@ -31,7 +32,7 @@ function ensure(src: Source, rel: string, st: fs.BigIntStats): StreamOp {
   const kind = kindOf(st);
   return {
     op: 'ensure', path: rel, kind, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: kind === 'file' ? Number(st.size) : 0,
-    rdev: Number(st.rdev), target: kind === 'symlink' ? fs.readlinkSync(join(src.root, rel)) : '',
+    rdev: Number(st.rdev), target: kind === 'symlink' ? fs.readlinkSync(reachable(join(src.root, rel))) : '',
   };
 }
 
@@ -40,7 +41,7 @@ const times = (rel: string, st: fs.BigIntStats): StreamOp => ({ op: 'utimens', p
 /** Writes of [start, end) of a file, read now, in chunks. A file gone meanwhile yields nothing. */
 function* content(src: Source, rel: string, start: number, end: number, tally: ResyncTally): Generator<StreamOp> {
   let fd: number;
-  try { fd = fs.openSync(join(src.root, rel), fs.constants.O_RDONLY); } catch { return; }
+  try { fd = fs.openSync(reachable(join(src.root, rel)), fs.constants.O_RDONLY); } catch { return; }
   try {
     for (let at = start; at < end;) {
       const buf = Buffer.allocUnsafe(Math.min(CHUNK, end - at));
@@ -196,7 +197,7 @@ function sameMeta(theirs: ManifestEntry, src: Source, rel: string, st: fs.BigInt
   const kind = kindOf(st);
   return theirs.k === kind && theirs.mode === Number(st.mode) && theirs.uid === Number(st.uid) && theirs.gid === Number(st.gid)
     && theirs.size === (kind === 'file' ? Number(st.size) : 0) && theirs.rdev === Number(st.rdev) && sameTime(theirs.mtime, String(st.mtimeNs))
-    && (kind !== 'symlink' || theirs.target === fs.readlinkSync(join(src.root, rel)));
+    && (kind !== 'symlink' || theirs.target === fs.readlinkSync(reachable(join(src.root, rel))));
 }
 
 /**
@@ -211,7 +212,7 @@ function* differingBlocks(src: Source, rel: string, size: number, theirs: readon
     for (let i = 0, at = 0; at < size; i++, at += BLOCK) {
       if (known[i] && theirs[i]?.equals(known[i])) continue;
       if (fd === null) {
-        try { fd = fs.openSync(join(src.root, rel), fs.constants.O_RDONLY); } catch { return; }
+        try { fd = fs.openSync(reachable(join(src.root, rel)), fs.constants.O_RDONLY); } catch { return; }
         buf = Buffer.allocUnsafe(BLOCK);
       }
       const n = fs.readSync(fd, buf, 0, Math.min(BLOCK, size - at), at);

@@ -13,6 +13,7 @@ import type { Mutation } from '../fuse/passthrough.js';
 import { EVERYTHING, type ReplicationFilter } from '../config/filters.js';
 import { holdsReplicated, walk } from './manifest.js';
 import type { DirtyMap } from './dirty-map.js';
+import { reachable } from '../fuse/long-paths.js';
 
 /** A replicated directory as the primary reads it: underneath its mount, never through it. */
 export interface Source {
@@ -33,7 +34,7 @@ export interface ScopedChange {
 }
 
 export function lstatOf(src: Source, rel: string): fs.BigIntStats | null {
-  try { return fs.lstatSync(join(src.root, rel), { bigint: true }); } catch { return null; }
+  try { return fs.lstatSync(reachable(join(src.root, rel)), { bigint: true }); } catch { return null; }
 }
 
 /** Whether the entry at `rel` (as `st` says it is now) belongs on the copy. */

@@ -114,4 +114,14 @@ assert.match(ok('getfacl', '-n', '-p', p('tagged')), /user:1000:rw-/);
 const listed = Date.now();
 ok('ls', '-l', p('many'));
 assert.ok(Date.now() - listed < 5000, `ls -l of 2000 entries took ${Date.now() - listed} ms`);
+// locks between processes of this node: flock(2), and POSIX record locks (fcntl F_SETLK, from Perl:
+// struct flock on x86_64 is type, whence, 4 bytes of padding, start, len, pid, padding)
+fs.writeFileSync(p('locked'), 'x');
+assert.equal(tool('flock', '-x', p('locked'), 'flock', '-n', '-E', '7', p('locked'), 'true').status, 7, 'a second flock of a locked file fails');
+assert.equal(tool('flock', '-n', p('locked'), 'true').status, 0, 'the lock is free once its holder exited');
+const posixLock = `use Fcntl; my $lk = pack("s s x4 q q i x4", F_WRLCK, 0, 0, 0, 0);
+  open(my $f, "+<", $ARGV[0]) or die "open: $!"; fcntl($f, F_SETLK, $lk) or die "lock: $!";
+  my $pid = fork; if ($pid == 0) { open(my $g, "+<", $ARGV[0]) or die; exit(fcntl($g, F_SETLK, $lk) ? 0 : 7); }
+  waitpid($pid, 0); exit($? >> 8);`;
+assert.equal(tool('perl', '-e', posixLock, p('locked')).status, 7, 'a second process cannot take a record lock held by another');
 process.stdout.write(`${JSON.stringify({ bigLength: big.length })}\n`);
