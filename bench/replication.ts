@@ -125,11 +125,13 @@ async function synced(lab: Lab, ms = 1_800_000): Promise<void> {
     && lab.tandem('n2', 'get', '-m', 'app', '-r', 'rfs.uptodate').stdout.trim() === 'up', ms, 200);
 }
 
-/** The last "Reintegration of n2 ended" line of n1's log: entries, bytes and milliseconds. */
-function lastReintegration(lab: Lab): { entries: number; bytes: number; ms: number } {
-  const m = [...lab.tandem('n1', 'log', '-m', 'app', '-A').stdout.matchAll(/Reintegration of n2 ended: (\d+) entries, (\d+) bytes sent in (\d+) ms/g)].pop();
+/** The last reintegration in n1's log: how it began (zones, full…), its entries, bytes and milliseconds. */
+function lastReintegration(lab: Lab): { how: string; entries: number; bytes: number; ms: number } {
+  const log = lab.tandem('n1', 'log', '-m', 'app', '-A').stdout;
+  const m = [...log.matchAll(/Reintegration of n2 ended: (\d+) entries, (\d+) bytes sent in (\d+) ms/g)].pop();
   if (!m) throw new Error('no reintegration in the log');
-  return { entries: Number(m[1]), bytes: Number(m[2]), ms: Number(m[3]) };
+  const how = [...log.matchAll(/Reintegration of n2 begins: (.*)/g)].pop()?.[1].trim() ?? '?';
+  return { how, entries: Number(m[1]), bytes: Number(m[2]), ms: Number(m[3]) };
 }
 
 /** rsync -a --no-whole-file of `src` (on n1) to a daemon in n2 serving `dst`: seconds and bytes
@@ -171,7 +173,7 @@ async function fullSync(lab: Lab, dir: string, n1dir: string, n2dir: string, nam
   await synced(lab);
   const wallS = (Date.now() - t0) / 1000;
   const r = lastReintegration(lab);
-  const out = { tandem: { wallS, reintegrationS: r.ms / 1000, bytesSent: r.bytes, entries: r.entries }, rsync, speedup: +(rsync.s / (r.ms / 1000)).toFixed(2) };
+  const out = { tandem: { wallS, how: r.how, reintegrationS: r.ms / 1000, bytesSent: r.bytes, entries: r.entries }, rsync, speedup: +(rsync.s / (r.ms / 1000)).toFixed(2) };
   console.log(`   full: ${JSON.stringify(out)}`);
   return out;
 }
@@ -190,8 +192,13 @@ async function reintegration(lab: Lab, dir: string, n1dir: string, n2dir: string
   await synced(lab);
   const wallS = (Date.now() - t0) / 1000;
   const r = lastReintegration(lab);
+  if (!r.how.startsWith('changed zones') || r.bytes !== changedBytes) {
+    // not what the dirty map should have sent: the primary's log says what happened
+    const lines = lab.tandem('n1', 'log', '-m', 'app', '-A').stdout.split('\n').filter((l) => /Reintegration|Replication|secondary|generation/i.test(l));
+    console.log(`   the reintegration was not the dirty map's ${changedBytes} bytes (${r.how}); n1's log:\n${lines.slice(-30).join('\n')}`);
+  }
   spawnSync('rm', ['-rf', dst]);
-  const out = { changedBytes, tandem: { wallS, reintegrationS: r.ms / 1000, bytesSent: r.bytes, entries: r.entries }, rsync, speedup: +(rsync.s / (r.ms / 1000)).toFixed(2), bytesRatio: +(r.bytes / changedBytes).toFixed(2) };
+  const out = { changedBytes, tandem: { wallS, how: r.how, reintegrationS: r.ms / 1000, bytesSent: r.bytes, entries: r.entries }, rsync, speedup: +(rsync.s / (r.ms / 1000)).toFixed(2), bytesRatio: +(r.bytes / changedBytes).toFixed(2) };
   console.log(`   ${JSON.stringify(out)}`);
   return out;
 }
@@ -303,7 +310,7 @@ async function main(): Promise<void> {
     // before the lab: its nodes' mount namespaces are copies of ours, made when it starts
     const direct = freshFs(base, 'direct', SEQ_MB / 1024 + 2);
     freshFs(base, 'passthrough-fs', SEQ_MB / 1024 + 2);
-    for (const n of ['n1-data', 'n2-data']) freshFs(base, n, SEQ_MB / 1024 + 2 * (DB_MB / 1024) + 2 * Math.ceil(TREE / 100_000) + 2);
+    for (const n of ['n1-data', 'n2-data']) freshFs(base, n, SEQ_MB / 1024 + 3 * (DB_MB / 1024) + 2 * Math.ceil(TREE / 100_000) + 2);
     lab = new Lab(join(base, 'lab'), 2, SUBNET);
     await measure(lab, base, direct);
   } finally {
