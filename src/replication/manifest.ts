@@ -108,7 +108,7 @@ export const xattrReader = (root: string): XattrCache => new XattrCache((rel) =>
 const XATTR_AHEAD = 1024;
 
 /** The entries of `entries`, their extended attributes read ahead XATTR_AHEAD at a time. */
-function* xattrsReadAhead(entries: Iterator<Walked>, xattrs: XattrCache): Generator<Walked> {
+export function* xattrsReadAhead(entries: Iterator<Walked>, xattrs: XattrCache): Generator<Walked> {
   for (;;) {
     const ahead: Walked[] = [];
     for (let next = entries.next(); !next.done; next = entries.next()) if (ahead.push(next.value) >= XATTR_AHEAD) break;
@@ -123,6 +123,9 @@ const AHEAD_ENTRIES = 512;
 const AHEAD_BYTES = 256 * 1024 * 1024;
 /** A turn of the event loop for others (the application's requests) every so many entries. */
 const YIELD_ENTRIES = 256;
+
+/** A turn of the event loop: what waits (the application's requests, the stream) runs first. */
+export const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 interface Hashed {
   readonly w: Walked;
@@ -159,7 +162,7 @@ export async function* hashedWalk(root: string, entries: Iterable<Walked>, hashe
     window.push({ w, bytes: size, hashes });
     bytes += size;
     while (window.length >= AHEAD_ENTRIES || bytes > AHEAD_BYTES) yield await head();
-    if (++listed % YIELD_ENTRIES === 0) await new Promise((r) => setImmediate(r));
+    if (++listed % YIELD_ENTRIES === 0) await turn();
   }
   while (window.length) yield await head();
 }

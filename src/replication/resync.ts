@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { TO_END, type DirtyMap } from './dirty-map.js';
-import { BLOCK, hashedWalk, indexManifest, kindOf, sameTime, walk, xattrDigest, xattrReader, type ManifestEntry, type Walked } from './manifest.js';
+import { BLOCK, hashedWalk, indexManifest, kindOf, sameTime, turn, walk, xattrDigest, xattrReader, xattrsReadAhead, type ManifestEntry, type Walked } from './manifest.js';
 import { BlockHasher } from './hasher.js';
 import { reachable } from '../fuse/long-paths.js';
 import type { XattrCache } from '../fuse/xattr-cache.js';
@@ -137,7 +137,7 @@ export function* zoneOps(src: Source, dirty: ReturnType<DirtyMap['snapshot']>, t
   }
 }
 
-/** Entries fullOps goes through between two turns of the event loop, and whose extended attributes it reads at once. */
+/** Entries fullOps walks between two turns of the event loop. */
 const FULL_TURN = 1024;
 
 /**
@@ -161,10 +161,8 @@ export async function* fullOps(src: Source, theirs: readonly ManifestEntry[], ta
   // the files the copy has and whose hashes we lack, hashed by the threads ahead of this loop
   const own = hasher ? null : new BlockHasher();
   const wants = (w: Walked) => !ahead.has(w.rel) && copy.get(w.rel)?.meta.k === 'file' && copy.get(w.rel)!.hashes.length > 0;
-  let i = 0;
   try {
-    for await (const { w: { rel, st }, hashes } of hashedWalk(src.root, mine, hasher ?? own!, { wants })) {
-      if (i++ % FULL_TURN === 0) reader.prefetch(mine.slice(i - 1, i - 1 + FULL_TURN).map((w) => w.rel));
+    for await (const { w: { rel, st }, hashes } of hashedWalk(src.root, xattrsReadAhead(mine.values(), reader), hasher ?? own!, { wants })) {
       if (st.isFile() && st.nlink > 1n) (tally.linked ??= []).push(rel);
       const other = copy.get(rel);
       // an entry the copy already has as it is here costs nothing: no ensure, no times
@@ -190,7 +188,6 @@ export async function* fullOps(src: Source, theirs: readonly ManifestEntry[], ta
 }
 
 const EMPTY = Buffer.alloc(0);
-const turn = () => new Promise<void>((r) => setImmediate(r));
 
 /** The copy's entry has this entry's kind, metadata, size, time (as rfsverify compares it) and link target. */
 function sameMeta(theirs: ManifestEntry, src: Source, rel: string, st: fs.BigIntStats): boolean {
