@@ -107,7 +107,7 @@ export function initOut(body: Buffer): { reply: Buffer; kernel: string } {
   const minor = body.readUInt32LE(4);
   const readahead = body.readUInt32LE(8);
   const offered = body.readUInt32LE(12);
-  const want = INIT_FLAGS.ASYNC_READ | INIT_FLAGS.BIG_WRITES | INIT_FLAGS.MAX_PAGES | INIT_FLAGS.ATOMIC_O_TRUNC | INIT_FLAGS.DONT_MASK;
+  const want = INIT_FLAGS.ASYNC_READ | INIT_FLAGS.BIG_WRITES | INIT_FLAGS.MAX_PAGES | INIT_FLAGS.ATOMIC_O_TRUNC | INIT_FLAGS.DONT_MASK | INIT_FLAGS.POSIX_ACL;
   const b = Buffer.alloc(INIT_OUT);
   b.writeUInt32LE(7, 0);
   b.writeUInt32LE(Math.min(minor, 31), 4);

@@ -33,6 +33,8 @@ export const INIT_FLAGS = {
   ATOMIC_O_TRUNC: 1 << 3,
   BIG_WRITES: 1 << 5,
   DONT_MASK: 1 << 6,
+  /** The kernel enforces POSIX ACLs (read through GETXATTR, cached); we inherit default ACLs. */
+  POSIX_ACL: 1 << 20,
   MAX_PAGES: 1 << 22,
 } as const;
 

@@ -52,6 +52,8 @@ export interface PassthroughOptions {
 }
 
 const VALIDITY: Validity = { entry: 1n, attr: 1n };
+/** The extended attributes that hold POSIX ACLs (access and default). */
+const POSIX_ACL = 'system.posix_acl_';
 const RENAME_NOREPLACE = 1;
 
 /** `gone`: its name was removed or replaced; it lives on only through files still open on it. */
@@ -157,6 +159,16 @@ export class Passthrough {
     if (rel !== null) this.emit(m(rel), answerWaits);
   }
 
+  /**
+   * The mode to create an entry with under directory `parent`, given the caller's mode and umask
+   * (INIT: DONT_MASK, POSIX_ACL): as POSIX says, a directory with a default ACL gives the new entry
+   * its ACL and the umask does not apply (the file system underneath inherits it: our umask is 0);
+   * elsewhere the umask does.
+   */
+  private creationMode(parent: bigint, mode: number, umask: number): number {
+    return this.xattrs.hasDefaultAcl(this.relOf(parent)) ? mode : mode & ~(umask & 0o7777);
+  }
+
   /** A new entry belongs to the caller, as on a local file system (we run as root). */
   private own(path: string, uid: number, gid: number, fd?: number): void {
     if (fd !== undefined) fs.fchownSync(fd, uid, gid);
@@ -198,22 +210,23 @@ export class Passthrough {
         return reply(unique, 0, this.entry(rel));
       }
       case OP.MKNOD: {
-        const mode = body.readUInt32LE(0) & ~(body.readUInt32LE(8) & 0o7777);
         const rdev = body.readUInt32LE(4);
         const rel = this.child(nodeid, cstring(body, 16).value);
-        if ((mode & 0o170000) === 0o100000) fs.closeSync(fs.openSync(this.full(rel), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, mode & 0o7777));
-        else makeSpecial(this.full(rel), mode, rdev);
+        const asked = this.creationMode(nodeid, body.readUInt32LE(0), body.readUInt32LE(8));
+        if ((asked & 0o170000) === 0o100000) fs.closeSync(fs.openSync(this.full(rel), fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, asked & 0o7777));
+        else makeSpecial(this.full(rel), asked, rdev);
         this.own(this.full(rel), uid, gid);
         this.xattrs.created(rel);
+        const mode = Number(fs.lstatSync(this.full(rel)).mode); // as a default ACL left it
         this.emit({ op: 'mknod', path: rel, mode, rdev, uid, gid });
         return reply(unique, 0, this.entry(rel));
       }
       case OP.MKDIR: {
-        const mode = body.readUInt32LE(0) & ~body.readUInt32LE(4) & 0o7777;
         const rel = this.child(nodeid, cstring(body, 8).value);
-        fs.mkdirSync(this.full(rel), mode);
+        fs.mkdirSync(this.full(rel), this.creationMode(nodeid, body.readUInt32LE(0), body.readUInt32LE(4)) & 0o7777);
         this.own(this.full(rel), uid, gid);
         this.xattrs.created(rel);
+        const mode = Number(fs.lstatSync(this.full(rel)).mode) & 0o7777;
         this.emit({ op: 'mkdir', path: rel, mode, uid, gid });
         return reply(unique, 0, this.entry(rel));
       }
@@ -261,10 +274,10 @@ export class Passthrough {
       }
       case OP.CREATE: {
         const flags = body.readUInt32LE(0);
-        const mode = body.readUInt32LE(4) & ~body.readUInt32LE(8) & 0o7777;
         const rel = this.child(nodeid, cstring(body, 16).value);
-        const fd = fs.openSync(this.full(rel), flags | fs.constants.O_CREAT, mode);
+        const fd = fs.openSync(this.full(rel), flags | fs.constants.O_CREAT, this.creationMode(nodeid, body.readUInt32LE(4), body.readUInt32LE(8)) & 0o7777);
         this.own(this.full(rel), uid, gid, fd);
+        const mode = Number(fs.fstatSync(fd).mode) & 0o7777;
         const fh = this.nextHandle++;
         const entry = this.entry(rel);
         this.files.set(fh, { fd, node: this.byRel.get(rel)!, rel });
@@ -374,6 +387,7 @@ export class Passthrough {
         const rel = this.relOf(nodeid);
         setXattr(this.full(rel), name.value, value, flags);
         this.xattrs.changed(rel, name.value, value);
+        if (name.value.startsWith(POSIX_ACL)) this.xattrs.forget(rel); // stored as the file system sees fit, and the mode follows
         this.emit({ op: 'setxattr', path: rel, name: name.value, value, flags });
         return reply(unique, 0);
       }
@@ -382,6 +396,7 @@ export class Passthrough {
         const rel = this.relOf(nodeid);
         removeXattr(this.full(rel), name);
         this.xattrs.changed(rel, name, null);
+        if (name.startsWith(POSIX_ACL)) this.xattrs.forget(rel);
         this.emit({ op: 'removexattr', path: rel, name });
         return reply(unique, 0);
       }

@@ -58,10 +58,15 @@ export class XattrCache {
     return read;
   }
 
+  /** Whether directory `rel` has a default ACL (its new entries inherit it); read once per directory, then known. */
+  hasDefaultAcl(rel: string): boolean {
+    const attrs = this.get(rel);
+    return typeof attrs !== 'number' && attrs.has(DEFAULT_ACL);
+  }
+
   /** An entry just created through the mount: it has no attribute, unless its directory's default ACL gave it one. */
   created(rel: string): void {
-    const parent = this.get(parentOf(rel)); // read once per directory, then known
-    if (typeof parent !== 'number' && !parent.has(DEFAULT_ACL)) this.entries.set(rel, { attrs: new Map(), at: this.now() });
+    if (typeof this.get(parentOf(rel)) !== 'number' && !this.hasDefaultAcl(parentOf(rel))) this.entries.set(rel, { attrs: new Map(), at: this.now() });
     else this.entries.delete(rel);
   }
 
