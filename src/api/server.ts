@@ -58,6 +58,11 @@ const commandSchema = {
           fullsync: { type: 'boolean' }, nosync: { type: 'boolean' }, full: { type: 'boolean' }, sinceMs: { type: 'integer', minimum: 0 },
           setting: { type: 'string', enum: ['failover', 'errd', 'checker'] }, on: { type: 'boolean' },
           op: { type: 'string', enum: ['inc', 'reset', 'check'] },
+          // rfssync external|-d prim|second <uid>
+          seed: {
+            type: 'object', required: ['role', 'uid', 'check'], additionalProperties: false,
+            properties: { role: { type: 'string', enum: ['prim', 'second'] }, uid: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,24}$' }, check: { type: 'boolean' } },
+          },
         },
       },
       by: { type: 'string', maxLength: 200 },

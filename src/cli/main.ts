@@ -2,7 +2,7 @@
 // tandem — the command line. `tandem --help` lists commands; each has an example in its help.
 
 import { parseSafekitDate } from './dates.js';
-import { rfsReport } from './rfs.js';
+import { parseRfssync, rfsReport } from './rfs.js';
 import { Command, Option } from 'commander';
 import { hostname, release, type } from 'node:os';
 import { configCheck } from './config-check.js';
@@ -163,11 +163,20 @@ control('secondforce', 'mirror: start as secondary receiving only the files modi
     if (!d.ok) fail(out(), EXIT.invalid, `secondforce: ${d.message}`, 'give the date of the backup the secondary\'s copy was restored from');
     return act('secondforce', () => sendCommand(out(), root(), 'secondforce', o.module, { kind: 'secondforce', sinceMs: d.ms }), o.module, ['-d', o.date])();
   });
-control('rfssync', 'mirror: the synchronization policy; full: the next synchronization copies everything, then back to default', 'tandem rfssync full -m mirror')
-  .argument('[full]').allowExcessArguments().allowUnknownOption().action((arg: string | undefined, o: { module?: string }, cmd: Command) => {
-    // SafeKit's external seeding (rfssync external|-d prim|second <uid>) is not built
-    if ((arg !== undefined && arg !== 'full') || cmd.args.length > 1) fail(out(), EXIT.invalid, `rfssync ${cmd.args.join(' ')}: not supported`, 'use "tandem rfssync full" or "tandem rfssync" (external seeding from a backup is not built)');
-    return act('rfssync', () => sendCommand(out(), root(), 'rfssync', o.module, { kind: 'rfssync', full: arg === 'full' }), o.module, arg ? [arg] : [])();
+control('rfssync', 'mirror: the synchronization policy; full: the next synchronization copies everything; external|-d prim|second <uid>: seed the secondary from a backup', 'tandem rfssync external prim nightly -m mirror')
+  .argument('[words...]', 'full | external prim|second <uid> | -d prim|second <uid>').allowUnknownOption()
+  .addHelpText('after', `
+External synchronization (a large copy seeded from a backup rather than sent whole):
+  1. on the primary:            tandem rfssync external prim <uid> -m AM   (changes are recorded from now on)
+  2. back up the replicated directories there, restore the backup on the other node (module stopped)
+  3. on the restored node:      tandem rfssync external second <uid> -m AM
+  4. start it:                  tandem start -m AM   (only what changed since step 1 is sent)
+-d instead of external: the restored copy is not checked for changes made after step 3.`)
+  .action((_words: string[], o: { module?: string }, cmd: Command) => {
+    const words = cmd.args;
+    const r = parseRfssync(words);
+    if (!r.ok) return fail(out(), EXIT.invalid, `rfssync ${words.join(' ')}: ${r.message}`, 'see "tandem rfssync --help"');
+    return act('rfssync', () => sendCommand(out(), root(), 'rfssync', o.module, { kind: 'rfssync', full: r.full, ...(r.seed ? { seed: r.seed } : {}) }), o.module, words)();
   });
 control('state', 'state of a module (-v: with every resource; -lq: as exit code STOP 0 WAIT 1 ALONE/UP 2 PRIM 3 SECOND 4), or of every module', 'tandem state -m mirror -v')
   .option('-v, --verbose', 'every resource: name value date').option('--lq', 'print the state and return it as the exit code').addOption(new Option('-l').hideHelp()).addOption(new Option('-q').hideHelp())

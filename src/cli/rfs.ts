@@ -38,3 +38,27 @@ export async function rfsReport(out: Output, root: string | undefined, verb: 've
   // rfsverify's exit code says whether the copies differ, for scripts
   return verb === 'verify' && !(report as VerifyReport).identical ? EXIT.failed : EXIT.ok;
 }
+
+/** What `tandem rfssync …` asks for, or why its words make no sense. */
+export type RfssyncArgs =
+  | { readonly ok: true; readonly full: boolean; readonly seed?: { readonly role: 'prim' | 'second'; readonly uid: string; readonly check: boolean } }
+  | { readonly ok: false; readonly message: string };
+
+/** SafeKit's uid of an external synchronisation: at most 24 characters. */
+const SEED_UID = /^[A-Za-z0-9_.-]{1,24}$/;
+
+/**
+ * The words after `rfssync` (SAFEKIT-BEHAVIOUR §2.6.2): none (print the policy), `full`,
+ * `external prim|second <uid>`, or `-d prim|second <uid>` (external, the copy not checked).
+ */
+export function parseRfssync(words: readonly string[]): RfssyncArgs {
+  if (words.length === 0) return { ok: true, full: false };
+  if (words.length === 1 && words[0] === 'full') return { ok: true, full: true };
+  const [form, role, uid, ...rest] = words;
+  if (form === 'full') return { ok: false, message: `unexpected "${words.slice(1).join(' ')}" after full` };
+  if (form !== 'external' && form !== '-d') return { ok: false, message: `"${form}" is not a policy (full, external or -d)` };
+  if (role !== 'prim' && role !== 'second') return { ok: false, message: `${form} needs the role of this node: prim (the source, before the backup) or second (the restored copy)` };
+  if (uid === undefined || !SEED_UID.test(uid)) return { ok: false, message: `${form} ${role} needs a name for this synchronisation: 1 to 24 letters, digits, "_", "-" or "."${uid === undefined ? '' : ` ("${uid}" is not)`}` };
+  if (rest.length) return { ok: false, message: `unexpected "${rest.join(' ')}" after the name` };
+  return { ok: true, full: false, seed: { role, uid, check: form === 'external' } };
+}

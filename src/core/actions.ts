@@ -47,11 +47,22 @@ export interface PersistedData {
   /** `rfssync full`: the next resynchronisation of this copy, as a secondary, is a full one.
    * Absent in data stored before it existed: false. */
   readonly fullsyncNext?: boolean;
+  /** `rfssync external|-d second <uid>`: this copy was restored from a backup; its next
+   * resynchronisation sends only what changed since (SAFEKIT-BEHAVIOUR §2.6.2). Absent: none. */
+  readonly seedNext?: SeedRequest | null;
   readonly settings: { readonly failover: boolean; readonly errd: boolean; readonly checker: boolean };
 }
 
-/** `since`: only the files modified since a date an operator gave (secondforce -d). */
-export type ResyncMode = 'zones' | 'full' | 'divergent' | 'since';
+/** `since`: only the files modified since a date an operator gave (secondforce -d); `external`:
+ * only what changed since a backup the copy was restored from (rfssync external). */
+export type ResyncMode = 'zones' | 'full' | 'divergent' | 'since' | 'external';
+
+/**
+ * External synchronisation (seeding from a backup), the secondary's side: the name both nodes were
+ * given, whether to check that the copy was not changed after the command (`-d`: no), and when
+ * the command was given (ms since the epoch): the backup was restored before it.
+ */
+export interface SeedRequest { readonly uid: string; readonly check: boolean; readonly atMs: number }
 
 export type Action =
   /** A module-log line. Ordering: none beyond readability; never delays the step. */
@@ -83,7 +94,10 @@ export type Action =
    * `setReplication('secondary')`, so the mode is known when the primary first connects; live
    * writes are received while the copy is rebuilt; a 'divergent' resync saves this copy's own
    * changes aside before overwriting anything. */
-  | { readonly type: 'startResync'; readonly mode: ResyncMode; readonly sinceMs?: number }
+  | { readonly type: 'startResync'; readonly mode: ResyncMode; readonly sinceMs?: number; readonly seed?: SeedRequest }
+  /** `rfssync external prim <uid>`: the primary records every change from now on, for a peer to be
+   * seeded from a backup taken after it. Ordering: before the command's answer. */
+  | { readonly type: 'recordSeed'; readonly uid: string }
   /** The checker classes that run from now on (others stop). Ordering: after the state change it follows. */
   | { readonly type: 'checkers'; readonly active: readonly WhenClass[] }
   /** Ask the split-brain witnesses (every heartbeat is lost); the answer comes back as the resource

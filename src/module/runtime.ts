@@ -337,10 +337,13 @@ export class ModuleRuntime {
         });
       }
       case 'startResync':
-        await this.replication?.command({ type: 'resync', mode: a.mode, sinceMs: a.sinceMs }).catch((e: Error) => {
+        await this.replication?.command({ type: 'resync', mode: a.mode, sinceMs: a.sinceMs, seed: a.seed }).catch((e: Error) => {
           this.log('C', 'reintegre', `Reintegration could not start: ${e.message}`);
           void this.submit({ type: 'resyncDone', ok: false });
         });
+        return;
+      case 'recordSeed':
+        await this.replication?.command({ type: 'seed', uid: a.uid }).catch((e: Error) => this.log('C', 'nfsadmin', `External synchronization ${a.uid} could not start: ${e.message}`));
         return;
       case 'checkers':
         this.activeCheckers = a.active;

@@ -82,8 +82,9 @@ class ManifestExchange {
   }
 }
 
-/** `since`: only the files modified since `Hello.since` (secondforce -d: the copy is a restored backup). */
-export type ResyncRequest = 'zones' | 'full' | 'since' | 'none';
+/** `since`: only the files modified since `Hello.since` (secondforce -d: the copy is a restored backup);
+ * `external`: only what changed since the primary began recording `Hello.seed` (rfssync external). */
+export type ResyncRequest = 'zones' | 'full' | 'since' | 'external' | 'none';
 
 export interface Hello {
   readonly t: 'hello';
@@ -95,6 +96,8 @@ export interface Hello {
   readonly unclean: boolean;
   /** With mode `since`: the date, in milliseconds since the epoch. */
   readonly since?: number;
+  /** With mode `external`: the name of the external synchronisation the copy was restored for. */
+  readonly seed?: string;
   /** Set by the server: what the primary's extra connections name to join this one. */
   readonly session?: string;
 }

@@ -23,7 +23,7 @@ import type { Mutation } from '../fuse/passthrough.js';
 import { replicationFilter, type ReplicationFilter } from '../config/filters.js';
 import type { ReplicatedDir } from '../shared/config.js';
 import type { Generation } from '../shared/generation.js';
-import type { ResyncMode } from '../core/actions.js';
+import type { ResyncMode, SeedRequest } from '../core/actions.js';
 import { isoDate } from '../core/iso-date.js';
 import type { NodeCredentials } from '../daemon/pki.js';
 import { CopyApplier } from './apply.js';
@@ -32,6 +32,7 @@ import { ReplicaClient, ReplicaServer, type Hello, type Unacked } from './link.j
 import { describe, hashAhead, walk } from './manifest.js';
 import { BlockHasher } from './hasher.js';
 import { recordScoped, scopedChange } from './scope.js';
+import { seedRequest } from './seed.js';
 import { Throttle } from './throttle.js';
 import { openFilesUnder } from './open-files.js';
 import { diffReport, verifyCopy, type DiffReport, type ReportedDir, type VerifyReport } from './reports.js';
@@ -44,7 +45,9 @@ export type Role = 'primary' | 'secondary' | 'none';
 
 export type ReplicatorCommand =
   | { readonly type: 'role'; readonly role: Role; readonly generation: Generation }
-  | { readonly type: 'resync'; readonly mode: ResyncMode; readonly sinceMs?: number }
+  | { readonly type: 'resync'; readonly mode: ResyncMode; readonly sinceMs?: number; readonly seed?: SeedRequest }
+  /** rfssync external prim (on the primary): record every change from now on under this name. */
+  | { readonly type: 'seed'; readonly uid: string }
   | { readonly type: 'shutdown' }
   /** The module stopped (its stop scripts ran): the directories are given back bare. */
   | { readonly type: 'release' }
@@ -118,6 +121,13 @@ export class Replicator {
   private pendingResync: ResyncMode | null = null;
   /** With pendingResync `since`: the date (ms) of the copy the operator vouched for. */
   private pendingSince: number | null = null;
+  /** `rfssync external prim <uid>`: every change since the command, for a peer whose copy is restored
+   * from a backup taken after it (the regular maps start only when the secondary leaves). */
+  private seed: { uid: string; maps: DirtyMap[] } | null = null;
+  /** As a secondary with pendingResync `external`: the request, and what it asks the primary for
+   * once this copy was checked (seed.ts; once per request: the resync then changes the copy). */
+  private pendingSeed: SeedRequest | null = null;
+  private seedAsk: Pick<Hello, 'mode' | 'seed'> | null = null;
   /** The open files last reported as holding the resynchronisation back. */
   private openSaid: string | null = null;
 
@@ -143,6 +153,8 @@ export class Replicator {
     // a crash as primary may have left changes nobody acknowledged; a reboot may have lost what
     // the page cache held: in both cases this copy must be compared block by block
     this.needsFull = prev.needsFull || (!prev.clean && (prev.role === 'primary' || rebooted));
+    if (prev.seed && prev.clean && prev.seed.dirty.length === this.o.dirs.length) this.seed = { uid: prev.seed.uid, maps: prev.seed.dirty.map((d) => DirtyMap.from(d)) };
+    else if (prev.seed) this.log('E', `External synchronization ${prev.seed.uid}: the changes recorded since the command are lost (the replication did not end cleanly); the peer restored from the backup will be synchronized in full`);
     if (prev.clean && prev.base !== null && prev.dirty.length === this.o.dirs.length) {
       this.dirty = prev.dirty.map((d) => DirtyMap.from(d));
       this.base = prev.base;
@@ -160,9 +172,12 @@ export class Replicator {
           // a name added, removed or renamed while stopped: the map cannot say which
           this.log('E', `${join(d.dir, rel)} changed while the module was stopped: the next reintegration is a full synchronization`);
           this.base = null;
+          this.seed = null;
           return;
         }
-        this.dirty[i].record({ op: 'create', path: rel, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid) });
+        const created = { op: 'create', path: rel, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid) } as const;
+        this.dirty[i].record(created);
+        this.seed?.maps[i].record(created);
       }
     });
   }
@@ -176,6 +191,7 @@ export class Replicator {
     saveRfsState(this.o.stateFile, {
       clean, bootId: bootId(), role: this.role, base: this.base, needsFull: this.needsFull, stoppedAt: Date.now(),
       generation: this.generation, dirty: this.dirty.map((d) => d.snapshot()),
+      seed: this.seed && { uid: this.seed.uid, dirty: this.seed.maps.map((d) => d.snapshot()) },
     });
   }
 
@@ -185,7 +201,13 @@ export class Replicator {
 
   async command(c: ReplicatorCommand): Promise<unknown> {
     switch (c.type) {
-      case 'resync': this.pendingResync = c.mode; this.pendingSince = c.sinceMs ?? null; return undefined;
+      case 'resync':
+        this.pendingResync = c.mode;
+        this.pendingSince = c.sinceMs ?? null;
+        this.pendingSeed = c.mode === 'external' ? c.seed ?? null : null;
+        this.seedAsk = null;
+        return undefined;
+      case 'seed': return this.recordSeed(c.uid);
       case 'shutdown':
         // the mounts die with this process: requests fail with ENOTCONN and nothing reaches the
         // directories underneath until a replicator mounts them again (only release unmounts)
@@ -252,9 +274,10 @@ export class Replicator {
       if (role === 'secondary' && was !== 'secondary') {
         // both copies were written alone (split brain): ours goes, but not what was written in it
         if (this.pendingResync === 'divergent') this.saveAside();
-        // our copy is to be overwritten: our own map of changes means nothing any more
+        // our copy is to be overwritten: our own maps of changes mean nothing any more
         this.dirty = this.freshMaps();
         this.base = null;
+        this.seed = null;
         await this.listen();
       }
     }
@@ -299,6 +322,7 @@ export class Replicator {
     const src = { root: this.mounts.side(root), scope: this.scopes[root] };
     const scoped = scopedChange(src, m);
     if (scoped !== null && !scoped.remove && !scoped.send && !scoped.whole) return undefined; // not replicated
+    if (this.seed) recordScoped(this.seed.maps[root], m, scoped);
     if (this.frozen) { recordScoped(this.dirty[root], m, scoped); return Replicator.NEVER; }
     if (this.link === 'live' && this.client?.connected) {
       if (scoped === null) return this.client.send(m, root).then(() => this.held?.promise);
@@ -374,17 +398,22 @@ export class Replicator {
 
   private async resync(client: ReplicaClient, hello: Hello): Promise<void> {
     const since = hello.mode === 'since' && typeof hello.since === 'number' ? hello.since : null;
-    const zones = since === null && this.base !== null && hello.generation === this.base && !hello.unclean && hello.mode !== 'full';
+    const seed = this.seedFor(hello);
+    const zones = since === null && seed === null && this.base !== null && hello.generation === this.base && !hello.unclean && hello.mode !== 'full' && hello.mode !== 'external';
     const started = Date.now();
     const tally: ResyncTally = { files: 0, bytes: 0 };
     const throttle = new Throttle((this.o.bandwidthKBs ?? 0) * 1024);
-    const how = since !== null ? `files modified since ${isoDate(since)} (secondforce)` : zones ? 'changed zones only (dirty map)' : 'full synchronization (block comparison)';
+    const how = since !== null ? `files modified since ${isoDate(since)} (secondforce)` : seed ? `changed zones since the backup of external synchronization ${seed.uid}`
+      : zones ? 'changed zones only (dirty map)' : 'full synchronization (block comparison)';
     this.log('E', `Reintegration of ${this.o.peer} begins: ${how}`);
     try {
       const take = this.takeDirty();
       const sources = this.mounts.sources();
       if (since !== null) {
         for (const [i, source] of sources.entries()) await this.pump(client, i, sinceOps(source, BigInt(since) * 1_000_000n, tally), tally, throttle);
+      } else if (seed) {
+        const since = seed.maps.map((d) => d.snapshot());
+        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, since[i], tally), tally, throttle);
       } else if (zones) {
         for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, take[i], tally), tally, throttle);
       } else {
@@ -414,6 +443,8 @@ export class Replicator {
       this.liveGeneration = this.generation?.current ?? null;
       this.base = this.liveGeneration;
       client.control({ t: 'synced', generation: this.generation });
+      if (this.seed) this.log('E', `External synchronization ${this.seed.uid} is over: the peer is synchronized (policy back to default)`);
+      this.seed = null;
       const ms = Date.now() - started;
       if (tally.bytes > 1024 * 1024 && ms > 0) this.lastRate = Math.round(tally.bytes / (ms / 1000));
       this.log('E', `Reintegration of ${this.o.peer} ended: ${tally.files} entries, ${tally.bytes} bytes sent in ${ms} ms`);
@@ -426,6 +457,23 @@ export class Replicator {
       if (this.client === client) client.close();
       this.log('E', `Reintegration of ${this.o.peer} failed: ${(e as Error).message}`);
     }
+  }
+
+  /** rfssync external prim: from now on every change is also recorded under `uid`. */
+  private recordSeed(uid: string): undefined {
+    if (this.role !== 'primary') throw new Error('this node is not the primary: run it on the node whose directories are backed up');
+    this.seed = { uid, maps: this.freshMaps() };
+    this.save(false);
+    this.log('E', `External synchronization ${uid}: every change of the replicated directories is recorded from now on; back them up, restore the backup on ${this.o.peer}, run "rfssync external second ${uid}" there, then start it`);
+    return undefined;
+  }
+
+  /** The seed a secondary's hello asks for, when this node recorded it; else null (and why, logged). */
+  private seedFor(hello: Hello): { uid: string; maps: DirtyMap[] } | null {
+    if (hello.mode !== 'external') return null;
+    if (this.seed !== null && this.seed.uid === hello.seed) return this.seed;
+    this.log('E', `External synchronization ${hello.seed ?? '?'} asked by ${this.o.peer} cannot be applied: ${this.seed ? `this node records the changes of ${this.seed.uid}` : 'this node records none (run "rfssync external prim <uid>" here before the backup)'}; full synchronization instead`);
+    return null;
   }
 
   private takeDirty(): ReturnType<DirtyMap['snapshot']>[] {
@@ -481,6 +529,10 @@ export class Replicator {
   private hello(): Hello {
     const base = { t: 'hello' as const, generation: this.generation?.current ?? '', unclean: this.needsFull };
     if (this.pendingResync === 'since' && this.pendingSince !== null) return { ...base, mode: 'since', since: this.pendingSince };
+    if (this.pendingResync === 'external' && this.pendingSeed) {
+      this.seedAsk ??= seedRequest(this.pendingSeed, this.mounts.sources(), this.o.dirs.map((d) => d.dir), (text) => this.log('E', text));
+      return { ...base, ...this.seedAsk };
+    }
     return { ...base, mode: this.pendingResync === null ? 'none' : this.pendingResync === 'zones' && !this.needsFull ? 'zones' : 'full' };
   }
 

@@ -23,6 +23,8 @@ export interface RfsState {
   /** The generation last synchronised from (a secondary) or last run with (a primary). */
   readonly generation: Generation | null;
   readonly dirty: readonly ReturnType<DirtyMap['snapshot']>[];
+  /** rfssync external prim: the name and the maps of every change since the command. Absent: none. */
+  readonly seed?: { readonly uid: string; readonly dirty: readonly ReturnType<DirtyMap['snapshot']>[] } | null;
 }
 
 /** The kernel's boot id (TANDEM_BOOT_ID overrides it, as for tandemd: a lab node "reboots" so). */

@@ -47,7 +47,10 @@ export class Interpreter {
         return [`secondforce ${plain[0]}: exit ${r?.ok ? 0 : 1} (${r?.message})`];
       }
       case 'rfssync': {
-        w.command(plain[0], { kind: 'rfssync', full: kv.full === 'yes' });
+        // seed=prim:<uid> or seed=second:<uid> (rfssync external); check=no for the -d form
+        const [role, uid] = (kv.seed ?? '').split(':');
+        const seed = kv.seed ? { role: role as 'prim' | 'second', uid, check: kv.check !== 'no' } : undefined;
+        w.command(plain[0], { kind: 'rfssync', full: kv.full === 'yes', ...(seed ? { seed } : {}) });
         const r = w.node(plain[0]).lastResult;
         return [`rfssync ${plain[0]}: exit ${r?.ok ? 0 : 1} (${r?.message})`];
       }

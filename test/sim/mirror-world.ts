@@ -328,11 +328,12 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
 /** The actions a scenario shows with actions=yes; logs, scripts and heartbeats have their own lines. */
 function describeAction(a: Action): string | null {
   switch (a.type) {
-    case 'persist': return `persist generation ${a.data.generation.current ?? 'untrusted'}${a.data.uptodate ? ' uptodate' : ''}${a.data.reintegrating ? ' reintegrating' : ''}${a.data.tentative ? ' tentative' : ''} last-role ${a.data.lastRole}`;
+    case 'persist': return `persist generation ${a.data.generation.current ?? 'untrusted'}${a.data.uptodate ? ' uptodate' : ''}${a.data.reintegrating ? ' reintegrating' : ''}${a.data.tentative ? ' tentative' : ''} last-role ${a.data.lastRole}${a.data.seedNext ? ` seed ${a.data.seedNext.uid}` : ''}`;
     case 'addVip': return 'add VIP';
     case 'removeVip': return 'remove VIP';
     case 'setReplication': return `replication ${a.role}`;
-    case 'startResync': return `resync ${a.mode}`;
+    case 'startResync': return `resync ${a.mode}${a.seed ? ` ${a.seed.uid}${a.seed.check ? '' : ' unchecked'}` : ''}`;
+    case 'recordSeed': return `record every change for external synchronization ${a.uid}`;
     case 'checkers': return `checkers [${a.active.join(' ')}]`;
     case 'checkWitness': return 'ask the witness';
     default: return null;

@@ -105,7 +105,9 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     // returns to default
     tandem('n1', 'rfssync', 'full', '-m', 'app');
     assert.match(lab.tandem('n1', 'rfssync', '-m', 'app').stdout, /synchronization policy: full/);
-    assert.equal(lab.tandem('n1', 'rfssync', 'external', 'prim', 'x', '-m', 'app').status, 2, 'external seeding is refused: not built');
+    const notPrimary = lab.tandem('n1', 'rfssync', 'external', 'prim', 'x', '-m', 'app');
+    assert.notEqual(notPrimary.status, 0);
+    assert.match(notPrimary.stdout + notPrimary.stderr, /this node is not the primary \(state SECOND\): run it on the primary, before the backup/);
     tandem('n1', 'stop', '-m', 'app');
     await waitStates('n1 stopped, n2 alone', 'STOP', 'ALONE');
     tandem('n1', 'start', '-m', 'app');
@@ -211,6 +213,45 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     const forced = lab.tandem('n1', 'rfsverify', '-m', 'app');
     assert.equal(forced.status, 1);
     assert.match(forced.stdout, /before\.txt: size/, 'the older file was not sent');
+
+    // rfssync external: n1's copy is seeded from a backup of n2's directory taken after n2 began
+    // recording; only what changed after the command is sent, and the copies are then identical
+    tandem('n2', 'rfssync', 'external', 'prim', 'seed-1', '-m', 'app');
+    sh('n2', `echo "before the backup" > ${data}/seed-before.txt`);
+    tandem('n1', 'stop', '-m', 'app');
+    await waitStates('n1 stopped, n2 alone', 'STOP', 'ALONE');
+    const refusedStopped = lab.tandem('n2', 'rfssync', 'external', 'second', 'seed-1', '-m', 'app');
+    assert.match(refusedStopped.stdout + refusedStopped.stderr, /the module runs on this node \(state ALONE\): stop it, restore the backup/);
+    // the backup of n2's directory, restored into n1's (whose before.txt differed): the directory
+    // itself stays (it is bind-mounted in n1's namespace), its contents are replaced
+    for (const name of fs.readdirSync(backing.n1)) fs.rmSync(join(backing.n1, name), { recursive: true, force: true });
+    assert.equal(spawnSync('cp', ['-a', `${backing.n2}/.`, backing.n1]).status, 0);
+    sh('n2', `echo "after the backup" > ${data}/seed-after.txt && dd if=/dev/urandom of=${data}/big.bin bs=4096 count=2 seek=7 conv=notrunc status=none`);
+    tandem('n1', 'rfssync', 'external', 'second', 'seed-1', '-m', 'app');
+    assert.equal(lab.tandem('n1', 'get', '-m', 'app', '-r', 'usersetting.rfssyncmode').stdout.trim(), 'external');
+    tandem('n1', 'start', '-m', 'app');
+    await synced('n1');
+    const seeded = log('n2').split('Reintegration of n1 begins').pop()!;
+    assert.match(seeded, /^: changed zones since the backup of external synchronization seed-1/);
+    // what changed since the command, not the 3 MiB copy: seed-after.txt, big.bin's two blocks, and
+    // seed-before.txt (written after the command: the record cannot tell the backup has it)
+    const [, entries, bytes] = /ended: (\d+) entries, (\d+) bytes sent/.exec(seeded) ?? [];
+    assert.ok(Number(entries) <= 3 && Number(bytes) <= 2 * 4096 + 64, `only the changes since the command: ${entries} entries, ${bytes} bytes`);
+    assert.deepEqual(treeOf(backing.n1), treeOf(backing.n2), 'the seeded copy is the primary\'s');
+    for (const n of ['n1', 'n2']) assert.equal(lab.tandem(n, 'get', '-m', 'app', '-r', 'usersetting.rfssyncmode').stdout.trim(), 'default', `${n}: the policy is back to default`);
+
+    // a restored copy written into after "rfssync external second" is not trusted: a full
+    // synchronization instead, naming the entry, and the stray file is gone after it
+    tandem('n2', 'rfssync', 'external', 'prim', 'seed-2', '-m', 'app');
+    tandem('n1', 'stop', '-m', 'app');
+    await waitStates('n1 stopped, n2 alone', 'STOP', 'ALONE');
+    tandem('n1', 'rfssync', 'external', 'second', 'seed-2', '-m', 'app');
+    fs.writeFileSync(join(backing.n1, 'stray.txt'), 'written into the restored copy\n');
+    tandem('n1', 'start', '-m', 'app');
+    await synced('n1');
+    assert.match(log('n1'), /External synchronization seed-2: \S+\/stray\.txt changed on this node after "rfssync external second" was given: this copy cannot be trusted, full synchronization instead/);
+    assert.match(log('n2').split('Reintegration of n1 begins').pop()!, /^: full synchronization/);
+    assert.deepEqual(treeOf(backing.n1), treeOf(backing.n2), 'the full synchronization removed the stray file');
   } finally {
     lab.teardown();
   }

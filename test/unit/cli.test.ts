@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Store } from '../../src/store/store.js';
 import { runTandem } from '../helpers.js';
+import { parseRfssync } from '../../src/cli/rfs.js';
 
 const tandem = (...args: string[]) => runTandem(args);
 
@@ -106,4 +107,26 @@ test('printe writes to the normal module log, printi to the verbose one; SAFEMOD
     assert.match(tandem('--root', dir, 'log', '-m', 'mirror', '-I').stdout, /\| script \| I \| detail$/m);
     assert.equal(tandem('--root', dir, 'printe', 'no module').status, 1, 'no -m and no SAFEMODULE: refused');
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('rfssync: the SafeKit forms are understood, anything else is refused with exit 2 and the forms to use', () => {
+  assert.deepEqual(parseRfssync([]), { ok: true, full: false });
+  assert.deepEqual(parseRfssync(['full']), { ok: true, full: true });
+  assert.deepEqual(parseRfssync(['external', 'prim', 'nightly-1']), { ok: true, full: false, seed: { role: 'prim', uid: 'nightly-1', check: true } });
+  assert.deepEqual(parseRfssync(['-d', 'second', 'b.2026']), { ok: true, full: false, seed: { role: 'second', uid: 'b.2026', check: false } });
+  for (const [words, why] of [
+    [['bogus'], /"bogus" is not a policy/], [['full', 'now'], /unexpected "now" after full/],
+    [['external', 'third', 'x'], /prim \(the source, before the backup\) or second/], [['external', 'prim'], /needs a name/],
+    [['external', 'prim', 'x'.repeat(25)], /1 to 24 letters/], [['-d', 'second', 'a b'], /"a b" is not/], [['external', 'prim', 'x', 'y'], /unexpected "y"/],
+  ] as const) {
+    const r = parseRfssync(words);
+    assert.ok(!r.ok && why.test(r.message), `${words.join(' ')}: ${JSON.stringify(r)}`);
+  }
+  // the command line: refused before any daemon is asked, in text and JSON
+  const r = tandem('rfssync', 'external', 'third', 'x', '-m', 'mirror');
+  assert.equal(r.status, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /rfssync external third x: external needs the role of this node[\s\S]*tandem rfssync --help/);
+  const j = tandem('rfssync', '-d', 'prim', '-m', 'mirror', '--json');
+  assert.equal(j.status, 2);
+  assert.match(j.stdout, /"ok":\s*false[\s\S]*needs a name/);
 });

@@ -36,20 +36,49 @@ export function countLoop(b: Step): boolean {
  * synchronisation a full one whichever role this node has then — as primary, of its peer
  * (fullsyncPeer); as secondary, of its own copy (fullsyncNext) — and the policy returns to default
  * after it (usersetting.rfssyncmode). A policy, not an action: it changes nothing running now.
+ * `rfssync external` seeds a copy from a backup: see externalSync.
  */
-function rfssync(b: Step, full: boolean, caller: string): void {
+function rfssync(b: Step, command: Extract<MirrorCommand, { kind: 'rfssync' }>, caller: string): void {
   if (!b.s.settings.replicated) return result(b, false, 'rfssync applies to a mirror module with replicated directories (<rfs>)');
-  if (!full) return result(b, true, `synchronization policy: ${b.s.resources['usersetting.rfssyncmode'] ?? 'default'}`);
+  if (command.seed) return externalSync(b, command.seed, caller);
+  if (!command.full) {
+    const r = b.s.resources;
+    const mode = r['usersetting.rfssyncmode'] ?? 'default';
+    return result(b, true, `synchronization policy: ${mode}${mode === 'external' ? ` (${r['usersetting.rfssyncrole']} ${r['usersetting.rfssyncuid']})` : ''}`);
+  }
   b.log('U', `Action rfssync full called by ${caller}`);
   b.persist({ fullsyncPeer: true, fullsyncNext: true });
   b.resource('usersetting.rfssyncmode', 'full', caller);
   return result(b, true, 'synchronization policy: full (the next synchronization copies everything, then the policy returns to default)');
 }
 
+/**
+ * External synchronisation: `prim` on the primary (PRIM or ALONE) makes its replicator record every
+ * change from now on under `uid`; the operator then backs up the replicated directories and
+ * restores the backup on the other node, stopped, where `second` records that its next
+ * resynchronisation asks for `uid`: only what changed since the command is sent (a full one when
+ * the primary recorded no such name, or, unless -d, when the copy changed after `second`).
+ */
+function externalSync(b: Step, seed: { role: 'prim' | 'second'; uid: string; check: boolean }, caller: string): void {
+  const s = b.s;
+  const form = `rfssync ${seed.check ? 'external' : '-d'} ${seed.role} ${seed.uid}`;
+  if (seed.role === 'prim' && s.dataRole !== 'primary') return result(b, false, `${form}: this node is not the primary (state ${s.state}): run it on the primary, before the backup`);
+  if (seed.role === 'second' && s.state !== 'STOP') return result(b, false, `${form}: the module runs on this node (state ${s.state}): stop it, restore the backup into the replicated directories, then run this before starting it`);
+  b.log('U', `Action ${form} called by ${caller}`);
+  if (seed.role === 'prim') b.push({ type: 'recordSeed', uid: seed.uid });
+  else b.persist({ seedNext: { uid: seed.uid, check: seed.check, atMs: b.now } });
+  b.resource('usersetting.rfssyncmode', 'external', caller);
+  b.resource('usersetting.rfssyncrole', seed.role, caller);
+  b.resource('usersetting.rfssyncuid', seed.uid, caller);
+  return result(b, true, seed.role === 'prim'
+    ? `synchronization policy: external ${seed.uid}: changes are recorded from now on; back up the replicated directories, restore them on the other node (stopped), run "${form.replace(' prim ', ' second ')}" there, then start it`
+    : `synchronization policy: external ${seed.uid}: at its next start this node asks the primary for what changed since it began recording ${seed.uid}`);
+}
+
 export function runCommand(b: Step, command: MirrorCommand, by: string, identity?: string): void {
   const s = b.s;
   if (command.kind === 'loop') return b.loopCommand(command.op, identity ?? by);
-  if (command.kind === 'rfssync') return rfssync(b, command.full, identity ?? by);
+  if (command.kind === 'rfssync') return rfssync(b, command, identity ?? by);
   if (s.pending !== null && command.kind !== 'forcestop') {
     b.set({ queued: { command, by, identity } });
     result(b, true, `${command.kind} queued: scripts are running; it runs when they finish`);

@@ -25,6 +25,14 @@ export function decide(b: Step): void {
     enterAlone(b, 'WAIT');
     return;
   }
+  if (s.data.seedNext && s.settings.replicated) {
+    // this copy is a restored backup: it never starts alone, and syncs from the primary by what
+    // changed since the backup (rfssync external)
+    if (peer === null || peer.dataRole !== 'primary' || peer.handoff) { if (peer !== null || b.now - s.decidingSince >= maxTimeout(s)) holdForData(b, 'notuptodate'); return; }
+    b.set({ intent: null });
+    enterSecond(b, 'external');
+    return;
+  }
   if (s.intent !== null && typeof s.intent === 'object') {
     if (peer === null || peer.dataRole !== 'primary') return; // wait for the primary
     const { sinceMs } = s.intent;

@@ -54,15 +54,22 @@ export function enterSecond(b: Step, mode: ResyncMode, thenScripts = true, since
   b.set({ deciding: false, heldBy: null, dataRole: 'secondary', resyncing: { mode, thenScripts }, aloneFrom: null });
   b.resource('rfs.uptodate', 'down', 'nfsadmin', true);
   b.state('SECOND', 'Transient');
-  b.push({ type: 'startResync', mode, ...(sinceMs === undefined ? {} : { sinceMs }) });
+  const seed = mode === 'external' ? b.s.data.seedNext ?? undefined : undefined;
+  b.push({ type: 'startResync', mode, ...(sinceMs === undefined ? {} : { sinceMs }), ...(seed ? { seed } : {}) });
   b.push({ type: 'setReplication', role: 'secondary' });
-  const how = mode === 'zones' ? 'changed zones' : mode === 'full' ? 'full synchronization' : mode === 'since' ? `files modified since ${isoDate(sinceMs ?? 0)}` : 'divergent data saved first';
+  const how = mode === 'zones' ? 'changed zones' : mode === 'full' ? 'full synchronization' : mode === 'since' ? `files modified since ${isoDate(sinceMs ?? 0)}`
+    : mode === 'external' ? `changes since the backup of external synchronization ${seed?.uid ?? '?'}` : 'divergent data saved first';
   b.log('E', `Updating directory tree (${how})`, 'reintegre'); // SafeKit's line, vendor test 7
 }
 
-/** A full synchronisation asked by `rfssync full` happened: the policy returns to default. */
+/** A synchronisation asked by `rfssync full` or `rfssync external` happened: the policy returns to default. */
 export function fullsyncDone(b: Step): void {
-  if (b.s.resources['usersetting.rfssyncmode'] === 'full') b.resource('usersetting.rfssyncmode', 'default', 'nfsadmin');
+  const r = b.s.resources;
+  if (r['usersetting.rfssyncmode'] === 'full') b.resource('usersetting.rfssyncmode', 'default', 'nfsadmin');
+  if (r['usersetting.rfssyncmode'] !== 'external') return;
+  b.resource('usersetting.rfssyncmode', 'default', 'nfsadmin');
+  b.resource('usersetting.rfssyncrole', 'default', 'nfsadmin');
+  b.resource('usersetting.rfssyncuid', 'none', 'nfsadmin');
 }
 
 /** Resynchronisation finished: adopt the primary's generation; then the start scripts. */
@@ -76,7 +83,7 @@ export function finishResync(b: Step, primary: MirrorHeartbeat | null, ok: boole
     b.state('WAIT', 'NotReady');
     return;
   }
-  b.persist({ generation: synced ?? primary.data.generation, reintegrating: false, tentative: false, fullsyncNext: false, fullsyncPeer: false });
+  b.persist({ generation: synced ?? primary.data.generation, reintegrating: false, tentative: false, fullsyncNext: false, fullsyncPeer: false, seedNext: null });
   fullsyncDone(b);
   b.resource('rfs.reintegre_failed', 'down', 'reintegre', true);
   b.log('E', 'Reintegration ended (synchronize)', 'reintegre');

@@ -40,8 +40,9 @@ export type MirrorCommand =
   | { readonly kind: 'loop'; readonly op: LoopOp }
   /** `secondforce -d <date>`: secondary at once, receiving only the files modified since `sinceMs`. */
   | { readonly kind: 'secondforce'; readonly sinceMs: number }
-  /** `rfssync full` (the next synchronisation is full, on whichever side), or `rfssync` (the policy). */
-  | { readonly kind: 'rfssync'; readonly full: boolean };
+  /** `rfssync full` (the next synchronisation is full, on whichever side), `rfssync external|-d
+   * prim|second <uid>` (seeding from a backup; `check` false with -d), or `rfssync` (the policy). */
+  | { readonly kind: 'rfssync'; readonly full: boolean; readonly seed?: { readonly role: 'prim' | 'second'; readonly uid: string; readonly check: boolean } };
 
 /** Sent every pulse on every heartbeat; carries what the peer needs to decide. */
 export interface MirrorHeartbeat {
