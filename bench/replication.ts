@@ -209,9 +209,9 @@ async function reintegration(lab: Lab, dir: string, n1dir: string, n2dir: string
   dropCaches();
   const { wallS, r, all } = await reintegrate(lab, ['start']);
   if (!r.how.startsWith('changed zones') || r.bytes !== changedBytes) {
-    // not what the dirty map should have sent: the primary's log says what happened
-    const lines = lab.tandem('n1', 'log', '-m', 'app', '-A').stdout.split('\n').filter((l) => /Reintegration|Replication|secondary|generation/i.test(l));
-    console.log(`   the reintegration was not the dirty map's ${changedBytes} bytes (${r.how}); n1's log:\n${lines.slice(-30).join('\n')}`);
+    // not what the dirty map should have sent: both nodes' logs say what happened
+    const lines = (n: string) => lab.tandem(n, 'log', '-m', 'app', '-A').stdout.split('\n').filter((l) => /Reintegration|Replication|replicat|secondary|primary|generation|Local state|heartbeat|stopped/i.test(l)).slice(-40).join('\n');
+    console.log(`   the reintegration was not the dirty map's ${changedBytes} bytes (${r.how}); n1's log:\n${lines('n1')}\n   n2's log:\n${lines('n2')}`);
   }
   spawnSync('rm', ['-rf', dst]);
   const out = { changedBytes, tandem: { wallS, how: r.how, reintegrations: all.length, reintegrationS: r.ms / 1000, bytesSent: r.bytes, entries: r.entries }, rsync, speedup: +(rsync.s / (r.ms / 1000)).toFixed(2), bytesRatio: +(r.bytes / changedBytes).toFixed(2) };

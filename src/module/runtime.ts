@@ -193,7 +193,9 @@ export class ModuleRuntime {
     this.ticker = setInterval(() => {
       if (this.tickQueued) return;
       this.tickQueued = true;
-      void this.submit({ type: 'tick' }).finally(() => { this.tickQueued = false; });
+      // after this turn's I/O: when the process was held up (a slow disk), the peer's heartbeats
+      // waiting in the socket are read before the tick judges them missing (timers run first)
+      setImmediate(() => void this.submit({ type: 'tick' }).finally(() => { this.tickQueued = false; }));
     }, tickMs(this.config));
   }
 

@@ -1,6 +1,11 @@
 // The per-node store. Every write is one transaction; the database runs in WAL mode with
 // synchronous=FULL, so a committed transaction survives a crash of the process or the machine,
-// and a transaction cut by SIGKILL leaves nothing behind.
+// and a transaction cut by SIGKILL leaves nothing behind — except log lines and resource values
+// (appendLog, setResource), committed with synchronous=NORMAL: they survive a crash of the
+// process, and a power loss once the next FULL commit or checkpoint has synced the log. The
+// module process writes them on the thread that sends its heartbeats: an fsync per line, on a
+// disk busy with a resynchronisation, held that thread past the heartbeat timeout (a false loss
+// of the peer, seen in the replication benchmark); what the core persists stays FULL.
 
 import Database from 'better-sqlite3';
 import type { Clock } from '../shared/ports.js';
@@ -64,6 +69,18 @@ export class Store {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Runs a write committed without an fsync of its own (see the top of this file); inside
+   * another transaction, that transaction's commit decides (SQLite cannot change it there). */
+  private relaxed<T>(write: () => T): T {
+    if (this.db.inTransaction) return write();
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return write();
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   get schemaVersion(): number {
@@ -177,11 +194,11 @@ export class Store {
   /** Sets a resource; records history unless `history` is false (`set -n`). */
   setResource(module: string, name: string, value: string, by: string, history = true): void {
     const at = this.nowMs();
-    this.db.transaction(() => {
+    this.relaxed(() => this.db.transaction(() => {
       this.db.prepare('INSERT INTO resource (module, name, value, updated_at, by) VALUES (?, ?, ?, ?, ?) ON CONFLICT (module, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, by = excluded.by')
         .run(module, name, value, at, by);
       if (history) this.db.prepare('INSERT INTO resource_history (module, name, value, at, by) VALUES (?, ?, ?, ?, ?)').run(module, name, value, at, by);
-    })();
+    })());
     if (history) this.maybePrune();
   }
 
@@ -200,8 +217,8 @@ export class Store {
   // --- logs ----------------------------------------------------------------------------------
 
   appendLog(module: string, component: string, level: LogLevel, text: string): number {
-    const id = this.db.prepare('INSERT INTO module_log (module, at_us, component, level, text) VALUES (?, ?, ?, ?, ?)')
-      .run(module, Math.floor(this.clock.now() * 1000), component, level, text).lastInsertRowid;
+    const id = this.relaxed(() => this.db.prepare('INSERT INTO module_log (module, at_us, component, level, text) VALUES (?, ?, ?, ?, ?)')
+      .run(module, Math.floor(this.clock.now() * 1000), component, level, text).lastInsertRowid);
     this.maybePrune();
     return Number(id);
   }
