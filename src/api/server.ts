@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { SecureContextOptions } from 'node:tls';
 import { adminRoutes, type AdminView } from './admin-routes.js';
 import type { ModuleCommand, RuntimeReply } from '../module/runtime.js';
+import { EXTERNAL_SYNC_UID } from '../core/mirror/types.js';
 
 export interface NodeView {
   readonly node: string;
@@ -61,7 +62,7 @@ const commandSchema = {
           // rfssync external|-d prim|second <uid>
           seed: {
             type: 'object', required: ['role', 'uid', 'check'], additionalProperties: false,
-            properties: { role: { type: 'string', enum: ['prim', 'second'] }, uid: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,24}$' }, check: { type: 'boolean' } },
+            properties: { role: { type: 'string', enum: ['prim', 'second'] }, uid: { type: 'string', pattern: EXTERNAL_SYNC_UID }, check: { type: 'boolean' } },
           },
         },
       },

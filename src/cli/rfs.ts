@@ -4,6 +4,7 @@
 
 import type { RuntimeReply } from '../module/runtime.js';
 import type { DiffReport, VerifyReport } from '../replication/reports.js';
+import { EXTERNAL_SYNC_UID, type ExternalSync } from '../core/mirror/types.js';
 import { callDaemon } from './client.js';
 import { EXIT, emit, fail, type Output } from './output.js';
 
@@ -41,11 +42,10 @@ export async function rfsReport(out: Output, root: string | undefined, verb: 've
 
 /** What `tandem rfssync …` asks for, or why its words make no sense. */
 export type RfssyncArgs =
-  | { readonly ok: true; readonly full: boolean; readonly seed?: { readonly role: 'prim' | 'second'; readonly uid: string; readonly check: boolean } }
+  | { readonly ok: true; readonly full: boolean; readonly seed?: ExternalSync }
   | { readonly ok: false; readonly message: string };
 
-/** SafeKit's uid of an external synchronisation: at most 24 characters. */
-const SEED_UID = /^[A-Za-z0-9_.-]{1,24}$/;
+const SEED_UID = new RegExp(EXTERNAL_SYNC_UID);
 
 /**
  * The words after `rfssync` (SAFEKIT-BEHAVIOUR §2.6.2): none (print the policy), `full`,

@@ -122,8 +122,8 @@ export class Passthrough {
     return r ? `${r}/${name}` : name;
   }
 
-  private entry(rel: string): Buffer {
-    const st = fs.lstatSync(this.full(rel), { bigint: true });
+  /** `st`: the entry's attributes when the caller has just read them. */
+  private entry(rel: string, st = fs.lstatSync(this.full(rel), { bigint: true })): Buffer {
     let id = this.byRel.get(rel);
     if (id === undefined) {
       id = this.nextNode++;
@@ -217,18 +217,18 @@ export class Passthrough {
         else makeSpecial(this.full(rel), asked, rdev);
         this.own(this.full(rel), uid, gid);
         this.xattrs.created(rel);
-        const mode = Number(fs.lstatSync(this.full(rel)).mode); // as a default ACL left it
-        this.emit({ op: 'mknod', path: rel, mode, rdev, uid, gid });
-        return reply(unique, 0, this.entry(rel));
+        const st = fs.lstatSync(this.full(rel), { bigint: true });
+        this.emit({ op: 'mknod', path: rel, mode: Number(st.mode), rdev, uid, gid }); // as a default ACL left it
+        return reply(unique, 0, this.entry(rel, st));
       }
       case OP.MKDIR: {
         const rel = this.child(nodeid, cstring(body, 8).value);
         fs.mkdirSync(this.full(rel), this.creationMode(nodeid, body.readUInt32LE(0), body.readUInt32LE(4)) & 0o7777);
         this.own(this.full(rel), uid, gid);
         this.xattrs.created(rel);
-        const mode = Number(fs.lstatSync(this.full(rel)).mode) & 0o7777;
-        this.emit({ op: 'mkdir', path: rel, mode, uid, gid });
-        return reply(unique, 0, this.entry(rel));
+        const st = fs.lstatSync(this.full(rel), { bigint: true });
+        this.emit({ op: 'mkdir', path: rel, mode: Number(st.mode) & 0o7777, uid, gid });
+        return reply(unique, 0, this.entry(rel, st));
       }
       case OP.UNLINK: case OP.RMDIR: {
         const rel = this.child(nodeid, cstring(body, 0).value);
@@ -277,12 +277,12 @@ export class Passthrough {
         const rel = this.child(nodeid, cstring(body, 16).value);
         const fd = fs.openSync(this.full(rel), flags | fs.constants.O_CREAT, this.creationMode(nodeid, body.readUInt32LE(4), body.readUInt32LE(8)) & 0o7777);
         this.own(this.full(rel), uid, gid, fd);
-        const mode = Number(fs.fstatSync(fd).mode) & 0o7777;
+        const st = fs.fstatSync(fd, { bigint: true });
         const fh = this.nextHandle++;
-        const entry = this.entry(rel);
+        const entry = this.entry(rel, st);
         this.files.set(fh, { fd, node: this.byRel.get(rel)!, rel });
         this.xattrs.created(rel);
-        this.emit({ op: 'create', path: rel, mode, uid, gid });
+        this.emit({ op: 'create', path: rel, mode: Number(st.mode) & 0o7777, uid, gid }); // as a default ACL left it
         return reply(unique, 0, Buffer.concat([entry, openOut(fh)]));
       }
       case OP.READ: {

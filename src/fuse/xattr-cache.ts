@@ -66,7 +66,8 @@ export class XattrCache {
 
   /** An entry just created through the mount: it has no attribute, unless its directory's default ACL gave it one. */
   created(rel: string): void {
-    if (typeof this.get(parentOf(rel)) !== 'number' && !this.hasDefaultAcl(parentOf(rel))) this.entries.set(rel, { attrs: new Map(), at: this.now() });
+    const parent = this.get(parentOf(rel)); // read once per directory, then known
+    if (typeof parent !== 'number' && !parent.has(DEFAULT_ACL)) this.entries.set(rel, { attrs: new Map(), at: this.now() });
     else this.entries.delete(rel);
   }
 

@@ -412,8 +412,8 @@ export class Replicator {
       if (since !== null) {
         for (const [i, source] of sources.entries()) await this.pump(client, i, sinceOps(source, BigInt(since) * 1_000_000n, tally), tally, throttle);
       } else if (seed) {
-        const since = seed.maps.map((d) => d.snapshot());
-        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, since[i], tally), tally, throttle);
+        const recorded = seed.maps.map((d) => d.snapshot());
+        for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, recorded[i], tally), tally, throttle);
       } else if (zones) {
         for (const [i, source] of sources.entries()) await this.pump(client, i, zoneOps(source, take[i], tally), tally, throttle);
       } else {

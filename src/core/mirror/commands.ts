@@ -8,7 +8,7 @@ import { isoDate } from '../iso-date.js';
 import { transitionScripts } from '../scripts.js';
 import type { Step } from './builder.js';
 import { finalStop, leave, restart } from './transitions.js';
-import type { MirrorCommand } from './types.js';
+import type { ExternalSync, MirrorCommand } from './types.js';
 
 export function startModule(b: Step): void {
   b.set({ deciding: false, heldBy: null, dataRole: 'none' });
@@ -59,7 +59,7 @@ function rfssync(b: Step, command: Extract<MirrorCommand, { kind: 'rfssync' }>, 
  * resynchronisation asks for `uid`: only what changed since the command is sent (a full one when
  * the primary recorded no such name, or, unless -d, when the copy changed after `second`).
  */
-function externalSync(b: Step, seed: { role: 'prim' | 'second'; uid: string; check: boolean }, caller: string): void {
+function externalSync(b: Step, seed: ExternalSync, caller: string): void {
   const s = b.s;
   const form = `rfssync ${seed.check ? 'external' : '-d'} ${seed.role} ${seed.uid}`;
   if (seed.role === 'prim' && s.dataRole !== 'primary') return result(b, false, `${form}: this node is not the primary (state ${s.state}): run it on the primary, before the backup`);

@@ -42,7 +42,14 @@ export type MirrorCommand =
   | { readonly kind: 'secondforce'; readonly sinceMs: number }
   /** `rfssync full` (the next synchronisation is full, on whichever side), `rfssync external|-d
    * prim|second <uid>` (seeding from a backup; `check` false with -d), or `rfssync` (the policy). */
-  | { readonly kind: 'rfssync'; readonly full: boolean; readonly seed?: { readonly role: 'prim' | 'second'; readonly uid: string; readonly check: boolean } };
+  | { readonly kind: 'rfssync'; readonly full: boolean; readonly seed?: ExternalSync };
+
+/** `rfssync external|-d prim|second <uid>`: this node's role in the seeding, its name, and whether
+ * the restored copy is checked for later changes (false with -d). */
+export interface ExternalSync { readonly role: 'prim' | 'second'; readonly uid: string; readonly check: boolean }
+
+/** What an external synchronisation may be named (SafeKit: at most 24 characters), for the CLI and the API. */
+export const EXTERNAL_SYNC_UID = '^[A-Za-z0-9_.-]{1,24}$';
 
 /** Sent every pulse on every heartbeat; carries what the peer needs to decide. */
 export interface MirrorHeartbeat {
