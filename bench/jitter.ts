@@ -2,8 +2,8 @@
 // module processes each run errd over ~2 000 processes every second and a custom checker that
 // reports a changing resource through the CLI as fast as it can (a step, a store write and a log
 // line each time; each report is a CLI process start, so a few per second on busy cores), with both
-// CPU cores spinning. Measured where heartbeats are received (before the step queue, see
-// src/module/heartbeat-transport.ts): gaps longer than 1.5, 2, 3 and 5 pulses, per phase, and the
+// CPU cores spinning. Measured where heartbeats are received (the heartbeat thread, before the
+// step queue: src/module/heartbeat-worker.ts, docs/decisions/0012): gaps longer than 1.5, 2, 3 and 5 pulses, per phase, and the
 // largest gap overall. A gap longer than the timeout would be a false failover.
 //
 //   node dist/bench/jitter.js [--profile tandem|fast|safekit] [--idle 30] [--busy 60]

@@ -182,7 +182,7 @@ export class ModuleRuntime {
       const heart = this.config.heart!;
       this.transport = new HeartbeatTransport({
         module: this.config.name, node: this.env.node, peer: this.mirror.settings.peer, cluster: this.env.cluster,
-        links: heart.heartbeats.map((h) => ({ ident: h.ident, lan: h.lan, pulseMs: h.pulseMs })), port: heart.port, moduleKey: this.env.moduleKey, incarnation: this.env.incarnation,
+        links: heart.heartbeats.map((h) => ({ ident: h.ident, lan: h.lan, pulseMs: h.pulseMs, timeoutMs: h.timeoutMs })), port: heart.port, moduleKey: this.env.moduleKey, incarnation: this.env.incarnation,
         onHeartbeat: (ident, message) => void this.submit({ type: 'heartbeat', ident, message }),
         onRejected: (ident, from, reason) => this.onRejected(ident, from, reason),
         configSignature: this.env.configSignature,

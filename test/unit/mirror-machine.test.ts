@@ -90,3 +90,16 @@ test('a secondary whose primary never confirmed the synchronisation does not fai
   const confirmed = run(toSecondReady(primary(1, false)), [{ type: 'tick', now: 1000 }]).node;
   assert.equal(confirmed.state, 'ALONE');
 });
+
+test('the same heartbeat again keeps the peer alive (its heartbeat thread repeats it); an older one does not', () => {
+  const n1 = initialMirror(settings, synced, 1);
+  const resources = (actions: Action[]) => actions.filter((a) => a.type === 'setResource').map((a) => `${(a as { name: string }).name}=${(a as { value: string }).value}`);
+  // seq 5 at 0, then only repeats of it: the peer's main thread is held up, its thread repeats
+  let { node } = run(n1, [{ type: 'heartbeat', now: 0, ident: 'default', message: peerBeat(5) }]);
+  for (let now = 100; now <= 1000; now += 100) node = run(node, [{ type: 'heartbeat', now, ident: 'default', message: peerBeat(5) }, { type: 'tick', now: now + 1 }]).node;
+  assert.equal(node.heartbeats.default.up, true, 'a peer repeating its heartbeat for longer than the timeout was declared lost');
+  // a reordered, older message says nothing about now: the timeout runs from the last repeat
+  const late = run(node, [{ type: 'heartbeat', now: 1500, ident: 'default', message: peerBeat(4) }, { type: 'tick', now: 1650 }]);
+  assert.equal(late.node.heartbeats.default.up, false);
+  assert.ok(resources(late.actions).includes('heartbeat.default=down'));
+});

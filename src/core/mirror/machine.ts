@@ -92,9 +92,12 @@ function onHeartbeat(b: Step, ident: string, m: MirrorHeartbeat): void {
   const s = b.s;
   const hb = s.heartbeats[ident];
   if (!hb || m.from !== s.settings.peer) return; // not ours: a misconfigured or foreign sender
-  // Each heartbeat drops its own duplicates and reordered packets; a restarted peer comes back
-  // with a higher incarnation and is accepted at once.
-  if (hb.seen && (m.incarnation < hb.seen.incarnation || (m.incarnation === hb.seen.incarnation && m.seq <= hb.seen.seq))) return;
+  // Each heartbeat drops reordered messages; a restarted peer comes back with a higher incarnation
+  // and is accepted at once. The same message again is the peer's pulse, repeated by its heartbeat
+  // thread while its main thread is held up (the transport drops the network's duplicates and
+  // replays before they get here): the peer is alive, its view unchanged.
+  const older = hb.seen !== null && (m.incarnation < hb.seen.incarnation || (m.incarnation === hb.seen.incarnation && m.seq < hb.seen.seq));
+  if (older) return;
   b.set({ heartbeats: { ...s.heartbeats, [ident]: { up: true, lastAt: b.now, seen: { incarnation: m.incarnation, seq: m.seq } } } });
   if (!hb.up) b.resource(`heartbeat.${ident}`, 'up', 'heart');
   // The peer's view follows the newest message over all heartbeats.

@@ -127,7 +127,7 @@ export interface MirrorNode extends ModuleStateBase<MirrorState, Continuation> {
   readonly heartbeats: Readonly<Record<string, {
     readonly up: boolean;
     readonly lastAt: number | null;
-    /** The newest packet seen on this heartbeat, to drop duplicates and replays. */
+    /** The newest message seen on this heartbeat, to drop reordered ones (the transport drops duplicates and replays). */
     readonly seen: { readonly incarnation: number; readonly seq: number } | null;
   }>>;
   readonly resources: Readonly<Record<string, string>>;
