@@ -22,7 +22,10 @@ for (let i = 1; i <= count; i++) {
     try {
       const fd = fs.openSync(file, 'a');
       try {
-        fs.writeSync(fd, `record ${i} ${'x'.repeat(40)}\n`);
+        // a write may be short (the kernel splits a FUSE write where the caller's buffer crosses a
+        // page it must fault in): the rest is written as any careful application does
+        const record = Buffer.from(`record ${i} ${'x'.repeat(40)}\n`);
+        for (let at = 0; at < record.length;) at += fs.writeSync(fd, record, at);
         fs.fsyncSync(fd);
       } finally {
         fs.closeSync(fd);
