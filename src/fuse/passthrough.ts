@@ -363,7 +363,16 @@ export class Passthrough {
         return reply(unique, 0, packDirents(entries, Number(body.readBigUInt64LE(8)), body.readUInt32LE(16)));
       }
       case OP.RELEASEDIR: this.dirs.delete(Number(body.readBigUInt64LE(0))); return reply(unique, 0);
-      case OP.FSYNCDIR: return reply(unique, 0);
+      case OP.FSYNCDIR: {
+        // a rename or a create is durable once its directory is (what a careful application
+        // fsyncs after renaming a file into place): both copies' directories are flushed
+        const rel = this.relOf(nodeid);
+        const dataOnly = (body.readUInt32LE(8) & FSYNC_FDATASYNC) !== 0;
+        this.emitAt(rel, (path) => ({ op: 'fsync', path, dataOnly }));
+        const fd = fs.openSync(this.full(rel), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+        try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+        return reply(unique, 0);
+      }
       case OP.GETXATTR: case OP.LISTXATTR: {
         // a size of 0 asks how much room the answer needs
         const size = body.readUInt32LE(0);

@@ -72,7 +72,7 @@ export function scopedChange(src: Source, m: Mutation): ScopedChange | null {
       // a directory replicated only when needed may not be on the copy: removed if it is
       return d === 'excluded' ? NOTHING : d === 'when-needed' ? { ...NOTHING, remove: rel } : asIs(scope, m, rel);
     }
-    case 'chmod': case 'chown': case 'utimens': {
+    case 'chmod': case 'chown': case 'utimens': case 'fsync': { // fsync: of a file or a directory
       const st = lstatOf(src, rel);
       return (st ? inScope(src, rel, st) : scope.file(rel)) ? asIs(scope, m, rel) : NOTHING;
     }

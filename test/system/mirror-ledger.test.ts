@@ -1,10 +1,13 @@
 // The acknowledged-write ledger under faults (issue 5's proof, DESIGN §5): on the primary of a
 // replicating mirror in the lab, a writer appends numbered records with fsync and logs each
-// acknowledgement; a fault chosen at random hits at a random moment — kill -9 of the primary node,
-// of the secondary node, of the primary's module process, of either replicator (the FUSE server),
-// or a break of the replication connection while the heartbeats flow. After recovery (crashed
-// nodes restarted, stopped modules started) the pair is whole again, and then: every acknowledged
-// record is in the new primary's file, every line of it is a whole record (but an unacknowledged
+// acknowledgement, and every tenth record goes into a file of its own (written aside, fsync,
+// renamed into place, fsync of the directory); a fault chosen at random hits at a random moment —
+// kill -9 of the primary node, of the secondary node, of both nodes at once, of the primary's module
+// process, of either replicator (the FUSE server), a break of the replication connection while the
+// heartbeats flow, or kill -9 of the primary while it reintegrates a secondary that was stopped while
+// the primary wrote alone. After recovery (crashed nodes restarted, stopped modules started) the
+// pair is whole again, and then: every acknowledged record is in the new primary's file and every
+// acknowledged file of its own is there whole, every line is a whole record (but an unacknowledged
 // append the crash cut at the very end: checkTail), and rfsverify finds the two copies identical.
 // The pair replicates over three connections (nbremconn="3"): the changes spread over them must
 // reach the copy in the order they were made, through every fault (the other replication tests
@@ -17,8 +20,9 @@ import { join, resolve } from 'node:path';
 import { until } from '../helpers.js';
 import { replicationLab, replicationSkip as skip, type LabNodeName, type ReplicationLab } from '../lab-replication.js';
 import { seededRng } from '../../src/shared/ports.js';
+import { logged, misplaced, recordText } from './ledger-records.js';
 
-const FAULTS = ['crash-primary', 'crash-secondary', 'kill-module-primary', 'kill-replicator-primary', 'kill-replicator-secondary', 'break-link'] as const;
+const FAULTS = ['crash-primary', 'crash-secondary', 'crash-both', 'kill-module-primary', 'kill-replicator-primary', 'kill-replicator-secondary', 'break-link', 'crash-primary-reintegrating'] as const;
 type Fault = typeof FAULTS[number];
 const WRITER = resolve('dist/test/system/ledger-writer.js'); // absolute: a lab node starts in its namespace's root
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,11 +33,24 @@ function pidOf(r: ReplicationLab, node: LabNodeName, what: 'replicator' | 'modul
   return rows.find((m) => m.module === 'app')?.pid ?? 0;
 }
 
-function inject(r: ReplicationLab, fault: Fault, primary: LabNodeName, secondary: LabNodeName): void {
+async function inject(r: ReplicationLab, fault: Fault, primary: LabNodeName, secondary: LabNodeName, round: number, laterMs: number): Promise<void> {
   const kill = (pid: number) => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ } };
   switch (fault) {
     case 'crash-primary': r.lab.crash(primary); return;
     case 'crash-secondary': r.lab.crash(secondary); return;
+    case 'crash-both': r.lab.crash(primary); r.lab.crash(secondary); return;
+    case 'crash-primary-reintegrating': {
+      // the secondary stops; the primary writes alone (the ledger, and 48 MiB so that the
+      // reintegration lasts), the secondary starts again, and the primary dies `laterMs` after:
+      // before, during or after the reintegration, the copy left must never serve stale data
+      r.tandem(secondary, 'stop', '-m', 'app');
+      await until(`${primary} alone`, () => r.state(primary) === 'ALONE', 20_000, 100);
+      r.sh(primary, `dd if=/dev/urandom of=${r.data}/bulk-${round} bs=1M count=48 conv=fsync status=none`);
+      r.tandem(secondary, 'start', '-m', 'app');
+      await sleep(laterMs);
+      r.lab.crash(primary);
+      return;
+    }
     case 'kill-module-primary': kill(pidOf(r, primary, 'module')); return;
     case 'kill-replicator-primary': kill(pidOf(r, primary, 'replicator')); return;
     case 'kill-replicator-secondary': kill(pidOf(r, secondary, 'replicator')); return;
@@ -53,7 +70,7 @@ function inject(r: ReplicationLab, fault: Fault, primary: LabNodeName, secondary
 function checkTail(tail: string, lines: readonly string[], acked: readonly number[], where: string): void {
   if (!tail) return;
   const next = lines.length ? Number(lines.at(-1)!.split(' ')[1]) + 1 : 1;
-  assert.ok(`record ${next} ${'x'.repeat(40)}\n`.startsWith(tail), `${where}: the file ends with "${tail}", not the beginning of record ${next}`);
+  assert.ok(recordText(next).startsWith(tail), `${where}: the file ends with "${tail}", not the beginning of record ${next}`);
   assert.ok(!acked.includes(next), `${where}: record ${next} was acknowledged but only "${tail}" of it is there`);
 }
 
@@ -101,13 +118,14 @@ test('acknowledged-write ledger under randomized faults: no acknowledged record 
       const writer = r.lab.start(primary, [process.execPath, WRITER, join(r.data, name), '400', '1', '12', acks]);
       const ended = new Promise((resolve) => writer.on('exit', resolve));
       await sleep(delayMs);
-      inject(r, fault, primary, secondary);
+      await inject(r, fault, primary, secondary, round, rng.int(2000));
       await Promise.race([ended, sleep(20_000)]);
       writer.kill('SIGKILL');
       primary = await recover(r);
       seen[fault] = (seen[fault] ?? 0) + 1;
 
-      const acked = fs.readFileSync(acks, 'utf8').split('\n').filter((l) => l.startsWith('ack ')).map((l) => Number(l.slice(4)));
+      const acked = logged(acks, 'ack');
+      const placed = logged(acks, 'file');
       const file = join(r.backing[primary], name);
       const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
       const whole = text.slice(0, text.lastIndexOf('\n') + 1);
@@ -120,9 +138,12 @@ test('acknowledged-write ledger under randomized faults: no acknowledged record 
       const have = new Set(lines.map((l) => Number(l.split(' ')[1])));
       const lost = acked.filter((n) => !have.has(n));
       if (lost.length) assert.fail(`${where}: acknowledged records missing on the new primary ${primary}: ${lost.join(' ')}\n${logs()}`);
+      const readPlaced = (entry: string) => { try { return fs.readFileSync(join(`${file}.d`, entry), 'utf8'); } catch { return null; } };
+      const wrong = misplaced(placed, readPlaced);
+      if (wrong.length) assert.fail(`${where}: acknowledged files of their own wrong on the new primary ${primary}: ${wrong.join(', ')}\n${logs()}`);
       const verify = r.lab.tandem(primary === 'n1' ? 'n2' : 'n1', 'rfsverify', '-m', 'app');
       assert.equal(verify.status, 0, `${where}: the copies differ after recovery:\n${verify.stdout}${verify.stderr}`);
-      t.diagnostic(`round ${round}: ${fault} after ${delayMs} ms: ${acked.length} records acknowledged, all on ${primary}; copies identical`);
+      t.diagnostic(`round ${round}: ${fault} after ${delayMs} ms: ${acked.length} records acknowledged (${placed.length} in files of their own), all on ${primary}; copies identical`);
     }
     t.diagnostic(`faults: ${JSON.stringify(seen)}; ${total} records acknowledged in all`);
     assert.ok(total >= rounds * 20, `the writer was acknowledged only ${total} records over ${rounds} rounds: the ledger proves nothing`);

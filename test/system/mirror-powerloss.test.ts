@@ -5,7 +5,8 @@
 // copy (checked with e2fsck first) under a new boot id.
 //   1. The secondary loses power while the primary's writer appends fsync'd records, then the
 //      primary is lost for good: the operator forces the rebooted secondary primary, and every
-//      record acknowledged before the power failure is in its copy.
+//      record acknowledged before the power failure is in its copy, and every record put in a file
+//      of its own (renamed into place, directory fsync'd) is there whole.
 //   2. With the pair whole again, the primary loses power: the secondary takes over with every
 //      acknowledged record; the rebooted node comes back as secondary through a full
 //      synchronisation (a reboot may have lost what its page cache held) and rfsverify finds the
@@ -17,13 +18,22 @@ import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { until } from '../helpers.js';
 import { replicationLab, replicationSkip, type LabNodeName, type ReplicationLab } from '../lab-replication.js';
+import { logged, misplaced } from './ledger-records.js';
 
 const WRITER = resolve('dist/test/system/ledger-writer.js');
 const skip = replicationSkip || (spawnSync('losetup', ['-f']).status !== 0 ? 'needs a free loop device (losetup -f)' : false);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Records acknowledged so far in an ack log. */
-const acked = (file: string) => fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('ack ')).map((l) => Number(l.slice(4)));
+const acked = (file: string) => logged(file, 'ack');
+
+/** The acknowledged files of their own (`placed`) of ledger `name` that `node`'s copy lacks or holds wrong. */
+function misplacedOn(r: ReplicationLab, node: LabNodeName, name: string, placed: readonly number[]): string[] {
+  return misplaced(placed, (entry) => {
+    const x = r.lab.run(node, ['cat', join(r.data, `${name}.d`, entry)]);
+    return x.status === 0 ? x.stdout : null;
+  });
+}
 
 /** The records of a ledger file as a node sees it; a torn last line (never acknowledged) is ignored. */
 function records(r: ReplicationLab, node: LabNodeName, name: string): Set<number> {
@@ -60,7 +70,7 @@ async function reboot(r: ReplicationLab, node: LabNodeName, copy: string, bootId
  * The ledger writer on `writer` appends fsync'd records; 20 records in, `victim` loses power.
  * Returns the records acknowledged before that instant and the copy of the victim's disk.
  */
-async function appendsThenPowerOff(r: ReplicationLab, writer: LabNodeName, victim: LabNodeName, round: number): Promise<{ before: number[]; copy: string }> {
+async function appendsThenPowerOff(r: ReplicationLab, writer: LabNodeName, victim: LabNodeName, round: number): Promise<{ before: number[]; placed: number[]; copy: string }> {
   const acks = join(r.dir, `acks-${round}`);
   fs.writeFileSync(acks, '');
   const w = r.lab.start(writer, [process.execPath, WRITER, join(r.data, `ledger-${round}`), '300', '2', '10', acks]);
@@ -69,10 +79,11 @@ async function appendsThenPowerOff(r: ReplicationLab, writer: LabNodeName, victi
   // when another lab test shares the disk and the cores)
   await until('the writer has 20 acknowledged records', () => acked(acks).length >= 20, 30_000, 10);
   const before = acked(acks);
+  const placed = logged(acks, 'file');
   const copy = powerOff(r, victim, `power-off-${round}`);
   await Promise.race([ended, sleep(15_000)]);
   assert.ok(before.length > 10, `the writer was acknowledged only ${before.length} records before the power failure`);
-  return { before, copy };
+  return { before, placed, copy };
 }
 
 test('power loss: every fsync-acknowledged record survives on the copy that reached the disk', { skip, timeout: 240_000 }, async () => {
@@ -88,6 +99,8 @@ test('power loss: every fsync-acknowledged record survives on the copy that reac
     await until('n2 alone on its rebooted copy', () => r.state('n2') === 'ALONE', 30_000, 200);
     const on2 = records(r, 'n2', 'ledger-1');
     assert.deepEqual(one.before.filter((n) => !on2.has(n)), [], 'records acknowledged before the power failure are missing on the secondary\'s disk');
+    assert.ok(one.placed.length >= 1, 'no record was put in a file of its own before the power failure: the rename path proves nothing');
+    assert.deepEqual(misplacedOn(r, 'n2', 'ledger-1', one.placed), [], 'files renamed into place before the power failure are wrong on the secondary\'s disk');
 
     // 2. the pair whole again (n1 back on its own disk), then the primary loses power
     r.startDaemon('n1');
@@ -98,6 +111,7 @@ test('power loss: every fsync-acknowledged record survives on the copy that reac
     await until('n1 takes over', () => r.state('n1') === 'ALONE', 20_000, 100);
     const on1 = records(r, 'n1', 'ledger-2');
     assert.deepEqual(two.before.filter((n) => !on1.has(n)), [], 'records acknowledged before the power failure are missing on the new primary');
+    assert.deepEqual(misplacedOn(r, 'n1', 'ledger-2', two.placed), [], 'files renamed into place before the power failure are wrong on the new primary');
     await reboot(r, 'n2', two.copy, 'reboot-2');
     if (r.state('n2') === 'STOP') r.tandem('n2', 'start', '-m', 'app');
     await r.synced('n2');
