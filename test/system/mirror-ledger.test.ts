@@ -33,12 +33,13 @@ function pidOf(r: ReplicationLab, node: LabNodeName, what: 'replicator' | 'modul
   return rows.find((m) => m.module === 'app')?.pid ?? 0;
 }
 
-async function inject(r: ReplicationLab, fault: Fault, primary: LabNodeName, secondary: LabNodeName, round: number, laterMs: number): Promise<void> {
+/** Injects `fault`; says what it hit when that was left to chance. */
+async function inject(r: ReplicationLab, fault: Fault, primary: LabNodeName, secondary: LabNodeName, round: number, laterMs: number): Promise<string> {
   const kill = (pid: number) => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone already */ } };
   switch (fault) {
-    case 'crash-primary': r.lab.crash(primary); return;
-    case 'crash-secondary': r.lab.crash(secondary); return;
-    case 'crash-both': r.lab.crash(primary); r.lab.crash(secondary); return;
+    case 'crash-primary': r.lab.crash(primary); return '';
+    case 'crash-secondary': r.lab.crash(secondary); return '';
+    case 'crash-both': r.lab.crash(primary); r.lab.crash(secondary); return '';
     case 'crash-primary-reintegrating': {
       // the secondary stops; the primary writes alone (the ledger, and 48 MiB so that the
       // reintegration lasts), the secondary starts again, and the primary dies `laterMs` after:
@@ -48,13 +49,14 @@ async function inject(r: ReplicationLab, fault: Fault, primary: LabNodeName, sec
       r.sh(primary, `dd if=/dev/urandom of=${r.data}/bulk-${round} bs=1M count=48 conv=fsync status=none`);
       r.tandem(secondary, 'start', '-m', 'app');
       await sleep(laterMs);
+      const upToDate = r.lab.tandem(secondary, 'get', '-m', 'app', '-r', 'rfs.uptodate').stdout.trim() === 'up';
       r.lab.crash(primary);
-      return;
+      return upToDate ? ' (the secondary was up to date)' : ' (during the reintegration)';
     }
-    case 'kill-module-primary': kill(pidOf(r, primary, 'module')); return;
-    case 'kill-replicator-primary': kill(pidOf(r, primary, 'replicator')); return;
-    case 'kill-replicator-secondary': kill(pidOf(r, secondary, 'replicator')); return;
-    case 'break-link': r.lab.run(primary, ['ss', '-K', 'dst', r.lab.node(secondary).addr, 'dport', '=', '5600']); return;
+    case 'kill-module-primary': kill(pidOf(r, primary, 'module')); return '';
+    case 'kill-replicator-primary': kill(pidOf(r, primary, 'replicator')); return '';
+    case 'kill-replicator-secondary': kill(pidOf(r, secondary, 'replicator')); return '';
+    case 'break-link': r.lab.run(primary, ['ss', '-K', 'dst', r.lab.node(secondary).addr, 'dport', '=', '5600']); return '';
   }
 }
 
@@ -118,7 +120,7 @@ test('acknowledged-write ledger under randomized faults: no acknowledged record 
       const writer = r.lab.start(primary, [process.execPath, WRITER, join(r.data, name), '400', '1', '12', acks]);
       const ended = new Promise((resolve) => writer.on('exit', resolve));
       await sleep(delayMs);
-      await inject(r, fault, primary, secondary, round, rng.int(2000));
+      const hit = await inject(r, fault, primary, secondary, round, rng.int(1200));
       await Promise.race([ended, sleep(20_000)]);
       writer.kill('SIGKILL');
       primary = await recover(r);
@@ -143,7 +145,7 @@ test('acknowledged-write ledger under randomized faults: no acknowledged record 
       if (wrong.length) assert.fail(`${where}: acknowledged files of their own wrong on the new primary ${primary}: ${wrong.join(', ')}\n${logs()}`);
       const verify = r.lab.tandem(primary === 'n1' ? 'n2' : 'n1', 'rfsverify', '-m', 'app');
       assert.equal(verify.status, 0, `${where}: the copies differ after recovery:\n${verify.stdout}${verify.stderr}`);
-      t.diagnostic(`round ${round}: ${fault} after ${delayMs} ms: ${acked.length} records acknowledged (${placed.length} in files of their own), all on ${primary}; copies identical`);
+      t.diagnostic(`round ${round}: ${fault}${hit} after ${delayMs} ms: ${acked.length} records acknowledged (${placed.length} in files of their own), all on ${primary}; copies identical`);
     }
     t.diagnostic(`faults: ${JSON.stringify(seen)}; ${total} records acknowledged in all`);
     assert.ok(total >= rounds * 20, `the writer was acknowledged only ${total} records over ${rounds} rounds: the ledger proves nothing`);
