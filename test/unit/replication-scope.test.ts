@@ -128,6 +128,11 @@ for (const mode of ['live', 'reintegration'] as const) {
       put('a/notes.txt', 'not replicated');
       put('a/b/main.db', 'rows');
       l.change({ op: 'chmod', path: 'a', mode: 0o711 }, () => fs.chmodSync(P('a'), 0o711));
+      // a directory's fsync (after a rename into place) reaches the copy only where the copy has it
+      const syncDir = (rel: string) => l.change({ op: 'fsync', path: rel, dataOnly: false }, () => undefined);
+      syncDir('empty'); // not on the copy: applying it there would fail
+      syncDir('a/b');
+      syncDir('');
       put('a/b/old.db', 'gone soon');
       l.change({ op: 'rename', from: 'a/b/old.db', to: 'a/b/old.txt', noReplace: false }, () => fs.renameSync(P('a/b/old.db'), P('a/b/old.txt')));
       await l.finish();
