@@ -24,8 +24,9 @@ function writeAll(fd: number, data: Buffer): void {
   for (let at = 0; at < data.length;) at += fs.writeSync(fd, data, at);
 }
 
-function append(i: number): void {
-  const fd = fs.openSync(file, 'a');
+/** Writes record `i` to `path` (opened with `flags`: "a" appends, "w" replaces) and fsyncs it. */
+function writeDurably(path: string, flags: string, i: number): void {
+  const fd = fs.openSync(path, flags);
   try {
     writeAll(fd, Buffer.from(recordText(i)));
     fs.fsyncSync(fd);
@@ -38,13 +39,7 @@ function putInPlace(i: number): void {
   const dir = `${file}.d`;
   fs.mkdirSync(dir, { recursive: true });
   const tmp = `${dir}/rec-${i}.tmp`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    writeAll(fd, Buffer.from(recordText(i)));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  writeDurably(tmp, 'w', i);
   fs.renameSync(tmp, `${dir}/rec-${i}`);
   const d = fs.openSync(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
   try { fs.fsyncSync(d); } finally { fs.closeSync(d); }
@@ -66,7 +61,7 @@ async function untilDone(i: number, step: () => void, done: string): Promise<boo
 }
 
 for (let i = 1; i <= count; i++) {
-  if (!await untilDone(i, () => append(i), `ack ${i}`)) process.exit(1);
+  if (!await untilDone(i, () => writeDurably(file, 'a', i), `ack ${i}`)) process.exit(1);
   if (i % 10 === 0 && !await untilDone(i, () => putInPlace(i), `file ${i}`)) process.exit(1);
   if (pauseMs) await sleep(pauseMs);
 }
