@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The README's demo command. Installs what it needs (idempotently), builds, checks the shipped
 # templates, runs the decision core of a 2-node mirror and a 3-node farm on simulated nodes, then
-# (as root) a real 2-node mirror with a virtual IP in a lab of network namespaces, a client, and a
-# crash of the primary node (scripts/demo-lab.sh). Replication, the farm lab and the web console
-# come with later issues.
+# (as root) a real 2-node mirror with a virtual IP and a replicated directory in a lab of network
+# namespaces, a client, and a crash of the primary node (scripts/demo-lab.sh). The farm lab and the
+# web console come with later issues.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
