@@ -14,6 +14,9 @@
 //                                  [--async second|none]   (<rfs async>: acknowledged on receipt or once applied)
 //                                  [--full-sync-only]   (only the two full synchronisations; the
 //                                  other results in replication.json are kept)
+//                                  [--halt-poll-ns N]   (a KVM guest's idle vCPUs poll N ns before
+//                                  they halt, for this run only: bench/vcpu-idle.ts; results in
+//                                  replication-halt-poll.json)
 
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -21,6 +24,7 @@ import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { Lab } from '../src/lab/lab.js';
 import { arg, sleep, until, appState, installPair } from './pair.js';
+import { describe, setHaltPoll, vcpuIdle } from './vcpu-idle.js';
 
 const SEQ_MB = Number(arg('--seq-mb', '2048'));
 const SMALL = Number(arg('--small', '50000'));
@@ -29,7 +33,8 @@ const DB_MB = Number(arg('--db-mb', '4096'));
 const TREE = Number(arg('--tree', '200000'));
 const QUICK = process.argv.includes('--quick');
 const FULL_ONLY = process.argv.includes('--full-sync-only');
-const RESULTS = 'bench/results/replication.json';
+const HALT_POLL_NS = process.argv.includes('--halt-poll-ns') ? Number(arg('--halt-poll-ns', '')) : null;
+const RESULTS = HALT_POLL_NS === null ? 'bench/results/replication.json' : 'bench/results/replication-halt-poll.json';
 const ASYNC = arg('--async', 'second');
 const WORKLOAD = resolve('dist/bench/fs-workload.js');
 const SUBNET = '10.84.0';
@@ -313,6 +318,10 @@ async function main(): Promise<void> {
   if (spawnSync('rsync', ['--version']).error) {
     spawnSync('apt-get', ['install', '-y', '-q', 'rsync'], { stdio: 'inherit' });
   }
+  if (HALT_POLL_NS !== null && !(Number.isInteger(HALT_POLL_NS) && HALT_POLL_NS >= 0)) throw new Error('--halt-poll-ns takes a whole number of nanoseconds, 0 or more');
+  const restoreHaltPoll = HALT_POLL_NS === null ? () => undefined : setHaltPoll(HALT_POLL_NS);
+  results.vcpuIdle = vcpuIdle();
+  console.log(describe(results.vcpuIdle as ReturnType<typeof vcpuIdle>));
   const base = fs.mkdtempSync(join(tmpdir(), 'bench-repl-'));
   fs.mkdirSync(join(base, 'lab'));
   const images = ['direct', 'passthrough-fs', 'n1-data', 'n2-data'];
@@ -322,6 +331,7 @@ async function main(): Promise<void> {
     lab = null;
     for (const name of images) spawnSync('umount', ['-l', join(base, name)]);
     fs.rmSync(base, { recursive: true, force: true });
+    restoreHaltPoll();
   };
   // an interrupted run leaves no namespace, node process or mount behind either
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { cleanUp(); process.exit(130); });
