@@ -37,6 +37,7 @@ const HALT_POLL_NS = process.argv.includes('--halt-poll-ns') ? Number(arg('--hal
 const RESULTS = HALT_POLL_NS === null ? 'bench/results/replication.json' : 'bench/results/replication-halt-poll.json';
 const ASYNC = arg('--async', 'second');
 const WORKLOAD = resolve('dist/bench/fs-workload.js');
+const RTT = resolve('dist/bench/rtt.js');
 const SUBNET = '10.84.0';
 const results: Record<string, unknown> = FULL_ONLY && fs.existsSync(RESULTS)
   ? { ...JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as Record<string, unknown>, fullSyncAt: new Date().toISOString() }
@@ -184,6 +185,20 @@ async function rsyncTo(lab: Lab, dir: string, src: string, dst: string, checksum
   }
 }
 
+/** The plain TCP round trip from n1 to n2 (bench/rtt.ts), the baseline of the fsync target. */
+async function networkRtt(lab: Lab): Promise<Record<string, number>> {
+  const echo = lab.start('n2', [process.execPath, RTT, 'echo', `${SUBNET}.2`, '8731']);
+  try {
+    const ping = () => lab.run('n1', [process.execPath, RTT, 'ping', `${SUBNET}.2`, '8731', '2100']);
+    let r = ping();
+    await until('the echo server on n2', () => r.status === 0 || (r = ping()).status === 0, 10_000); // it may not listen yet
+    return parseLast(r.stdout);
+  } finally {
+    echo.kill('SIGKILL');
+    spawnSync('pkill', ['-f', `${RTT} echo`]);
+  }
+}
+
 /**
  * A full synchronisation of identical copies (`second fullsync`: every block hashed on both sides,
  * nothing to send) against `rsync -a -c --no-whole-file` to a copy of n2's data (every file read
@@ -259,6 +274,10 @@ async function workloadsAndRatios(lab: Lab, base: string, direct: string, data: 
   for (const [ident, h] of Object.entries(hb.heartbeats ?? {})) console.log(`   heartbeat ${ident} during the writes: ${h.received} received, largest gap ${h.maxGapMs} ms, late ${JSON.stringify(h.late)}`);
   save();
 
+  results.networkRtt = await networkRtt(lab);
+  console.log(`   network round trip n1 → n2 (plain TCP, 64 bytes): ${JSON.stringify(results.networkRtt)}`);
+  save();
+
   const ratios = (a: Record<string, Record<string, number>>, b: Record<string, Record<string, number>>) => ({
     seqWrite: +(a.seq.writeMBps / b.seq.writeMBps).toFixed(2), seqRead: +(a.seq.readMBps / b.seq.readMBps).toFixed(2),
     smallCreate: +(a.small.createPerS / b.small.createPerS).toFixed(3), smallUnlink: +(a.small.unlinkPerS / b.small.unlinkPerS).toFixed(3),
@@ -267,6 +286,10 @@ async function workloadsAndRatios(lab: Lab, base: string, direct: string, data: 
   const rep = results.replicated as Record<string, Record<string, number>>;
   results.ratios = { replicatedVsDirect: ratios(rep, results.direct as never), replicatedVsPassthrough: ratios(rep, results.passthrough as never) };
   console.log(`== ratios ${JSON.stringify(results.ratios)}`);
+  const rtt = (results.networkRtt as Record<string, number>).p50us;
+  const over = rep.fsync.p50us - (results.direct as Record<string, Record<string, number>>).fsync.p50us;
+  results.fsyncTarget = { overDirectUs: over, targetUs: 2 * rtt + 300, met: over <= 2 * rtt + 300 };
+  console.log(`== fsync p50 over direct ${over} µs; target 2 × RTT (${rtt} µs) + 300 = ${2 * rtt + 300} µs: ${over <= 2 * rtt + 300 ? 'met' : 'not met'}`);
   save();
 }
 
