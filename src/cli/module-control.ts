@@ -71,6 +71,26 @@ export async function showState(out: Output, root: string | undefined, module: s
 }
 
 /** waitstate / waitstart / waitstop: poll until `done`, or fail after `timeout` seconds (0: never). */
+/**
+ * While a wait lasts (the state waited for not reached yet), a line on stderr (not with --json) each time the module's state changes or
+ * a resynchronisation says how far it got (`rfs.reintegration`, on the primary and the secondary);
+ * a value of that resource left from before the wait is not shown as news.
+ */
+function waitProgress(out: Output, m: string): (s: ModuleStatus) => void {
+  let before: string | undefined;
+  let first = true;
+  let said = '';
+  return (s) => {
+    const reintegration = s.resources['rfs.reintegration'];
+    if (first) { before = reintegration; first = false; }
+    const news = reintegration !== undefined && reintegration !== before ? ` — ${reintegration}` : '';
+    const line = `${m}: ${s.state} (${s.qualifier})${news}`;
+    if (out.json || line === said) return;
+    said = line;
+    process.stderr.write(`${line}\n`);
+  };
+}
+
 export async function waitFor(out: Output, root: string | undefined, verb: string, module: string | undefined, want: string | undefined, timeoutS: string | undefined): Promise<number> {
   const m = needModule(out, verb, module);
   if (verb === 'waitstate' && (!want || !STABLE.has(want))) fail(out, EXIT.invalid, `waitstate needs one of ${[...STABLE].join(', ')}`, `tandem waitstate -m ${m} PRIM`);
@@ -79,10 +99,12 @@ export async function waitFor(out: Output, root: string | undefined, verb: strin
   const done = (s: ModuleStatus): boolean =>
     verb === 'waitstop' ? s.state === 'STOP' : verb === 'waitstart' ? s.state !== 'STOP' && s.qualifier !== 'Transient' : s.state === want && s.qualifier !== 'Transient';
   const end = Date.now() + limit * 1000;
+  const progress = waitProgress(out, m);
   for (;;) {
     const s = await status(out, root, verb, m);
     if (!('state' in s)) { finish(out, { status: 503, body: s }); return EXIT.failed; }
     if (done(s)) { emit(out, { ok: true, module: m, state: s.state, qualifier: s.qualifier }, () => `${m}: ${s.state} (${s.qualifier})`); return EXIT.ok; }
+    progress(s);
     if (limit > 0 && Date.now() > end) {
       fail(out, EXIT.failed, `${verb}: module ${m} is still ${s.state} (${s.qualifier}) after ${limit} s`);
     }

@@ -140,6 +140,11 @@ export class ReplicaServer {
     return this.last?.applied ?? 0n;
   }
 
+  /** What the current session has applied: changes and bytes of file contents (none without one). */
+  get progress(): { changes: bigint; bytes: number } | null {
+    return this.session && { changes: this.session.applied, bytes: this.session.appliedBytes };
+  }
+
   /** The connections of the current session: 1 + the extra ones (nbremconn). */
   get connections(): number {
     return this.session?.connections ?? 0;

@@ -36,6 +36,8 @@ export class PrimarySession {
   readonly id = randomBytes(12).toString('hex');
   /** The number of the last change applied: every change up to it is on the copy. */
   applied = 0n;
+  /** The file contents this session has written to the copy (a resynchronisation's progress). */
+  appliedBytes = 0;
   private readonly lanes: TLSSocket[] = [];
   private readonly pending = new Map<bigint, OpFrame>();
   private readonly held: { after: bigint; message: unknown }[] = [];
@@ -115,6 +117,7 @@ export class PrimarySession {
       const copy = this.h.copies[f.root];
       if (!copy) throw new Error(`a change for replicated directory #${f.root}, and this module has ${this.h.copies.length}`);
       copy.apply(f.op);
+      if (f.op.op === 'write') this.appliedBytes += f.op.data.length;
       this.pending.delete(f.seq);
       this.applied = f.seq;
     }

@@ -130,6 +130,8 @@ export class Replicator {
   private seedAsk: Pick<Hello, 'mode' | 'seed'> | null = null;
   /** The open files last reported as holding the resynchronisation back. */
   private openSaid: string | null = null;
+  /** While this secondary waits for or receives a resynchronisation: says its progress every second. */
+  private resyncWatch: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: ReplicatorOptions) {
     this.scopes = o.dirs.map((d) => replicationFilter(d));
@@ -206,6 +208,7 @@ export class Replicator {
         this.pendingSince = c.sinceMs ?? null;
         this.pendingSeed = c.mode === 'external' ? c.seed ?? null : null;
         this.seedAsk = null;
+        this.watchResync();
         return undefined;
       case 'seed': return this.recordSeed(c.uid);
       case 'shutdown':
@@ -552,12 +555,35 @@ export class Replicator {
     return why;
   }
 
+  /**
+   * The secondary's side of a resynchronisation's progress (`rfs.reintegration`, as the primary
+   * says what it sent): what the primary's session has applied to the copy, every second while it
+   * grows, so that `tandem state -v` and `tandem waitstate` on this node show it too.
+   */
+  private watchResync(): void {
+    if (this.resyncWatch) return;
+    let said = 0n;
+    this.resyncWatch = setInterval(() => {
+      if (this.pendingResync === null) {
+        clearInterval(this.resyncWatch!);
+        this.resyncWatch = null;
+        return;
+      }
+      const p = this.server?.progress;
+      if (!p || p.changes === said) return;
+      said = p.changes;
+      this.o.emit({ type: 'progress', text: `reintegration from ${this.o.peer}: ${p.changes} changes, ${(p.bytes / 1048576).toFixed(1)} MiB applied` });
+    }, 1000).unref();
+  }
+
   private onSynced(generation: unknown): void {
     this.generation = generation as Generation;
     this.needsFull = false;
     this.save(false);
     if (this.pendingResync === null) return;
     this.pendingResync = null;
+    const p = this.server?.progress;
+    if (p) this.o.emit({ type: 'progress', text: `last reintegration from ${this.o.peer}: ${p.changes} changes, ${(p.bytes / 1048576).toFixed(1)} MiB applied` });
     this.o.emit({ type: 'resyncDone', ok: true, generation: this.generation });
   }
 

@@ -24,7 +24,7 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     fs.writeFileSync(join(backing.n2, 'stale.txt'), 'only on n2: removed by the full sync\n');
     fs.writeFileSync(join(backing.n1, 'hard-a'), 'one file, two names\n');
     fs.linkSync(join(backing.n1, 'hard-a'), join(backing.n1, 'hard-b'));
-  }, false, ' async="none"', '<notreplicated path="tmp"/>'); // async none: the secondary applies before it acknowledges, the checks below read its copy at once
+  }, false, ' async="none" reiallowedbw="1024"', '<notreplicated path="tmp"/>'); // async none: the secondary applies before it acknowledges, the checks below read its copy at once; 1 MiB/s: the first full sync lasts seconds
   const { lab, data, backing, state, log, startDaemon, waitStates, tandem, sh, synced } = r;
   try {
     // never synchronised: n1 waits for its peer, and an operator's prim makes it primary
@@ -36,7 +36,14 @@ test('mirror replication in the lab: full sync, synchronous writes, crash of the
     sh('n1', `echo "written alone" > ${data}/alone.txt`);
 
     tandem('n2', 'second', '-m', 'app'); // never synchronised either: an operator says which copy is the secondary
+    // an operator waiting on the secondary sees the full sync arrive, capped by reiallowedbw
+    const started = Date.now();
+    const waited = lab.tandem('n2', 'waitstate', '-m', 'app', 'SECOND', '--timeout', '60');
+    assert.equal(waited.status, 0, waited.stderr);
+    assert.match(waited.stderr, /^app: \w+ \(\w+\) — reintegration from n1: \d+ changes, \d+\.\d MiB applied$/m, 'waitstate shows the resynchronisation\'s progress');
+    assert.ok(Date.now() - started >= 2_000, 'reiallowedbw="1024" spreads the 3 MiB file over seconds');
     await synced('n2');
+    assert.match(lab.tandem('n2', 'get', '-m', 'app', '-r', 'rfs.reintegration').stdout, /last reintegration from n1: \d+ changes, 3\.\d MiB applied/);
     assert.match(log('n1'), /Reintegration of n2 begins: full synchronization/);
     assert.match(log('n1'), /2 name\(s\) in the replicated directories are hard links \(hard-a, hard-b\): each is a separate file on n2/);
     assert.deepEqual(treeOf(backing.n2), treeOf(backing.n1), 'the copies are the same after the full sync');
