@@ -70,11 +70,11 @@ export async function showState(out: Output, root: string | undefined, module: s
   return EXIT.ok;
 }
 
-/** waitstate / waitstart / waitstop: poll until `done`, or fail after `timeout` seconds (0: never). */
 /**
- * While a wait lasts (the state waited for not reached yet), a line on stderr (not with --json) each time the module's state changes or
- * a resynchronisation says how far it got (`rfs.reintegration`, on the primary and the secondary);
- * a value of that resource left from before the wait is not shown as news.
+ * While a wait lasts (the state waited for not reached yet), a line on stderr (not with --json)
+ * each time the module's state changes or a resynchronisation says how far it got
+ * (`rfs.reintegration`, on the primary and the secondary); a value of that resource left from
+ * before the wait is not shown as news.
  */
 function waitProgress(out: Output, m: string): (s: ModuleStatus) => void {
   let before: string | undefined;
@@ -91,6 +91,7 @@ function waitProgress(out: Output, m: string): (s: ModuleStatus) => void {
   };
 }
 
+/** waitstate / waitstart / waitstop: poll until `done`, or fail after `timeout` seconds (0: never). */
 export async function waitFor(out: Output, root: string | undefined, verb: string, module: string | undefined, want: string | undefined, timeoutS: string | undefined): Promise<number> {
   const m = needModule(out, verb, module);
   if (verb === 'waitstate' && (!want || !STABLE.has(want))) fail(out, EXIT.invalid, `waitstate needs one of ${[...STABLE].join(', ')}`, `tandem waitstate -m ${m} PRIM`);

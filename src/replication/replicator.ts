@@ -95,6 +95,9 @@ const RECONNECT_MS = 1000;
 
 const isMutation = (op: StreamOp): op is Mutation => op.op !== 'remove' && op.op !== 'ensure';
 
+/** A secondary's resynchronisation progress, as `rfs.reintegration` says it. */
+const applied = (p: { changes: bigint; bytes: number }) => `${p.changes} changes, ${(p.bytes / 1048576).toFixed(1)} MiB applied`;
+
 export class Replicator {
   private role: Role = 'none';
   private generation: Generation | null = null;
@@ -572,7 +575,7 @@ export class Replicator {
       const p = this.server?.progress;
       if (!p || p.changes === said) return;
       said = p.changes;
-      this.o.emit({ type: 'progress', text: `reintegration from ${this.o.peer}: ${p.changes} changes, ${(p.bytes / 1048576).toFixed(1)} MiB applied` });
+      this.o.emit({ type: 'progress', text: `reintegration from ${this.o.peer}: ${applied(p)}` });
     }, 1000).unref();
   }
 
@@ -583,7 +586,7 @@ export class Replicator {
     if (this.pendingResync === null) return;
     this.pendingResync = null;
     const p = this.server?.progress;
-    if (p) this.o.emit({ type: 'progress', text: `last reintegration from ${this.o.peer}: ${p.changes} changes, ${(p.bytes / 1048576).toFixed(1)} MiB applied` });
+    if (p) this.o.emit({ type: 'progress', text: `last reintegration from ${this.o.peer}: ${applied(p)}` });
     this.o.emit({ type: 'resyncDone', ok: true, generation: this.generation });
   }
 
