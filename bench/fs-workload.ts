@@ -11,12 +11,12 @@
 //   node fs-workload.js touch DIR COUNT   rewrite the first 4 KiB of every (COUNT/100)th file of a tree
 import * as fs from 'node:fs';
 import { join } from 'node:path';
+import { percentile } from './measure.js';
 
 const [kind, dir, nArg] = process.argv.slice(2);
 const n = Number(nArg);
 const now = () => Number(process.hrtime.bigint()) / 1e6; // ms
 const dropCaches = () => { try { fs.writeFileSync('/proc/sys/vm/drop_caches', '3'); } catch { /* not root: warm cache */ } };
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 function seq(): object {
   const file = join(dir, `seq-${process.pid}.bin`);
@@ -73,7 +73,7 @@ function fsyncs(): object {
   fs.closeSync(fd);
   fs.unlinkSync(file);
   us.sort((a, b) => a - b);
-  return { appends: n, p50us: Math.round(pct(us, 50)), p99us: Math.round(pct(us, 99)) };
+  return { appends: n, p50us: Math.round(percentile(us, 50)), p99us: Math.round(percentile(us, 99)) };
 }
 
 function scatter(): object {

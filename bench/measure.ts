@@ -8,7 +8,8 @@ export function firstGoodAfter(pollerOutput: string, killedAt: number, survivor:
   return { ms: Math.round(good[1] - killedAt), failedAfter: attempts.filter(([t0, , body]) => t0 > good[1] && body !== survivor).length };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
+/** The value at percentile `p` of `sorted` (ascending), nearest rank. */
+export function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 

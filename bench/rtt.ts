@@ -9,15 +9,15 @@
 // Measured in Node on purpose: the same runtime, event loop and wake-ups the replicator pays, so
 // the difference to the replicated fsync is what replication adds, not what Node costs.
 import * as net from 'node:net';
+import { percentile } from './measure.js';
 
 const [mode, address, portArg, countArg] = process.argv.slice(2);
 const port = Number(portArg);
 const MESSAGE = 64;
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 
 function echo(): void {
   net.createServer((s) => { s.setNoDelay(true); s.on('data', (d) => s.write(d)); s.on('error', () => s.destroy()); })
-    .listen(port, address, () => console.log('READY'));
+    .listen(port, address);
 }
 
 function ping(count: number): void {
@@ -36,7 +36,7 @@ function ping(count: number): void {
       if (us.length < count) { send(); return; }
       s.end();
       const sorted = us.slice(100).sort((a, b) => a - b); // the first hundred warm the connection up
-      console.log(JSON.stringify({ roundTrips: sorted.length, p50us: Math.round(pct(sorted, 50)), p99us: Math.round(pct(sorted, 99)) }));
+      console.log(JSON.stringify({ roundTrips: sorted.length, p50us: Math.round(percentile(sorted, 50)), p99us: Math.round(percentile(sorted, 99)) }));
     });
     send();
   });

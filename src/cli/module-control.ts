@@ -77,6 +77,7 @@ export async function showState(out: Output, root: string | undefined, module: s
  * before the wait is not shown as news.
  */
 function waitProgress(out: Output, m: string): (s: ModuleStatus) => void {
+  if (out.json) return () => undefined;
   let before: string | undefined;
   let first = true;
   let said = '';
@@ -85,7 +86,7 @@ function waitProgress(out: Output, m: string): (s: ModuleStatus) => void {
     if (first) { before = reintegration; first = false; }
     const news = reintegration !== undefined && reintegration !== before ? ` — ${reintegration}` : '';
     const line = `${m}: ${s.state} (${s.qualifier})${news}`;
-    if (out.json || line === said) return;
+    if (line === said) return;
     said = line;
     process.stderr.write(`${line}\n`);
   };
