@@ -65,7 +65,7 @@ export class Interpreter {
       case 'set': w.resource(plain[0], plain[1], plain[2], kv.by ?? 'root'); return [];
       case 'crash': plain.forEach((n) => w.crash(n)); return [];
       case 'boot': plain.forEach((n) => w.boot(n)); return [];
-      case 'partition': w.net.partition(plain[0], plain[1]); return [`partition ${plain[0]} ${plain[1]}`];
+      case 'partition': w.net.partition(plain[0], plain[1], plain[2] === 'hold'); return [`partition ${plain.join(' ')}`];
       case 'heal': w.net.heal(); return ['healed'];
       case 'repllost': w.secondaryLost(plain[0]); return [];
       case 'replbreak': w.breakReplication(); return [];

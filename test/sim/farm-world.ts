@@ -116,7 +116,7 @@ export class FarmWorld extends SimWorld<FarmSimNode, Item> {
       case 'sendHeartbeat':
         for (const peer of this.nodes.values()) {
           if (peer.name === n.name) continue;
-          for (const d of this.net.deliveries(n.name, peer.name)) this.queue.push(this.now + d, { node: peer.name, incarnation: peer.incarnation, event: { type: 'pulse', now: 0, message: a.message as FarmPulse } });
+          this.net.send(n.name, peer.name, (d) => this.queue.push(this.now + d, { node: peer.name, incarnation: peer.incarnation, event: { type: 'pulse', now: 0, message: a.message as FarmPulse } }));
         }
         break;
       case 'runScripts':

@@ -256,9 +256,9 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
       case 'sendHeartbeat': {
         const peer = this.peerOf(n.name);
         for (const ident of a.idents) {
-          for (const delay of this.net.deliveries(n.name, peer.name)) {
+          this.net.send(n.name, peer.name, (delay) => {
             this.queue.push(this.now + delay, { kind: 'event', node: peer.name, incarnation: peer.incarnation, event: { type: 'heartbeat', now: 0, ident, message: a.message as MirrorHeartbeat } });
-          }
+          });
         }
         break;
       }

@@ -58,7 +58,7 @@ export function runMirror(seed: number): ScheduleResult {
       const r = rng.int(100);
       if (r < 12) w.crash(node);
       else if (r < 24) { w.boot(node); w.command(node, { kind: 'start' }); }
-      else if (r < 32) w.net.partition('n1', 'n2');
+      else if (r < 32) w.net.partition('n1', 'n2', rng.int(2) === 0);
       else if (r < 42) w.net.heal();
       else if (r < 50) w.net.faults = { loss: rng.next() * 0.3, duplication: rng.next() * 0.2, minDelayMs: 1, maxDelayMs: 1 + rng.int(80) };
       else if (r < 80) w.command(node, randomCommand(rng), 'root');
@@ -156,7 +156,7 @@ export function runFarm(seed: number): ScheduleResult {
       const r = rng.int(100);
       if (r < 15) w.crash(node);
       else if (r < 30) { w.boot(node); w.command(node, { kind: 'start' }); }
-      else if (r < 40) w.net.partition(node, pick(rng, names));
+      else if (r < 40) w.net.partition(node, pick(rng, names), rng.int(2) === 0);
       else if (r < 50) w.net.heal();
       else if (r < 58) w.net.faults = { loss: rng.next() * 0.3, duplication: rng.next() * 0.2, minDelayMs: 1, maxDelayMs: 1 + rng.int(60) };
       else w.command(node, pick(rng, [{ kind: 'start' }, { kind: 'stop' }, { kind: 'restart' }, { kind: 'stopstart' }, { kind: 'forcestop' }] as const));

@@ -11,8 +11,7 @@ import { countRecovery, EMPTY_LOOP } from '../rules/maxloop.js';
 import { finalStopScripts, restartScripts, transitionScripts, type ScriptCause } from '../scripts.js';
 import { Step as BaseStep } from '../step.js';
 import { BUCKETS, NO_BUCKETS, bucketList, fromBits, ownerSets, rebalance, toBits, type BucketSet, type Member } from './buckets.js';
-import type { VersionedMap } from './types.js';
-import type { FarmCommand, FarmContinuation, FarmEvent, FarmNode, FarmPulse, FarmSettings } from './types.js';
+import type { FarmCommand, FarmContinuation, FarmEvent, FarmNode, FarmPulse, FarmSettings, VersionedMap } from './types.js';
 
 class Step extends BaseStep<FarmNode['state'], FarmContinuation, FarmNode> {
   constructor(s: FarmNode, now: number) {
@@ -31,7 +30,7 @@ export function initialFarm(settings: FarmSettings, incarnation: number): FarmNo
   settings.groups.forEach((g, i) => { resources[`${g.name}_${i}`] = '0%'; });
   return {
     settings, incarnation, state: 'STOP', qualifier: 'NotReady', resources, batch: 0, pending: null, activeCheckers: '',
-    serving: false, deciding: false, heldBy: null, peers: {}, view: [], maps: {}, owned: {}, claims: {}, settingsOn: { errd: true, checker: true },
+    serving: false, deciding: false, heldBy: null, peers: {}, heard: {}, admitFrom: {}, view: [], maps: {}, owned: {}, claims: {}, settingsOn: { errd: true, checker: true },
     rules: INITIAL_RULES_STATE, loop: EMPTY_LOOP, seq: 0, lastPulseAt: null, queued: null,
   };
 }
@@ -57,29 +56,42 @@ function lostAfter(s: FarmNode): number {
 
 function onTick(b: Step): void {
   const peers = { ...b.s.peers };
+  const admitFrom = { ...b.s.admitFrom };
   for (const [name, p] of Object.entries(peers)) {
     if (b.now - p.at > lostAfter(b.s)) {
       delete peers[name];
+      admitFrom[name] = b.s.seq + 1;
       b.log('I', `Lost contact from ${name}`);
     }
   }
-  b.set({ peers });
+  b.set({ peers, admitFrom });
   applyRules(b);
 }
 
 /** Sent after the membership update of the same step, so it carries what this node serves now. */
 function sendPulse(b: Step): void {
   if (b.s.settings.nodes.length < 2 || (b.s.lastPulseAt !== null && b.now - b.s.lastPulseAt < b.s.settings.pulseMs)) return;
-  const message: FarmPulse = { from: b.s.settings.node, incarnation: b.s.incarnation, seq: b.s.seq + 1, serving: b.s.serving, view: b.s.view, maps: b.s.maps, claims: b.s.claims };
+  const message: FarmPulse = { from: b.s.settings.node, incarnation: b.s.incarnation, seq: b.s.seq + 1, serving: b.s.serving, view: b.s.view, maps: b.s.maps, claims: b.s.claims, heard: b.s.heard };
   b.set({ seq: b.s.seq + 1, lastPulseAt: b.now });
   b.push({ type: 'sendHeartbeat', idents: ['farm'], message });
 }
 
+/**
+ * A peer out of contact comes (back) into contact only with a pulse that acknowledges one of ours
+ * sent since we lost it. Its earlier pulses may be seconds old — a network that was cut can hold
+ * them and deliver them all when it heals — and show the buckets it served before the cut, not
+ * the ones it took while alone: counted, they would let two nodes that see each other serve the
+ * same bucket (the simulator's held partitions found it).
+ */
 function onPulse(b: Step, m: FarmPulse): void {
-  if (m.from === b.s.settings.node || !b.s.settings.nodes.includes(m.from)) return;
-  const last = b.s.peers[m.from]?.message;
+  const s = b.s;
+  if (m.from === s.settings.node || !s.settings.nodes.includes(m.from)) return;
+  const last = s.heard[m.from];
   if (last && (m.incarnation < last.incarnation || (m.incarnation === last.incarnation && m.seq <= last.seq))) return;
-  b.set({ peers: { ...b.s.peers, [m.from]: { at: b.now, message: m } } });
+  b.set({ heard: { ...s.heard, [m.from]: { incarnation: m.incarnation, seq: m.seq } } });
+  const ack = m.heard[s.settings.node];
+  const current = ack !== undefined && ack.incarnation === s.incarnation && ack.seq >= (s.admitFrom[m.from] ?? 1);
+  if (s.peers[m.from] || current) b.set({ peers: { ...s.peers, [m.from]: { at: b.now, message: m } } });
 }
 
 function membersOf(s: FarmNode, group: FarmSettings['groups'][number], view: readonly string[]): Member[] {

@@ -54,7 +54,11 @@ export interface FarmPulse {
   readonly maps: Readonly<Record<string, VersionedMap>>;
   /** The buckets the sender serves now, per group. */
   readonly claims: Readonly<Record<string, BucketSet>>;
+  /** The newest pulse the sender has received from each node: what it has heard of them. */
+  readonly heard: Readonly<Record<string, PulseId>>;
 }
+
+export interface PulseId { readonly incarnation: number; readonly seq: number }
 
 export type FarmEvent =
   | { readonly type: 'tick'; readonly now: number }
@@ -76,7 +80,15 @@ export interface FarmNode extends ModuleStateBase<FarmState, FarmContinuation> {
   readonly serving: boolean;
   readonly deciding: boolean;
   readonly heldBy: string | null;
+  /** The peers in contact: their newest pulse and when it came. */
   readonly peers: Readonly<Record<string, { readonly at: number; readonly message: FarmPulse }>>;
+  /** The newest pulse received from each node, in contact or not (drops reordered pulses; our acks). */
+  readonly heard: Readonly<Record<string, PulseId>>;
+  /**
+   * For a peer out of contact: the first sequence of ours its pulse must acknowledge to come back
+   * (machine.ts onPulse). Absent: any pulse of ours in this incarnation.
+   */
+  readonly admitFrom: Readonly<Record<string, number>>;
   readonly view: readonly string[];
   readonly maps: Readonly<Record<string, VersionedMap>>;
   readonly owned: Readonly<Record<string, number>>;

@@ -10,7 +10,7 @@ import { EMPTY_LOOP } from '../rules/maxloop.js';
 import { Step } from './builder.js';
 import type { MirrorEvent, MirrorHeartbeat, MirrorNode, MirrorSettings } from './types.js';
 import { preferredPrimary, resyncMode, relationToPeer, splitBrainSurvivor } from './decide.js';
-import { sendHeartbeat } from './heartbeat.js';
+import { peerHeardCurrentState, sendHeartbeat } from './heartbeat.js';
 import { decide } from './start.js';
 import { afterLeft, aloneToPrim, fullsyncDone, demoteAloneToSecond, enterAlone, enterSecond, finishResync, leave, nextGeneration, swapDemote, swapPromote } from './transitions.js';
 import { runCommand, startModule } from './commands.js';
@@ -44,7 +44,7 @@ export function initialMirror(settings: MirrorSettings, data: PersistedData, inc
   return {
     settings, incarnation, state: 'STOP', qualifier: 'NotReady', dataRole: 'none', data, pending: null, batch: 0,
     deciding: false, decidingSince: 0, heldBy: null, resyncing: null, aloneFrom: null, swapRequest: false, handoff: false,
-    peer: null, heartbeats, resources, clusterPeerVisible: false, rules: INITIAL_RULES_STATE, loop: EMPTY_LOOP, seq: 0,
+    peer: null, heartbeats, resources, clusterPeerVisible: false, rules: INITIAL_RULES_STATE, loop: EMPTY_LOOP, seq: 0, sentState: null,
     lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, witnessAsked: false, queued: null, intent: null, resyncRetryAt: 0, claimSeq: null, primaryMayStartAlone: true, changesHeld: false,
   };
 }
@@ -357,6 +357,7 @@ function witnessAllowsAlone(b: Step): boolean {
 
 function splitBrain(b: Step, peer: MirrorHeartbeat): void {
   const s = b.s;
+  if (!peerHeardCurrentState(s, peer)) return; // maybe an old heartbeat: wait for one that answers ours
   const survivor = splitBrainSurvivor(s.settings, { state: s.state, aloneFrom: s.aloneFrom, data: s.data }, peer);
   if (survivor === s.settings.node) {
     if (!s.splitLogged) { b.log('E', 'Split brain recovery: staying alone'); b.set({ splitLogged: true }); }

@@ -135,6 +135,11 @@ export interface MirrorNode extends ModuleStateBase<MirrorState, Continuation> {
   readonly rules: RulesState;
   readonly loop: LoopCounter;
   readonly seq: number;
+  /**
+   * The state our heartbeats carried last, and the sequence of the first heartbeat that carried it:
+   * a peer whose `ack` reaches that sequence has heard us in our current state (heartbeat.ts).
+   */
+  readonly sentState: { readonly state: MirrorState; readonly sinceSeq: number } | null;
   readonly lastPulseAt: number | null;
   /** Last `Remote state` line logged, to log changes only. */
   readonly remoteLogged: string;
