@@ -4,7 +4,7 @@
 // those that changed nothing. The changes come here, in order, to `onMutation`; the answer of a
 // request that made changes is written once every promise its changes returned has resolved (the
 // secondary has them, or this node has durably gone on alone) — EIO if one was rejected. (The
-// file times sent at close are the exception: see Passthrough's FLUSH.)
+// file times sent when a file is released are the exception: see Passthrough's RELEASE.)
 // Unmounting (ours or an admin's) ends the session: the worker's read fails with ENODEV.
 
 import { spawn } from 'node:child_process';
