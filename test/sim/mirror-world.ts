@@ -23,8 +23,11 @@ export interface MirrorWorldOptions {
   readonly maxloop?: number;
   readonly loopIntervalMs?: number;
   readonly replicated?: boolean;
-  /** A splitbrain checker: the nodes that reach the witness (see `witness` in scenarios). */
-  readonly witness?: readonly string[];
+  /**
+   * A splitbrain checker: the nodes that reach the witness (see `witness` in scenarios), or
+   * 'unless-isolated': every live node that `isolate` has not cut off from the network.
+   */
+  readonly witness?: readonly string[] | 'unless-isolated';
   /** Also trace the core's actions (`n1 > persist …`), to show their order in scenario files. */
   readonly traceActions?: boolean;
 }
@@ -150,6 +153,20 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
 
   /** The stream broke (breakReplication) and no resynchronisation has started a new one since. */
   private streamBroken = false;
+
+  /** Nodes cut off from the whole network (the peer and the witness), as the lab's link down does. */
+  private readonly isolated = new Set<string>();
+
+  isolate(name: string, hold: boolean): void {
+    this.isolated.add(name);
+    this.net.partition(name, this.peerOf(name).name, hold);
+  }
+
+  /** Every cut ends, isolations too. */
+  heal(): void {
+    this.isolated.clear();
+    this.net.heal();
+  }
 
 
   crash(name: string): void {
@@ -303,8 +320,9 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
         break;
       }
       case 'checkWitness': {
-        // the witness answers the nodes that scenario says reach it, after a ping's round trip
-        const value = this.options.witness?.includes(n.name) ? 'up' : 'down';
+        // the witness answers the nodes that reach it, after a ping's round trip
+        const w = this.options.witness;
+        const value = (w === 'unless-isolated' ? !this.isolated.has(n.name) : w?.includes(n.name)) ? 'up' : 'down';
         this.queue.push(this.now + 50, { kind: 'event', node: n.name, incarnation: n.incarnation, event: { type: 'resource', now: 0, name: 'splitbrain.uptodate', value, by: 'splitbraincheck' } });
         break;
       }

@@ -36,8 +36,13 @@ export function runMirror(seed: number): ScheduleResult {
   // Half of the schedules also run checkers and failover rules: a `pre` ping checker that holds the
   // node in WAIT, and an application checker on the primary that restarts it (maxloop applies).
   const withRules = rng.int(2) === 0;
+  // A third of them have a split-brain witness. Their faults are the ones a witness arbitrates: a
+  // node cut off from the whole network, crashes; not a lossy link that both nodes still reach the
+  // witness through (both then go alone, as SafeKit's do).
+  const withWitness = rng.int(3) === 0;
   const w = new MirrorWorld({
     seed,
+    ...(withWitness ? { witness: 'unless-isolated' as const } : {}),
     heartbeats: rng.int(2) === 0 ? ['default'] : ['default', 'flow'],
     defaultprim: pick(rng, ['alone', 'alone', 'n1', 'n2', 'lastprim']),
     ...(withRules ? { rules: SIM_RULES, checkerResources: [{ resource: 'ping.router', when: 'pre' as const }, { resource: 'tcp.app', when: 'prim' as const }] } : {}),
@@ -58,9 +63,9 @@ export function runMirror(seed: number): ScheduleResult {
       const r = rng.int(100);
       if (r < 12) w.crash(node);
       else if (r < 24) { w.boot(node); w.command(node, { kind: 'start' }); }
-      else if (r < 32) w.net.partition('n1', 'n2', rng.int(2) === 0);
-      else if (r < 42) w.net.heal();
-      else if (r < 50) w.net.faults = { loss: rng.next() * 0.3, duplication: rng.next() * 0.2, minDelayMs: 1, maxDelayMs: 1 + rng.int(80) };
+      else if (r < 32) { if (withWitness) w.isolate(node, rng.int(2) === 0); else w.net.partition('n1', 'n2', rng.int(2) === 0); }
+      else if (r < 42) w.heal();
+      else if (r < 50) { if (!withWitness) w.net.faults = { loss: rng.next() * 0.3, duplication: rng.next() * 0.2, minDelayMs: 1, maxDelayMs: 1 + rng.int(80) }; }
       else if (r < 80) w.command(node, randomCommand(rng), 'root');
       else if (withRules && r < 88) w.checkerTruth(node, pick(rng, ['ping.router', 'tcp.app']), pick(rng, ['up', 'up', 'down']));
       else if (r < 92) {
@@ -75,7 +80,7 @@ export function runMirror(seed: number): ScheduleResult {
       for (let k = 0; k < rng.int(3); k++) w.write();
     }
     // Heal everything and let it settle: every fault must end in a stable pair.
-    w.net.heal();
+    w.heal();
     w.net.faults = { loss: 0, duplication: 0, minDelayMs: 1, maxDelayMs: 1 };
     for (const n of ['n1', 'n2']) {
       w.boot(n);
@@ -86,7 +91,7 @@ export function runMirror(seed: number): ScheduleResult {
     for (const n of ['n1', 'n2']) if (w.node(n).machine.state === 'STOP') w.command(n, { kind: 'start' });
     w.run(8000);
     for (let k = 0; k < 3; k++) w.write();
-    checkMirrorStable(w);
+    checkMirrorStable(w, withWitness);
     return { seed, kind: 'mirror', violation: null, splitBrain: w.splitBrainEpisodes > 0, steps, trace: w.trace };
   } catch (e) {
     if (!(e instanceof Violation)) throw e;
@@ -125,7 +130,8 @@ function checkMirror(w: MirrorWorld): void {
   if (vips.length > 1 && primaries.length < 2) throw new Violation('two nodes hold the VIP outside a split-brain episode');
 }
 
-function checkMirrorStable(w: MirrorWorld): void {
+/** With a witness, no acknowledged write may end up saved aside: the cut-off node answered none. */
+function checkMirrorStable(w: MirrorWorld, withWitness: boolean): void {
   const states = [...w.nodes.values()].map((n) => `${n.machine.state} ${n.machine.qualifier}`).sort();
   if (states.join(',') !== 'PRIM Ready,SECOND Ready') {
     throw new Violation(`not stable after healing: ${[...w.nodes.values()].map((n) => `${n.name} ${n.machine.state} ${n.machine.qualifier} held=${n.machine.heldBy}`).join(', ')}`);
@@ -134,6 +140,7 @@ function checkMirrorStable(w: MirrorWorld): void {
   const saved = new Set([...w.nodes.values()].flatMap((n) => [...n.savedAside]));
   for (const a of w.acks) {
     if (!primary.data.has(a.id) && !saved.has(a.id)) throw new Violation(`acknowledged write ${a.id} (by ${a.node} at ${a.at}ms) is neither on the primary nor saved aside`);
+    if (withWitness && !primary.data.has(a.id)) throw new Violation(`with a witness, acknowledged write ${a.id} (by ${a.node} at ${a.at}ms) was saved aside, not kept`);
   }
   if ([...w.nodes.values()].filter((n) => n.vip).length !== 1) throw new Violation('the VIP is not held by exactly one node after healing');
 }

@@ -50,18 +50,20 @@ test('a claimant goes ALONE only on a heartbeat that acknowledges its claim and 
     { type: 'heartbeat', now: 0, ident: 'default', message: peerBeat(1, { data: { ...synced, lastRole: 'secondary', uptodate: true } }) },
     { type: 'command', now: 1, command: { kind: 'start' }, by: 'root' },
   ]).node;
-  n1 = run(n1, [{ type: 'scriptsDone', now: 20, batch: n1.batch, ok: true }]).node;
+  n1 = run(n1, [{ type: 'scriptsDone', now: 20, batch: n1.batch, ok: true }, { type: 'tick', now: 21 }]).node;
+  assert.equal(n1.claimSeq, null, 'nothing is decided before the peer has heard this node in WAIT');
+  n1 = run(n1, [{ type: 'heartbeat', now: 25, ident: 'default', message: peerBeat(2, { ack: { incarnation: 1, seq: n1.seq }, data: { ...synced, lastRole: 'secondary', uptodate: true } }) }]).node;
   assert.equal(n1.state, 'WAIT');
   assert.notEqual(n1.claimSeq, null, 'it claims instead of going ALONE at once');
   const claim = n1.claimSeq!;
   // an old heartbeat (no ack of the claim) does not let it go
-  n1 = run(n1, [{ type: 'heartbeat', now: 30, ident: 'default', message: peerBeat(2, { ack: { incarnation: 1, seq: claim - 1 }, data: { ...synced, lastRole: 'secondary', uptodate: true } }) }]).node;
+  n1 = run(n1, [{ type: 'heartbeat', now: 30, ident: 'default', message: peerBeat(3, { ack: { incarnation: 1, seq: claim - 1 }, data: { ...synced, lastRole: 'secondary', uptodate: true } }) }]).node;
   assert.equal(n1.state, 'WAIT');
   // acknowledged, but the peer still may start alone: wait
-  n1 = run(n1, [{ type: 'heartbeat', now: 40, ident: 'default', message: peerBeat(3, { ack: { incarnation: 1, seq: claim }, data: { ...synced, lastRole: 'secondary', uptodate: true } }) }]).node;
+  n1 = run(n1, [{ type: 'heartbeat', now: 40, ident: 'default', message: peerBeat(4, { ack: { incarnation: 1, seq: claim }, data: { ...synced, lastRole: 'secondary', uptodate: true } }) }]).node;
   assert.equal(n1.state, 'WAIT');
   // acknowledged and released: ALONE, with the new generation persisted before the VIP
-  const r = run(n1, [{ type: 'heartbeat', now: 50, ident: 'default', message: peerBeat(4, { ack: { incarnation: 1, seq: claim }, data: { ...synced, lastRole: 'secondary', uptodate: false } }) }]);
+  const r = run(n1, [{ type: 'heartbeat', now: 50, ident: 'default', message: peerBeat(5, { ack: { incarnation: 1, seq: claim }, data: { ...synced, lastRole: 'secondary', uptodate: false } }) }]);
   assert.equal(r.node.state, 'ALONE');
   const kinds = r.actions.map((a) => a.type);
   assert.ok(kinds.indexOf('persist') < kinds.indexOf('addVip'), kinds.join(' '));
@@ -76,7 +78,13 @@ test('a secondary whose primary never confirmed the synchronisation does not fai
       { type: 'heartbeat', now: 0, ident: 'default', message: first },
       { type: 'command', now: 1, command: { kind: 'start' }, by: 'root' },
     ]).node;
-    n = run(n, [{ type: 'scriptsDone', now: 20, batch: n.batch, ok: true }]).node;
+    n = run(n, [{ type: 'scriptsDone', now: 20, batch: n.batch, ok: true }, { type: 'tick', now: 21 }]).node;
+    // a primary's heartbeat that has not heard this node in WAIT may be a late one, from a node
+    // since dead: no resynchronisation from it
+    assert.equal(n.state, 'WAIT');
+    assert.equal(n.resyncing, null);
+    // the primary's next heartbeat shows it heard this node in WAIT: then it follows it
+    n = run(n, [{ type: 'heartbeat', now: 25, ident: 'default', message: { ...first, seq: first.seq + 1, ack: { incarnation: 1, seq: n.seq } } }]).node;
     assert.equal(n.state, 'SECOND');
     n = run(n, [{ type: 'resyncDone', now: 30, ok: true }]).node;
     return run(n, [{ type: 'scriptsDone', now: 40, batch: n.batch, ok: true }]).node;

@@ -186,13 +186,17 @@ function onSecondaryLost(b: Step): void {
 }
 
 /** See onSecondaryLost: the held changes go once the peer's heartbeat shows it cannot take over
- * with its copy as current, or once the peer is lost (heartbeats down: the failure detection and
- * the witness decide from there, as for any loss of the peer). */
+ * with its copy as current, or once the peer is lost (heartbeats down) and, with a split-brain
+ * witness, the witness has let this node go on alone. */
 function releaseHeldChanges(b: Step, peer: MirrorHeartbeat | null): void {
   const s = b.s;
   if (!s.changesHeld) return;
-  const knowsBehind = peer === null || peer.data.reintegrating || peer.data.generation.current === s.data.generation.current
-    || (peer.dataRole !== 'secondary' && !peer.data.uptodate);
+  // Without a witness, losing the peer releases them (both may then run alone: SafeKit's split
+  // brain). With one, only its "up" does: it lets one side alone go on, so the other never takes
+  // over without changes answered here.
+  const lostAndMayGoOn = peer === null && (!s.settings.splitbrain || (s.witnessAsked && s.resources['splitbrain.uptodate'] === 'up'));
+  const knowsBehind = lostAndMayGoOn || (peer !== null && (peer.data.reintegrating || peer.data.generation.current === s.data.generation.current
+    || (peer.dataRole !== 'secondary' && !peer.data.uptodate)));
   if (s.dataRole !== 'primary') { b.set({ changesHeld: false }); return; }
   if (!knowsBehind) return;
   b.set({ changesHeld: false });
@@ -280,7 +284,12 @@ function reconcile(b: Step): void {
       if ((s.swapRequest || peer.swapRequest) && s.qualifier === 'Ready' && peer.qualifier === 'Ready') swapDemote(b);
       break;
     case 'ALONE':
-      if (peer === null) { if (s.splitLogged) b.set({ splitLogged: false }); break; }
+      if (peer === null) {
+        if (s.splitLogged) b.set({ splitLogged: false });
+        // alone since the stream broke, the changes held: the peer may take over, the witness decides
+        if (s.changesHeld) witnessAllowsAlone(b);
+        break;
+      }
       if (peer.dataRole === 'primary') splitBrain(b, peer);
       // a secondary that has not yet seen our new generation is not reintegrating yet: wait for it
       else if (peer.dataRole === 'secondary' && peer.state === 'SECOND' && !peer.handoff

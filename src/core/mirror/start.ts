@@ -5,7 +5,7 @@
 import type { Step } from './builder.js';
 import type { MirrorHeartbeat } from './types.js';
 import { decideStart, preferredPrimary, relationToPeer, resyncMode, type WaitReason } from './decide.js';
-import { maxTimeout, sendHeartbeat } from './heartbeat.js';
+import { maxTimeout, peerHeardCurrentState, sendHeartbeat } from './heartbeat.js';
 import { DATA_HOLDS } from './rules.js';
 import { enterAlone, enterSecond, finalStop } from './transitions.js';
 
@@ -25,6 +25,10 @@ export function decide(b: Step): void {
     enterAlone(b, 'WAIT');
     return;
   }
+  // Everything below follows the peer's heartbeat, so it must show the peer as it is since it heard
+  // us in this state: an older one — delivered late by a link that healed, or sent by a node that
+  // has died since — could make us resynchronise from a primary that is gone (decision 0015).
+  if (peer !== null && !peerHeardCurrentState(s, peer)) return;
   if (s.data.seedNext && s.settings.replicated) {
     // this copy is a restored backup: it never starts alone, and syncs from the primary by what
     // changed since the backup (rfssync external)
