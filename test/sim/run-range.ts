@@ -18,6 +18,6 @@ export function runRange(from: number, count: number): void {
   }
   const secs = (Date.now() - started) / 1000;
   console.log(`# sim: ${count} schedules (seeds ${base + from}…${base + from + count - 1}) in ${secs.toFixed(1)} s, ${(count / secs).toFixed(0)} schedules/s; ` +
-    `mirror schedules where both nodes ran alone (SafeKit split brain, no witness yet): ${splitBrains} of ${mirrors}`);
+    `mirror schedules where both nodes ran alone (split brain: without a witness, or both reaching it): ${splitBrains} of ${mirrors}`);
   assert.deepEqual(failures, [], `invariant violations:\n${failures.join('\n')}`);
 }
