@@ -157,9 +157,11 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
   /** Nodes cut off from the whole network (the peer and the witness), as the lab's link down does. */
   private readonly isolated = new Set<string>();
 
+  /** The replication stream crosses the same network: it breaks too (the primary holds its changes). */
   isolate(name: string, hold: boolean): void {
     this.isolated.add(name);
     this.net.partition(name, this.peerOf(name).name, hold);
+    this.breakReplication();
   }
 
   /** Every cut ends, isolations too. */

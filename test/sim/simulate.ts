@@ -126,6 +126,12 @@ function checkMirror(w: MirrorWorld): void {
       if (!a.duringSplitBrain && !(a.gen && w.splitGenerations.has(a.gen)) && !p.data.has(a.id)) throw new Violation(`${p.name} is primary without acknowledged write ${a.id} (acked by ${a.node} at ${a.at}ms)`);
     }
   }
+  if (w.options.witness === 'unless-isolated') {
+    // with a witness, two nodes may both hold the primary role for a moment (the cut-off one has
+    // not yet heard the witness refuse), but never both answer writes
+    const answering = primaries.filter((n) => n.replication === 'primary' && (n.machine.state === 'ALONE' || w.net.connected(n.name, w.peerOf(n.name).name)));
+    if (answering.length > 1) throw new Violation(`with a witness, both ${answering.map((n) => n.name).join(' and ')} answer writes as primary`);
+  }
   const vips = nodes.filter((n) => n.alive && n.vip);
   if (vips.length > 1 && primaries.length < 2) throw new Violation('two nodes hold the VIP outside a split-brain episode');
 }
