@@ -36,15 +36,15 @@ export interface ReplicationLab extends MirrorLab {
  * directory is instead an ext4 file system in an image file (`dir`/n1.img) loop-mounted in its
  * mount namespace, so that a power failure can be imitated by copying the image (the backing
  * directories are then empty: read the data inside the nodes). `rfsAttributes` go into <rfs …>,
- * `inside` into <replicated> (its <notreplicated> rules).
+ * `inside` into <replicated> (its <notreplicated> rules), `service` after <user/> (a <check>).
  */
-export async function replicationLab(net: string, prepare: (backing: Record<LabNodeName, string>) => void = () => undefined, images = false, rfsAttributes = '', inside = ''): Promise<ReplicationLab> {
+export async function replicationLab(net: string, prepare: (backing: Record<LabNodeName, string>) => void = () => undefined, images = false, rfsAttributes = '', inside = '', service = ''): Promise<ReplicationLab> {
   const dir = fs.mkdtempSync(join(tmpdir(), 'lab-repl-'));
   const lab = new Lab(dir, 3, net);
   const data = join(dir, 'data');
   const backing = { n1: join(dir, 'n1-data'), n2: join(dir, 'n2-data') };
   const MODULE = `<safe><service mode="mirror" timing="fast"><heart><heartbeat name="default"/></heart>
-    <rfs${rfsAttributes}><replicated dir="${data}" mode="read_only">${inside}</replicated></rfs><user/></service></safe>`;
+    <rfs${rfsAttributes}><replicated dir="${data}" mode="read_only">${inside}</replicated></rfs><user/>${service}</service></safe>`;
   try {
     for (const n of ['n1', 'n2'] as const) {
       if (!images) { lab.bindDir(n, backing[n], data); continue; }

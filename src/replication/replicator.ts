@@ -16,6 +16,7 @@
 // change not yet answered, records it in the dirty map and reports `secondaryLost`; the answers go
 // out only once the runtime confirms the primary role under a NEW generation, made durable by the
 // core before (DESIGN §5): a write acknowledged alone is never one the secondary could claim to have.
+// If the node leaves the primary role instead (the witness refused it), they are answered EIO.
 
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -98,6 +99,17 @@ const isMutation = (op: StreamOp): op is Mutation => op.op !== 'remove' && op.op
 /** A secondary's resynchronisation progress, as `rfs.reintegration` says it. */
 const applied = (p: { changes: bigint; bytes: number }) => `${p.changes} changes, ${(p.bytes / 1048576).toFixed(1)} MiB applied`;
 
+/** The answers of changes made while the secondary is lost wait on `promise`. */
+interface HeldChanges { readonly promise: Promise<void>; readonly release: () => void; readonly refuse: (e: Error) => void }
+
+function holdChanges(): HeldChanges {
+  let release!: () => void;
+  let refuse!: (e: Error) => void;
+  const promise = new Promise<void>((resolve, reject) => { release = resolve; refuse = reject; });
+  promise.catch(() => undefined); // refused with no change waiting: nobody to tell
+  return { promise, release, refuse };
+}
+
 export class Replicator {
   private role: Role = 'none';
   private generation: Generation | null = null;
@@ -112,7 +124,9 @@ export class Replicator {
   private client: ReplicaClient | null = null;
   private link: 'alone' | 'resync' | 'live' = 'alone';
   private liveGeneration: string | null = null;
-  private held: { promise: Promise<void>; release: () => void } | null = null;
+  /** Changes not answered since the secondary was lost: released once this node may go on alone,
+   * refused if it leaves the primary role instead (refuseHeld). */
+  private held: HeldChanges | null = null;
   private reconnect: NodeJS.Timeout | null = null;
   /** The module process is gone: changes are recorded and never answered. */
   private frozen = false;
@@ -270,6 +284,7 @@ export class Replicator {
         this.dirty = this.freshMaps();
         this.base = this.needsFull ? null : before?.current ?? null;
       }
+      if (was !== 'primary') this.held = null; // the refusal of the last time this node left the role
       await this.mounts.ensure();
       this.mounts.setReadOnly(false);
       if (was === 'primary' && generation?.current !== this.liveGeneration) this.goAlone();
@@ -280,6 +295,12 @@ export class Replicator {
       if (role === 'secondary' && was !== 'secondary') {
         // both copies were written alone (split brain): ours goes, but not what was written in it
         if (this.pendingResync === 'divergent') this.saveAside();
+        else if (this.unreplicatedHere()) {
+          // changes made here that the other node may lack (held, or in flight, when this node left
+          // the primary role; answered EIO): the other's map of changes cannot list them
+          this.needsFull = true;
+          this.log('E', `Changes made on this node were not all replicated before it left the primary role: the resynchronization from ${this.o.peer} compares the whole copy`);
+        }
         // our copy is to be overwritten: our own maps of changes mean nothing any more
         this.dirty = this.freshMaps();
         this.base = null;
@@ -288,6 +309,11 @@ export class Replicator {
       }
     }
     this.save(false);
+  }
+
+  /** This node's maps of changes list something: changes made here that the secondary never acknowledged. */
+  private unreplicatedHere(): boolean {
+    return this.dirty.some((d) => { const m = d.snapshot(); return Object.keys(m.changed).length > 0 || m.removed.length > 0; });
   }
 
   /**
@@ -320,8 +346,21 @@ export class Replicator {
     this.reconnect = null;
     this.client?.close();
     this.client = null;
-    this.release();
+    this.refuseHeld();
     this.mounts.setReadOnly(true);
+  }
+
+  /**
+   * Leaving the primary role, this node never got the right to go on alone: every change not yet
+   * answered — held since the secondary was lost, or in flight when the connection closed just now —
+   * is answered EIO. The secondary may lack it, and the node that takes over, or this one after a
+   * resynchronisation, may not keep it: an answer of success could be a lost acknowledged write
+   * (the ledger's isolate-primary fault, 2026-12-04). The refusal stays until this node is primary
+   * again, for the answers that are still on their way to it (their promises chain on `held`).
+   */
+  private refuseHeld(): void {
+    this.held ??= holdChanges();
+    this.held.refuse(new Error('this node left the primary role before the change was replicated'));
   }
 
   private onMutation(root: number, m: Mutation): Promise<void> | undefined {
@@ -393,9 +432,7 @@ export class Replicator {
     } else if (was === 'live') {
       this.log('E', `Replication to ${this.o.peer} lost (${reason}): changes wait for the decision to continue alone`);
       if (this.role === 'primary' && this.generation?.current === this.liveGeneration) {
-        let release!: () => void;
-        const promise = new Promise<void>((r) => { release = r; });
-        this.held = { promise, release };
+        this.held = holdChanges();
         this.o.emit({ type: 'secondaryLost', reason });
       }
     }

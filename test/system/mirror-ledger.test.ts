@@ -5,13 +5,15 @@
 // kill -9 of the primary node, of the secondary node, of both nodes at once, of the primary's module
 // process, of either replicator (the FUSE server), a break of the replication connection while the
 // heartbeats flow, or kill -9 of the primary while it reintegrates a secondary that was stopped while
-// the primary wrote alone. After recovery (crashed nodes restarted, stopped modules started) the
+// the primary wrote alone, or the primary cut off from the network (its link down: heartbeats,
+// replication and the split-brain witness all out of reach) until it has left the primary role and
+// the other node, which reaches the witness, has taken over. After recovery (crashed nodes restarted, stopped modules started) the
 // pair is whole again, and then: every acknowledged record is in the new primary's file and every
 // acknowledged file of its own is there whole, every line is a whole record (but an unacknowledged
 // append the crash cut at the very end: checkTail), and rfsverify finds the two copies identical.
 // The pair replicates over three connections (nbremconn="3"): the changes spread over them must
 // reach the copy in the order they were made, through every fault (the other replication tests
-// use one). TANDEM_FAULT_SEED replays a schedule; TANDEM_FAULT_ROUNDS sets its length;
+// use one), and has a split-brain witness (the lab's third namespace). TANDEM_FAULT_SEED replays a schedule; TANDEM_FAULT_ROUNDS sets its length;
 // TANDEM_FAULTS=a,b draws the faults from that list only (to hunt one kind).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,7 +24,7 @@ import { replicationLab, replicationSkip as skip, type LabNodeName, type Replica
 import { seededRng } from '../../src/shared/ports.js';
 import { logged, misplaced, recordText } from './ledger-records.js';
 
-const FAULTS = ['crash-primary', 'crash-secondary', 'crash-both', 'kill-module-primary', 'kill-replicator-primary', 'kill-replicator-secondary', 'break-link', 'crash-primary-reintegrating'] as const;
+const FAULTS = ['crash-primary', 'crash-secondary', 'crash-both', 'kill-module-primary', 'kill-replicator-primary', 'kill-replicator-secondary', 'break-link', 'crash-primary-reintegrating', 'isolate-primary'] as const;
 type Fault = typeof FAULTS[number];
 const WRITER = resolve('dist/test/system/ledger-writer.js'); // absolute: a lab node starts in its namespace's root
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,6 +59,17 @@ async function inject(r: ReplicationLab, fault: Fault, primary: LabNodeName, sec
     case 'kill-replicator-primary': kill(pidOf(r, primary, 'replicator')); return '';
     case 'kill-replicator-secondary': kill(pidOf(r, secondary, 'replicator')); return '';
     case 'break-link': r.lab.run(primary, ['ss', '-K', 'dst', r.lab.node(secondary).addr, 'dport', '=', '5600']); return '';
+    case 'isolate-primary': {
+      // the cut-off primary must leave (it cannot reach the witness) and answer nothing it holds;
+      // the other reaches the witness and takes over: never both running alone
+      r.lab.link(primary, false);
+      try {
+        await until(`${primary} cut off leaves for WAIT, ${secondary} takes over alone`, () => r.state(primary) === 'WAIT' && r.state(secondary) === 'ALONE', 30_000, 100);
+      } finally {
+        r.lab.link(primary, true);
+      }
+      return ` (${secondary} took over)`;
+    }
   }
 }
 
@@ -103,7 +116,7 @@ test('acknowledged-write ledger under randomized faults: no acknowledged record 
   for (const f of only) assert.ok(FAULTS.includes(f), `TANDEM_FAULTS: "${f}" is not one of ${FAULTS.join(', ')}`);
   t.diagnostic(`seed ${seed}: TANDEM_FAULT_SEED=${seed} replays this schedule`);
   const rng = seededRng(seed);
-  const r = await replicationLab('10.82.0', () => undefined, false, ' nbremconn="3"');
+  const r = await replicationLab('10.82.0', () => undefined, false, ' nbremconn="3"', '', '<check><splitbrain ident="witness" arg="10.82.0.3"/></check>');
   try {
     await r.pair();
     let primary: LabNodeName = 'n1';
