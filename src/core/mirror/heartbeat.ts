@@ -25,7 +25,6 @@ export function sendHeartbeat(b: Step): void {
   b.push({ type: 'sendHeartbeat', idents: s.settings.heartbeats.map((h) => h.ident), message });
 }
 
-
 /**
  * Whether this heartbeat of the peer was sent after the peer heard us in our current state. One
  * that was not may be old — a network that was cut can deliver, once it heals, what it held for
