@@ -111,3 +111,22 @@ test('the same heartbeat again keeps the peer alive (its heartbeat thread repeat
   assert.equal(late.node.heartbeats.default.up, false);
   assert.ok(resources(late.actions).includes('heartbeat.default=down'));
 });
+
+test('a peer heard one way only: the waiting node follows nothing it says, and tells the operator once', () => {
+  let n = initialMirror(settings, { ...synced, uptodate: false, lastRole: 'secondary' }, 1);
+  const primary = (seq: number, ack: MirrorHeartbeat['ack']) => peerBeat(seq, { state: 'PRIM', qualifier: 'Ready', dataRole: 'primary', data: { ...synced, uptodate: false }, ack });
+  n = run(n, [{ type: 'command', now: 0, command: { kind: 'start' }, by: 'root' }]).node;
+  n = run(n, [{ type: 'scriptsDone', now: 20, batch: n.batch, ok: true }]).node;
+  const told: string[] = [];
+  for (let t = 100; t <= 1500; t += 100) {
+    const r = run(n, [{ type: 'heartbeat', now: t, ident: 'default', message: primary(t / 100, null) }, { type: 'tick', now: t + 1 }]);
+    n = r.node;
+    told.push(...r.actions.filter((a) => a.type === 'log' && /does not hear this node/.test(a.text)).map((a) => (a as { text: string }).text));
+  }
+  assert.equal(`${n.state} ${n.resyncing}`, 'WAIT null', 'no resynchronisation from a primary that does not hear us');
+  assert.deepEqual(told, ['Heartbeats from n2 arrive, but n2 does not hear this node: it waits until it does (check the network from this node to n2)']);
+  // the link works both ways again: the primary's heartbeat acknowledges ours, and this node follows it
+  n = run(n, [{ type: 'heartbeat', now: 1600, ident: 'default', message: primary(16, { incarnation: 1, seq: n.seq }) }]).node;
+  assert.equal(n.state, 'SECOND');
+  assert.equal(n.unheard, null);
+});

@@ -44,7 +44,7 @@ export function initialMirror(settings: MirrorSettings, data: PersistedData, inc
   return {
     settings, incarnation, state: 'STOP', qualifier: 'NotReady', dataRole: 'none', data, pending: null, batch: 0,
     deciding: false, decidingSince: 0, heldBy: null, resyncing: null, aloneFrom: null, swapRequest: false, handoff: false,
-    peer: null, heartbeats, resources, clusterPeerVisible: false, rules: INITIAL_RULES_STATE, loop: EMPTY_LOOP, seq: 0, sentState: null,
+    peer: null, heartbeats, resources, clusterPeerVisible: false, rules: INITIAL_RULES_STATE, loop: EMPTY_LOOP, seq: 0, sentState: null, unheard: null,
     lastPulseAt: null, remoteLogged: 'UNKNOWN Unknown', activeCheckers: '', splitLogged: false, witnessAsked: false, queued: null, intent: null, resyncRetryAt: 0, claimSeq: null, primaryMayStartAlone: true, changesHeld: false,
   };
 }

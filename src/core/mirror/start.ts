@@ -28,7 +28,8 @@ export function decide(b: Step): void {
   // Everything below follows the peer's heartbeat, so it must show the peer as it is since it heard
   // us in this state: an older one — delivered late by a link that healed, or sent by a node that
   // has died since — could make us resynchronise from a primary that is gone (decision 0015).
-  if (peer !== null && !peerHeardCurrentState(s, peer)) return;
+  if (peer !== null && !peerHeardCurrentState(s, peer)) { unheardByPeer(b, peer.from); return; }
+  if (s.unheard !== null) b.set({ unheard: null });
   if (s.data.seedNext && s.settings.replicated) {
     // this copy is a restored backup: it never starts alone, and syncs from the primary by what
     // changed since the backup (rfssync external)
@@ -87,6 +88,16 @@ function claimed(b: Step, peer: MirrorHeartbeat | null): boolean {
   }
   b.set({ claimSeq: null });
   return true;
+}
+
+/** Normally one heartbeat period; longer than a heartbeat timeout, the link works one way only. */
+function unheardByPeer(b: Step, peer: string): void {
+  const u = b.s.unheard;
+  // a new episode from each start of the decision (the last may have ended in another state)
+  if (u === null || u.since < b.s.decidingSince) { b.set({ unheard: { since: b.now, told: false } }); return; }
+  if (u.told || b.now - u.since < maxTimeout(b.s)) return;
+  b.log('E', `Heartbeats from ${peer} arrive, but ${peer} does not hear this node: it waits until it does (check the network from this node to ${peer})`);
+  b.set({ unheard: { ...u, told: true } });
 }
 
 function holdForData(b: Step, reason: WaitReason): void {

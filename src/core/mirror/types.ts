@@ -141,6 +141,9 @@ export interface MirrorNode extends ModuleStateBase<MirrorState, Continuation> {
    */
   readonly sentState: { readonly state: MirrorState; readonly sinceSeq: number } | null;
   readonly lastPulseAt: number | null;
+  /** In WAIT, the peer's heartbeats arrive but show it has not heard this node: since when, and
+   * whether the operator was told (start.ts). */
+  readonly unheard: { readonly since: number; readonly told: boolean } | null;
   /** Last `Remote state` line logged, to log changes only. */
   readonly remoteLogged: string;
   /** A command that arrived while scripts ran; executed when they finish. */
