@@ -8,9 +8,10 @@ cd "$(dirname "$0")/.."
 # the tests call (unzip reads our .safe packages; iproute2 and util-linux build the namespace lab;
 # openssl makes the cluster CA and node certificates; arping announces a moved virtual IP;
 # autoconf, automake and prove build and run pjdfstest against our FUSE file system; fio checks
-# data written through it; attr and acl set extended attributes and ACLs through it).
+# data written through it; attr and acl set extended attributes and ACLs through it; nftables
+# blocks ARP in a lab node to hold its packets in the neighbour queue).
 # Installed only when missing and only when we are root (CI is root).
-declare -A pkg_for_cmd=([g++]=g++ [make]=make [python3]=python3 [unzip]=unzip [ip]=iproute2 [nsenter]=util-linux [openssl]=openssl [arping]=iputils-arping [ping]=iputils-ping [autoreconf]=autoconf [automake]=automake [prove]=perl [fio]=fio [setfattr]=attr [setfacl]=acl)
+declare -A pkg_for_cmd=([g++]=g++ [make]=make [python3]=python3 [unzip]=unzip [ip]=iproute2 [nsenter]=util-linux [openssl]=openssl [arping]=iputils-arping [ping]=iputils-ping [autoreconf]=autoconf [automake]=automake [prove]=perl [fio]=fio [setfattr]=attr [setfacl]=acl [nft]=nftables)
 missing=()
 for cmd in "${!pkg_for_cmd[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${pkg_for_cmd[$cmd]}")
