@@ -12,7 +12,6 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { until } from '../helpers.js';
 import { mirrorLab } from '../lab-mirror.js';
 import { Lab, labUnavailable } from '../../src/lab/lab.js';
 
