@@ -47,7 +47,8 @@ test('mirror: late heartbeats of a cut-off primary, delivered oldest first, do n
     run('n1', ['nft', 'delete table arp late']);
     await waitStates('healed: n2 PRIM, n1 SECOND', 'SECOND', 'PRIM', 30_000);
     const after = log('n2').slice(cutAt);
-    assert.match(after, /Remote state PRIM Ready/, `n2 received the late heartbeats of n1 as PRIM (the reproduction worked):\n${after}`);
+    // n1 never is PRIM again: a PRIM heartbeat of n1 after the cut is a late one
+    assert.match(after, /Remote state PRIM (Ready|Transient)/, `n2 received the late heartbeats of n1 as PRIM (the reproduction worked):\n${after}`);
     assert.doesNotMatch(after, /Split brain recovery: exiting alone/);
     assert.equal(state('n2'), 'PRIM');
   } finally {
