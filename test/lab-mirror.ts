@@ -3,11 +3,11 @@
 // The application is an HTTP server on port 8080 answering with its node's name, started by
 // start_prim and stopped by stop_prim.
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeZip } from '../src/catalog/zip.js';
-import type { Lab } from '../src/lab/lab.js';
+import { labUnavailable, type Lab } from '../src/lab/lab.js';
 import { until } from './helpers.js';
 
 const START = (listen: string) => `#!/bin/sh
@@ -17,6 +17,21 @@ echo $! > "$SAFEUSERVAR/app.pid"
 const STOP = `#!/bin/sh
 [ -f "$SAFEUSERVAR/app.pid" ] && kill "$(cat "$SAFEUSERVAR/app.pid")" 2>/dev/null; rm -f "$SAFEUSERVAR/app.pid"; exit 0
 `;
+
+/** Why the witness tests cannot run here (no lab, or no arping to move the VIP), or false. */
+export function witnessLabSkip(): string | false {
+  return labUnavailable() || (process.getuid?.() === 0 && spawnSync('arping', ['-V']).error ? 'needs arping (iputils-arping)' : false);
+}
+
+/**
+ * The module of the witness tests: a VIP at `net`.100 and the client namespace n3 as split-brain
+ * witness; interface checks are off, as SafeKit's split-brain test says.
+ */
+export function witnessModule(net: string): string {
+  return `<safe><service mode="mirror" timing="fast"><heart><heartbeat name="default"/></heart>
+  <vip><interface_list><interface check="off"><real_interface><virtual_addr addr="${net}.100" where="one_side_alias" netmask="255.255.255.0"/></real_interface></interface></interface_list></vip>
+  <user/><check><splitbrain ident="witness" arg="${net}.3"/></check></service></safe>`;
+}
 
 export interface MirrorLab {
   /** `state -m app -lq` on a node: STOP, WAIT, ALONE, PRIM, SECOND. */

@@ -7,22 +7,17 @@
 // Last, a node applying a configuration the other does not have is named in the other's log.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { until } from '../helpers.js';
-import { mirrorLab } from '../lab-mirror.js';
-import { Lab, labUnavailable } from '../../src/lab/lab.js';
+import { mirrorLab, witnessLabSkip, witnessModule } from '../lab-mirror.js';
+import { Lab } from '../../src/lab/lab.js';
 
-const skip = labUnavailable() || (process.getuid?.() === 0 && spawnSync('arping', ['-V']).error ? 'needs arping (iputils-arping)' : false);
+const skip = witnessLabSkip();
 const NET = '10.76.0';
 const VIP = `${NET}.100`;
-
-// the witness is the client namespace n3; interface checks are off, as SafeKit's split-brain test says
-const MODULE = `<safe><service mode="mirror" timing="fast"><heart><heartbeat name="default"/></heart>
-  <vip><interface_list><interface check="off"><real_interface><virtual_addr addr="${VIP}" where="one_side_alias" netmask="255.255.255.0"/></real_interface></interface></interface_list></vip>
-  <user/><check><splitbrain ident="witness" arg="${NET}.3"/></check></service></safe>`;
+const MODULE = witnessModule(NET);
 
 test('mirror in namespaces: OS shutdown with failover off, errd off persisted, partition arbitrated by a witness', { skip, timeout: 150_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-checkers-'));

@@ -12,16 +12,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mirrorLab } from '../lab-mirror.js';
-import { Lab, labUnavailable } from '../../src/lab/lab.js';
+import { mirrorLab, witnessLabSkip, witnessModule } from '../lab-mirror.js';
+import { Lab } from '../../src/lab/lab.js';
 
-const skip = labUnavailable() || (process.getuid?.() === 0 && spawnSync('arping', ['-V']).error ? 'needs arping (iputils-arping)' : false)
-  || (spawnSync('nft', ['--version']).error ? 'needs nft (nftables)' : false);
+const skip = witnessLabSkip() || (spawnSync('nft', ['--version']).error ? 'needs nft (nftables)' : false);
 const NET = '10.73.0';
-const VIP = `${NET}.100`;
-const MODULE = `<safe><service mode="mirror" timing="fast"><heart><heartbeat name="default"/></heart>
-  <vip><interface_list><interface check="off"><real_interface><virtual_addr addr="${VIP}" where="one_side_alias" netmask="255.255.255.0"/></real_interface></interface></interface_list></vip>
-  <user/><check><splitbrain ident="witness" arg="${NET}.3"/></check></service></safe>`;
+const MODULE = witnessModule(NET);
 
 test('mirror: late heartbeats of a cut-off primary, delivered oldest first, do not make the survivor give up', { skip, timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lab-late-'));
@@ -31,7 +27,7 @@ test('mirror: late heartbeats of a cut-off primary, delivered oldest first, do n
     assert.equal(r.status, 0, `${node}: ${argv.join(' ')}: ${r.stderr}`);
   };
   try {
-    const { state, log, waitStates } = await mirrorLab(lab, dir, NET, MODULE, VIP);
+    const { state, log, waitStates } = await mirrorLab(lab, dir, NET, MODULE, `${NET}.100`);
     assert.equal(lab.tandem('n1', 'start', '-m', 'app').status, 0);
     await waitStates('n1 alone', 'ALONE', 'STOP');
     assert.equal(lab.tandem('n2', 'start', '-m', 'app').status, 0);
