@@ -105,6 +105,13 @@ export class DirtyMap {
     return { changed: Object.fromEntries([...this.files].sort()), removed: [...this.removed].filter((p) => !this.files.has(p)).sort() };
   }
 
+  /** How many paths the map lists, changed or removed (as snapshot() would list them, without building it). */
+  entries(): number {
+    let n = this.files.size;
+    for (const p of this.removed) if (!this.files.has(p)) n++;
+    return n;
+  }
+
   /** Bytes of content to send, not counting ranges that run to the end of a file (`rfsdiff` adds their sizes). */
   dirtyBytes(): number {
     let n = 0;

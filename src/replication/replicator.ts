@@ -313,7 +313,7 @@ export class Replicator {
 
   /** This node's maps of changes list something: changes made here that the secondary never acknowledged. */
   private unreplicatedHere(): boolean {
-    return this.dirty.some((d) => { const m = d.snapshot(); return Object.keys(m.changed).length > 0 || m.removed.length > 0; });
+    return this.dirty.some((d) => d.entries() > 0);
   }
 
   /**
@@ -528,7 +528,7 @@ export class Replicator {
   private smallEnough(): boolean {
     let entries = 0;
     let bytes = 0;
-    for (const d of this.dirty) { const s = d.snapshot(); entries += Object.keys(s.changed).length + s.removed.length; bytes += d.dirtyBytes(); }
+    for (const d of this.dirty) { entries += d.entries(); bytes += d.dirtyBytes(); }
     return entries <= LAST_ROUND_ENTRIES && bytes <= LAST_ROUND_BYTES;
   }
 

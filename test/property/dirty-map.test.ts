@@ -98,6 +98,7 @@ test('reintegrating only what the map lists rebuilds the primary exactly', () =>
       map.record(m);
     }
     const { changed, removed } = DirtyMap.from(JSON.parse(JSON.stringify(map.snapshot())) as ReturnType<DirtyMap['snapshot']>).snapshot();
+    assert.equal(map.entries(), Object.keys(changed).length + removed.length, 'entries() counts what snapshot() lists');
     for (const name of removed) secondary.delete(name);
     for (const [name, e] of Object.entries(changed)) {
       const source = primary.get(name);
