@@ -200,16 +200,32 @@ export class MirrorWorld extends SimWorld<SimNode, Item> {
     } else this.deliver(n.name, { ...item.event, now: this.now } as MirrorEvent);
   }
 
+  /** Serves as primary, its replicator with the primary role: the client sends its writes there. */
+  private serving(n: SimNode): boolean {
+    // ALONE answers as soon as its replicator has the primary role, scripts running or not
+    return n.alive && n.machine.dataRole === 'primary' && (n.machine.qualifier === 'Ready' || n.machine.state === 'ALONE') && n.replication === 'primary';
+  }
+
+  /** Its changes reach its live secondary. */
+  private replicating(n: SimNode): boolean {
+    const peer = this.peerOf(n.name);
+    return peer.alive && peer.replication === 'secondary' && this.net.connected(n.name, peer.name) && !this.streamBroken;
+  }
+
+  /** A write sent to `n` now would be acknowledged (write() acknowledges exactly these). */
+  answersWrites(n: SimNode): boolean {
+    return this.serving(n) && (n.machine.state !== 'PRIM' || this.replicating(n)); // PRIM is synchronous: without its secondary it blocks
+  }
+
   /** The client writes once to whichever node serves as primary; the write is acknowledged per the replication mode. */
   write(): Ack | null {
-    // ALONE answers as soon as its replicator has the primary role, scripts running or not
-    const primaries = [...this.nodes.values()].filter((n) => n.alive && n.machine.dataRole === 'primary' && (n.machine.qualifier === 'Ready' || n.machine.state === 'ALONE') && n.replication === 'primary');
+    const primaries = [...this.nodes.values()].filter((n) => this.serving(n));
     if (primaries.length === 0) return null;
     const p = primaries[this.rng.int(primaries.length)];
     const id = this.nextWrite++;
     const peer = this.peerOf(p.name);
-    const replicating = peer.alive && peer.replication === 'secondary' && this.net.connected(p.name, peer.name) && !this.streamBroken;
-    if (p.machine.state === 'PRIM' && !replicating) return null; // synchronous: blocks, never acknowledged
+    const replicating = this.replicating(p);
+    if (!this.answersWrites(p)) return null;
     p.data.add(id);
     if (replicating) peer.data.add(id);
     const gen = p.machine.data.generation.current;

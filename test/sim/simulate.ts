@@ -129,7 +129,7 @@ function checkMirror(w: MirrorWorld): void {
   if (w.options.witness === 'unless-isolated') {
     // with a witness, two nodes may both hold the primary role for a moment (the cut-off one has
     // not yet heard the witness refuse), but never both answer writes
-    const answering = primaries.filter((n) => n.replication === 'primary' && (n.machine.state === 'ALONE' || w.net.connected(n.name, w.peerOf(n.name).name)));
+    const answering = nodes.filter((n) => w.answersWrites(n));
     if (answering.length > 1) throw new Violation(`with a witness, both ${answering.map((n) => n.name).join(' and ')} answer writes as primary`);
   }
   const vips = nodes.filter((n) => n.alive && n.vip);
