@@ -23,14 +23,19 @@ export function witnessLabSkip(): string | false {
   return labUnavailable() || (process.getuid?.() === 0 && spawnSync('arping', ['-V']).error ? 'needs arping (iputils-arping)' : false);
 }
 
+/** The lab's client namespace n3 as the split-brain witness. */
+export function witnessCheck(net: string): string {
+  return `<check><splitbrain ident="witness" arg="${net}.3"/></check>`;
+}
+
 /**
- * The module of the witness tests: a VIP at `net`.100 and the client namespace n3 as split-brain
- * witness; interface checks are off, as SafeKit's split-brain test says.
+ * The module of the witness tests: a VIP at `net`.100 and the witness; interface checks are off,
+ * as SafeKit's split-brain test says.
  */
 export function witnessModule(net: string): string {
   return `<safe><service mode="mirror" timing="fast"><heart><heartbeat name="default"/></heart>
   <vip><interface_list><interface check="off"><real_interface><virtual_addr addr="${net}.100" where="one_side_alias" netmask="255.255.255.0"/></real_interface></interface></interface_list></vip>
-  <user/><check><splitbrain ident="witness" arg="${net}.3"/></check></service></safe>`;
+  <user/>${witnessCheck(net)}</service></safe>`;
 }
 
 export interface MirrorLab {

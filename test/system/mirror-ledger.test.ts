@@ -4,24 +4,26 @@
 // renamed into place, fsync of the directory); a fault chosen at random hits at a random moment —
 // kill -9 of the primary node, of the secondary node, of both nodes at once, of the primary's module
 // process, of either replicator (the FUSE server), a break of the replication connection while the
-// heartbeats flow, or kill -9 of the primary while it reintegrates a secondary that was stopped while
+// heartbeats flow, kill -9 of the primary while it reintegrates a secondary that was stopped while
 // the primary wrote alone, or the primary cut off from the network (its link down: heartbeats,
-// replication and the split-brain witness all out of reach) until it has left the primary role and
-// the other node, which reaches the witness, has taken over. After recovery (crashed nodes restarted, stopped modules started) the
-// pair is whole again, and then: every acknowledged record is in the new primary's file and every
-// acknowledged file of its own is there whole, every line is a whole record (but an unacknowledged
-// append the crash cut at the very end: checkTail), and rfsverify finds the two copies identical.
-// The pair replicates over three connections (nbremconn="3"): the changes spread over them must
-// reach the copy in the order they were made, through every fault (the other replication tests
-// use one), and has a split-brain witness (the lab's third namespace). TANDEM_FAULT_SEED replays a schedule; TANDEM_FAULT_ROUNDS sets its length;
-// TANDEM_FAULTS=a,b draws the faults from that list only (to hunt one kind). Without it, the first
-// rounds hit every kind of fault once, so each CI run covers them all.
+// replication and the split-brain witness all out of reach) until it has left the primary role
+// and the other node, which reaches the witness, has taken over. After recovery (crashed nodes
+// restarted, stopped modules started) the pair is whole again, and then: every acknowledged record
+// is in the new primary's file and every acknowledged file of its own is there whole, every line
+// is a whole record (but an unacknowledged append the crash cut at the very end: checkTail), and
+// rfsverify finds the two copies identical. The pair replicates over three connections
+// (nbremconn="3"): the changes spread over them must reach the copy in the order they were made,
+// through every fault (the other replication tests use one); it has a split-brain witness (the
+// lab's third namespace). TANDEM_FAULT_SEED replays a schedule; TANDEM_FAULT_ROUNDS sets its
+// length; TANDEM_FAULTS=a,b draws the faults from that list only (to hunt one kind). Without it,
+// the first rounds hit every kind of fault once, so each CI run covers them all.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join, resolve } from 'node:path';
 import { until } from '../helpers.js';
 import { replicationLab, replicationSkip as skip, type LabNodeName, type ReplicationLab } from '../lab-replication.js';
+import { witnessCheck } from '../lab-mirror.js';
 import { seededRng } from '../../src/shared/ports.js';
 import { logged, misplaced, recordText } from './ledger-records.js';
 
@@ -119,7 +121,7 @@ test('acknowledged-write ledger under randomized faults: no acknowledged record 
   const rng = seededRng(seed);
   // every kind of fault once, in a random order, then at random: each run covers them all
   const everyFault = [...FAULTS].map((f) => ({ f, k: rng.next() })).sort((a, b) => a.k - b.k).map((x) => x.f);
-  const r = await replicationLab('10.82.0', () => undefined, false, ' nbremconn="3"', '', '<check><splitbrain ident="witness" arg="10.82.0.3"/></check>');
+  const r = await replicationLab('10.82.0', () => undefined, false, ' nbremconn="3"', '', witnessCheck('10.82.0'));
   try {
     await r.pair();
     let primary: LabNodeName = 'n1';
